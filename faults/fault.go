@@ -1,0 +1,216 @@
+// Package faults owns the fault kinds of an experiment: the spec of each kind
+// as written in an experiment file, its validation, the action that applies
+// and reverts it, and the timeline that schedules those actions.
+//
+// Data-path faults (latency, reset, down, ...) are carried out by a proxy
+// through the Injector interface, which package proxy implements; faults does
+// not import proxy. Faults that act on a dependency directly (pool exhaustion)
+// own their connections here. faults knows nothing about load or reports.
+package faults
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Kind names a fault kind as written in an experiment file (`kind: latency`).
+type Kind string
+
+// The fault kinds. The set is closed: every switch over Kind lists them all.
+const (
+	Latency        Kind = "latency"
+	Reset          Kind = "reset"
+	Down           Kind = "down"
+	PoolExhaustion Kind = "pool-exhaustion"
+)
+
+// Kinds lists every kind in the order the documentation gives them.
+var Kinds = []Kind{Latency, Reset, Down, PoolExhaustion}
+
+// Direction says which way through a proxy a data-path fault acts.
+// Upstream is client → server, downstream is server → client.
+type Direction string
+
+// The directions.
+const (
+	Upstream   Direction = "upstream"
+	Downstream Direction = "downstream"
+	Both       Direction = "both"
+)
+
+// Fault is one entry of an experiment's fault timeline, exactly as written in
+// the file. Parameters of every kind sit side by side (the file is flat); only
+// those of the entry's kind may be set, which Validate checks. Spec turns the
+// entry into the typed spec of its kind.
+type Fault struct {
+	Name   string `yaml:"name"`
+	Target string `yaml:"target"`
+	Kind   Kind   `yaml:"kind"`
+
+	// StartTime is when the fault is applied, from the start of the load.
+	StartTime time.Duration `yaml:"startTime"`
+	// Duration is how long the fault stays applied. Zero means: a one-shot
+	// action for `reset`, and until the end of the run for every other kind.
+	Duration time.Duration `yaml:"duration"`
+	// Toxicity is the share of connections affected, in [0, 1], drawn once
+	// per connection from the experiment seed. Nil means 1 (every connection).
+	Toxicity *Percent `yaml:"toxicity"`
+
+	// latency
+	Latency   time.Duration `yaml:"latency"`
+	Jitter    time.Duration `yaml:"jitter"`
+	Direction Direction     `yaml:"direction"`
+
+	// pool-exhaustion
+	LeaveFree int `yaml:"leaveFree"`
+}
+
+// OneShot reports whether the fault is an instantaneous action rather than a
+// state held for a while.
+func (f *Fault) OneShot() bool { return f.Kind == Reset && f.Duration == 0 }
+
+// End is when the fault is reverted, from the start of the load, and false
+// when it stays until the end of the run.
+func (f *Fault) End() (time.Duration, bool) {
+	if f.OneShot() {
+		return f.StartTime, true
+	}
+	if f.Duration == 0 {
+		return 0, false
+	}
+	return f.StartTime + f.Duration, true
+}
+
+// ToxicityOr1 returns the fault's toxicity, 1 when unset.
+func (f *Fault) ToxicityOr1() float64 {
+	if f.Toxicity == nil {
+		return 1
+	}
+	return float64(*f.Toxicity)
+}
+
+// Problem is a validation finding about one field of a Fault, named by its
+// YAML key so the caller can point at the line and column.
+type Problem struct {
+	Field string
+	Msg   string
+}
+
+func (p Problem) Error() string { return p.Field + ": " + p.Msg }
+
+// Validate checks the entry against its kind and returns every problem found.
+// Whether the target exists and has the right protocol is the caller's check.
+func (f *Fault) Validate() []Problem {
+	var ps []Problem
+	add := func(field, format string, a ...any) {
+		ps = append(ps, Problem{field, fmt.Sprintf(format, a...)})
+	}
+	if f.Name == "" {
+		add("name", "is required")
+	}
+	if f.Target == "" {
+		add("target", "is required")
+	}
+	if f.StartTime < 0 {
+		add("startTime", "must not be negative")
+	}
+	if f.Duration < 0 {
+		add("duration", "must not be negative")
+	}
+	if f.Toxicity != nil && (*f.Toxicity < 0 || *f.Toxicity > 1) {
+		add("toxicity", "must be between 0%% and 100%%")
+	}
+	spec, ok := specs[f.Kind]
+	if !ok {
+		add("kind", "unknown fault kind %q; valid kinds: %s", f.Kind, kindList())
+		return ps
+	}
+	for _, field := range setFields(f) {
+		if !spec.params[field] {
+			add(field, "is not a parameter of kind %q (its parameters: %s)", f.Kind, spec.paramList())
+		}
+	}
+	return append(ps, spec.validate(f)...)
+}
+
+// Spec returns the typed spec of the fault's kind. The entry must be valid.
+func (f *Fault) Spec() Spec {
+	switch f.Kind {
+	case Latency:
+		d := f.Direction
+		if d == "" {
+			d = Downstream
+		}
+		return LatencySpec{Latency: f.Latency, Jitter: f.Jitter, Direction: d}
+	case Reset:
+		return ResetSpec{}
+	case Down:
+		return DownSpec{}
+	case PoolExhaustion:
+		return PoolExhaustionSpec{LeaveFree: f.LeaveFree}
+	}
+	panic(fmt.Sprintf("faults: Spec of unvalidated kind %q", f.Kind))
+}
+
+// Spec is the typed spec of one fault kind. Package proxy switches over the
+// concrete types of the kinds it carries out.
+type Spec interface {
+	Kind() Kind
+}
+
+// LatencySpec delays every chunk by Latency ± a uniform Jitter in Direction.
+type LatencySpec struct {
+	Latency   time.Duration
+	Jitter    time.Duration
+	Direction Direction
+}
+
+// ResetSpec resets every active connection (TCP RST) and refuses new ones
+// while applied.
+type ResetSpec struct{}
+
+// DownSpec closes the listener (new connections are refused) and closes every
+// active connection while applied.
+type DownSpec struct{}
+
+// PoolExhaustionSpec holds direct connections to the server until it refuses
+// more, leaving LeaveFree of them free.
+type PoolExhaustionSpec struct {
+	LeaveFree int
+}
+
+// Kind implements Spec.
+func (LatencySpec) Kind() Kind { return Latency }
+
+// Kind implements Spec.
+func (ResetSpec) Kind() Kind { return Reset }
+
+// Kind implements Spec.
+func (DownSpec) Kind() Kind { return Down }
+
+// Kind implements Spec.
+func (PoolExhaustionSpec) Kind() Kind { return PoolExhaustion }
+
+// Revert undoes an applied fault. It must return by the context's deadline.
+type Revert func(ctx context.Context) error
+
+// Action applies one fault. Apply returns once the fault is in effect; the
+// returned Revert undoes it. A one-shot action returns a Revert that does
+// nothing.
+type Action interface {
+	Apply(ctx context.Context) (Revert, error)
+}
+
+// ActionFunc adapts a function to Action.
+type ActionFunc func(ctx context.Context) (Revert, error)
+
+// Apply implements Action.
+func (f ActionFunc) Apply(ctx context.Context) (Revert, error) { return f(ctx) }
+
+// Injector carries out data-path faults on a running proxy. *proxy.Proxy
+// implements it. Inject must not wait for any connection's traffic: a stuck
+// connection delays only itself, never the caller.
+type Injector interface {
+	Inject(ctx context.Context, name string, spec Spec, toxicity float64) (Revert, error)
+}

@@ -1,0 +1,107 @@
+// Package load owns the load model: scenarios and their executors
+// (constant/ramping VUs, constant arrival rate), intended-start pacing, steps
+// and think time, the Driver interface that protocol packages implement, and
+// the generator's view of its own health.
+//
+// load never imports a protocol client: that is the job of load/httpload and
+// its siblings. It never measures anything but time: results go to a Sink.
+package load
+
+import "time"
+
+// Executor names how a scenario schedules its iterations, with k6's names.
+type Executor string
+
+// The executors.
+const (
+	// ConstantArrivalRate starts Rate iterations per TimeUnit whatever the
+	// target does (open model). An arrival that finds no free VU is dropped.
+	ConstantArrivalRate Executor = "constant-arrival-rate"
+	// ConstantVUs runs VUs virtual users in a loop for Duration (closed model).
+	ConstantVUs Executor = "constant-vus"
+	// RampingVUs moves the number of looping VUs through Stages (closed model).
+	RampingVUs Executor = "ramping-vus"
+)
+
+// Executors lists every executor.
+var Executors = []Executor{ConstantArrivalRate, ConstantVUs, RampingVUs}
+
+// Scenario is one named load of an experiment, with k6's field names.
+type Scenario struct {
+	// Name is the scenario's key in the file.
+	Name     string   `yaml:"-"`
+	Executor Executor `yaml:"executor"`
+
+	// VUs is the number of virtual users of constant-vus.
+	VUs int `yaml:"vus"`
+	// Duration is how long the executor runs (constant-vus, arrival rates).
+	Duration time.Duration `yaml:"duration"`
+
+	// Stages of ramping-vus: the VU count moves linearly to Target over
+	// each stage's Duration.
+	Stages []Stage `yaml:"stages"`
+	// StartVUs is the VU count ramping-vus starts from (default 1).
+	StartVUs *int `yaml:"startVUs"`
+	// GracefulRampDown lets a VU removed by a ramp down finish its iteration
+	// (default 30s).
+	GracefulRampDown *time.Duration `yaml:"gracefulRampDown"`
+
+	// Rate iterations are started per TimeUnit (default 1s).
+	Rate            float64       `yaml:"rate"`
+	TimeUnit        time.Duration `yaml:"timeUnit"`
+	PreAllocatedVUs int           `yaml:"preAllocatedVUs"`
+	// MaxVUs caps the VUs of an arrival-rate executor (default PreAllocatedVUs).
+	MaxVUs int `yaml:"maxVUs"`
+
+	// StartTime delays the scenario from the start of the load.
+	StartTime time.Duration `yaml:"startTime"`
+	// GracefulStop lets running iterations finish after the scenario's end
+	// (default 30s); what is still running then is cancelled.
+	GracefulStop *time.Duration `yaml:"gracefulStop"`
+	// Tags are added to every result of the scenario.
+	Tags map[string]string `yaml:"tags"`
+
+	// Steps make up one iteration, run in order by one VU.
+	Steps []Step `yaml:"steps"`
+}
+
+// Stage is one leg of a ramp.
+type Stage struct {
+	Duration time.Duration `yaml:"duration"`
+	Target   int           `yaml:"target"`
+}
+
+// Default values of optional scenario fields.
+const (
+	DefaultTimeUnit         = time.Second
+	DefaultGracefulStop     = 30 * time.Second
+	DefaultGracefulRampDown = 30 * time.Second
+	DefaultStartVUs         = 1
+)
+
+// Span is how long the scenario schedules work, from the start of the load:
+// its StartTime plus its duration (or the sum of its stages). Graceful stops
+// come after it.
+func (s *Scenario) Span() time.Duration {
+	d := s.Duration
+	if s.Executor == RampingVUs {
+		d = 0
+		for _, st := range s.Stages {
+			d += st.Duration
+		}
+	}
+	return s.StartTime + d
+}
+
+// OpenModel reports whether the scenario's executor keeps the offered load
+// whatever the target does (arrival-rate executors).
+func (s *Scenario) OpenModel() bool { return s.Executor == ConstantArrivalRate }
+
+// Span returns the longest Span of scenarios: when the load ends.
+func Span(scenarios []Scenario) time.Duration {
+	var d time.Duration
+	for i := range scenarios {
+		d = max(d, scenarios[i].Span())
+	}
+	return d
+}

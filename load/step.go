@@ -1,0 +1,100 @@
+package load
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Protocol names what a step speaks; each has one Driver.
+type Protocol string
+
+// The protocols.
+const (
+	HTTP Protocol = "http"
+)
+
+// Step is one operation of an iteration, followed by an optional think time.
+// Exactly one protocol field is set.
+type Step struct {
+	Name string       `yaml:"name"`
+	HTTP *HTTPRequest `yaml:"http"`
+	// Think is the pause after the step, before the next one.
+	Think Think `yaml:"think"`
+	// Ack names the field of the JSON response that holds the id of an
+	// acknowledged write; the id is checked after the run (`verify:`).
+	Ack string `yaml:"ack"`
+	// Target is the experiment target (proxy) the step goes through, set
+	// when its address names one (${targets.NAME}); "" otherwise.
+	Target string `yaml:"-"`
+}
+
+// Protocol returns the protocol of the step, "" when none is set.
+func (s *Step) Protocol() Protocol {
+	if s.HTTP != nil {
+		return HTTP
+	}
+	return ""
+}
+
+// HTTPRequest is the operation of an `http:` step.
+type HTTPRequest struct {
+	Method  string            `yaml:"method"`
+	URL     string            `yaml:"url"`
+	Headers map[string]string `yaml:"headers"`
+	// JSON is encoded as the body, with Content-Type application/json.
+	JSON any `yaml:"json"`
+	// Body is sent as is. At most one of JSON and Body is set.
+	Body string `yaml:"body"`
+	// Timeout bounds the whole request (default 10s).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// DefaultHTTPTimeout bounds a request whose step sets no timeout.
+const DefaultHTTPTimeout = 10 * time.Second
+
+// Think is a pause: fixed ("100ms") or uniform between two bounds
+// ("uniform(100ms, 300ms)"). The zero value is no pause.
+type Think struct {
+	Min, Max time.Duration
+}
+
+var uniformRE = regexp.MustCompile(`^uniform\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)$`)
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (t *Think) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if m := uniformRE.FindStringSubmatch(s); m != nil {
+		lo, err1 := time.ParseDuration(m[1])
+		hi, err2 := time.ParseDuration(m[2])
+		if err1 != nil || err2 != nil || lo < 0 || hi < lo {
+			return fmt.Errorf("%q: want uniform(MIN, MAX) with durations, MIN <= MAX", s)
+		}
+		*t = Think{lo, hi}
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return fmt.Errorf("%q is not a think time (e.g. 100ms or uniform(100ms, 300ms))", s)
+	}
+	*t = Think{d, d}
+	return nil
+}
+
+// Draw returns one pause from r.
+func (t Think) Draw(r *rand.Rand) time.Duration {
+	if t.Max <= t.Min {
+		return t.Min
+	}
+	return t.Min + time.Duration(r.Int64N(int64(t.Max-t.Min)+1))
+}
+
+// String renders the think time as written in a file.
+func (t Think) String() string {
+	if t.Min == t.Max {
+		return t.Min.String()
+	}
+	return fmt.Sprintf("uniform(%s, %s)", t.Min, t.Max)
+}
