@@ -1,0 +1,15 @@
+// Package metrics is the recorder: it turns every load.Result into counters
+// and HDR histograms kept per interval (at most 250 ms) and per tag set
+// (scenario, step, protocol, target, class), and answers questions about any
+// window of the run by merging those intervals exactly.
+//
+// A result is charged to the interval of its *intended* start, not of its
+// completion: a request issued during a fault that times out after the fault
+// ended belongs to the fault. Failed operations are data: their latency is
+// recorded like any other. A dropped arrival (class "dropped") never ran, so
+// it counts as an operation and an error but adds nothing to the histograms.
+//
+// metrics owns recording, windows, per-interval series and exact merges. It
+// does not judge anything (that is package slo), render anything (package
+// report), or start goroutines: every method runs on its caller's goroutine.
+package metrics

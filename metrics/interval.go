@@ -1,0 +1,63 @@
+package metrics
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Interval is one interval of the run over every series: what reports plot.
+// The percentiles are of latency (intended start to completion), zero when
+// no operation in the interval ran.
+type Interval struct {
+	// T is the start of the interval, an offset from the load start.
+	T             time.Duration
+	Ops, Errors   int64
+	ByClass       map[string]int64
+	P50, P95, P99 time.Duration
+}
+
+// Intervals returns every interval from the start of the load to End, in
+// order, empty ones included so that a time series has no holes.
+func (r *Recorder) Intervals() []Interval {
+	n := int(r.last.Load()) + 1
+	out := make([]Interval, n)
+	scratch := newPacked() // reused: Reset keeps its storage
+	for k := range out {
+		out[k].T = time.Duration(k) * r.interval
+		if b := r.lookup(k); b != nil {
+			b.summarise(&out[k], &r.series, scratch)
+		}
+	}
+	return out
+}
+
+// summarise fills iv from the bucket's cells, merging their latencies in
+// scratch.
+func (b *bucket) summarise(iv *Interval, t *seriesTable, scratch *hdrhistogram.PackedHistogram) {
+	scratch.Reset()
+	b.mu.Lock()
+	keys := t.all() // after Lock: covers every series with a cell here
+	for id, c := range b.cells {
+		if c == nil {
+			continue
+		}
+		iv.Ops += c.ops
+		if class := keys[id].Class; class != "" {
+			iv.Errors += c.ops
+			if iv.ByClass == nil {
+				iv.ByClass = make(map[string]int64)
+			}
+			iv.ByClass[class] += c.ops
+		}
+		if c.latency != nil {
+			scratch.Merge(c.latency)
+		}
+	}
+	b.mu.Unlock()
+	if scratch.TotalCount() == 0 {
+		return
+	}
+	p := scratch.ValueAtPercentilesSlice([]float64{50, 95, 99})
+	iv.P50, iv.P95, iv.P99 = Micros(p[0]), Micros(p[1]), Micros(p[2])
+}
