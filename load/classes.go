@@ -1,5 +1,12 @@
 package load
 
+import (
+	"context"
+	"errors"
+	"io"
+	"syscall"
+)
+
 // Error classes shared by every driver. Protocol drivers add their own
 // (pg_<SQLSTATE>, redis_<PREFIX>, ws_closed).
 const (
@@ -16,3 +23,34 @@ const (
 // BuiltinClasses lists the classes every run may produce.
 var BuiltinClasses = []string{ClassHTTP4xx, ClassHTTP5xx, ClassHTTP503, ClassTimeout,
 	ClassConnRefused, ClassConnReset, ClassDropped, ClassOther}
+
+// ErrDropped is the Err of a dropped arrival's Result.
+var ErrDropped = errors.New("arrival dropped: every VU was busy and maxVUs were running")
+
+// ClassOf classifies a transport-level error, for every driver:
+//
+//   - timeout: a deadline passed (the step's timeout, or a graceful stop)
+//     or the error says it is a timeout;
+//   - conn_refused: ECONNREFUSED;
+//   - conn_reset: ECONNRESET, ECONNABORTED, EPIPE, or the stream ended
+//     early (io.EOF, io.ErrUnexpectedEOF), which is what a reset looks like
+//     to a reader that was between reads;
+//   - error: anything else, including a run cancelled by its caller.
+//
+// nil is "" (success).
+func ClassOf(err error) string {
+	var timeout interface{ Timeout() bool }
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ClassConnRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return ClassConnReset
+	case errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &timeout) && timeout.Timeout():
+		return ClassTimeout
+	}
+	return ClassOther
+}

@@ -5,30 +5,21 @@ import (
 	"time"
 )
 
-// Driver performs one step's operation for one VU. It sets res.Start just
-// before the operation is sent and res.End when it completes (both from
-// vu.Clock.Now()), and Class, Status, Err and Ack as the outcome says. The
-// executor has filled in Scenario, Step, Protocol and Intended. Do must
-// return when ctx is done.
+// Driver performs one step's operation for one VU. The executor has filled
+// in Scenario, Step, Protocol, Target, Tags, Intended and Dispatched. Do sets
+// res.Start when the operation is actually sent and res.End when it has
+// completed (response fully read), both from vu.Clock.Now(), and Class,
+// Status, Err, Ack and the byte counts as the outcome says. A Start or End
+// left unset (negative) is filled in by the executor. Do must return soon
+// after ctx is done; a failure is recorded in res, never returned.
+//
+// Do is called from many VUs at once; per-VU state belongs in vu.State.
 type Driver interface {
 	Do(ctx context.Context, vu *VU, step *Step, res *Result)
 }
 
-// VU is one virtual user. A VU runs one iteration at a time, so its fields
-// need no locking within a driver.
-type VU struct {
-	// ID is unique within a run, starting at 1.
-	ID int
-	// Scenario is the scenario the VU belongs to.
-	Scenario *Scenario
-	// Clock is the load's clock.
-	Clock Clock
-	// State holds per-driver state (a connection per VU, say), keyed by a
-	// key of the driver's own type.
-	State map[any]any
-}
-
 // Clock measures offsets from the start of the load on the monotonic clock.
+// Its Epoch must carry a monotonic reading (time.Now() does).
 type Clock struct {
 	Epoch time.Time
 }
@@ -36,5 +27,5 @@ type Clock struct {
 // Now returns the time since the epoch.
 func (c Clock) Now() time.Duration { return time.Since(c.Epoch) }
 
-// At returns the wall-clock instant of an offset.
+// At returns the instant of an offset.
 func (c Clock) At(d time.Duration) time.Time { return c.Epoch.Add(d) }

@@ -6,22 +6,34 @@ import "time"
 // an error returned. Times are offsets from the start of the load on the
 // monotonic clock, so they order and subtract exactly:
 //
-//	Intended ──dispatch lag──▶ Start ──service time──▶ End
-//	Intended ───────────────── latency ──────────────▶ End
+//	Intended ─▶ Dispatched ─▶ Start ──service time──▶ End
+//	   └─ generator lag ─┘        │
+//	   └──── dispatch lag ────────┘
+//	   └───────────────── latency ──────────────────▶ End
 //
 // Intended is when the schedule wanted the operation to begin (the arrival
 // time, or the end of the previous step's think time), so a stalled target
 // or a busy generator shows in latency: there is no coordinated omission.
+// Dispatched is when the executor handed the operation to its driver; Start
+// is when the driver actually sent it (for HTTP: once it held a connection,
+// so waiting for a pooled connection or a slow connect is dispatch lag, not
+// service time). Generator lag (Intended → Dispatched) is the generator's
+// own lateness alone, the health signal that must not rise when the target
+// misbehaves.
 type Result struct {
 	Scenario string
 	Step     string
 	Protocol Protocol
 	// Target is the step's Target.
 	Target string
+	// Tags are the scenario's tags, shared by every result of the scenario:
+	// read them, never write them.
+	Tags map[string]string
 
-	Intended time.Duration
-	Start    time.Duration
-	End      time.Duration
+	Intended   time.Duration
+	Dispatched time.Duration
+	Start      time.Duration
+	End        time.Duration
 
 	// Class is "" for a success, else the error class (see classes.go).
 	Class string
@@ -33,6 +45,8 @@ type Result struct {
 	// operation succeeded.
 	Ack string
 
+	// BytesIn and BytesOut count payload bytes (for HTTP: the response and
+	// request bodies).
 	BytesIn, BytesOut int64
 }
 
@@ -42,14 +56,19 @@ func (r *Result) Latency() time.Duration { return r.End - r.Intended }
 // ServiceTime is actual send to completion.
 func (r *Result) ServiceTime() time.Duration { return r.End - r.Start }
 
-// DispatchLag is intended start to actual send.
+// DispatchLag is intended start to actual send: the generator's lateness
+// plus any wait for a connection.
 func (r *Result) DispatchLag() time.Duration { return r.Start - r.Intended }
+
+// GeneratorLag is intended start to the hand-off to the driver: the
+// generator's own lateness, whatever the target does.
+func (r *Result) GeneratorLag() time.Duration { return r.Dispatched - r.Intended }
 
 // OK reports whether the operation succeeded.
 func (r *Result) OK() bool { return r.Class == "" }
 
 // Sink receives every result. Record is called from many goroutines at once
-// and must not retain r after it returns.
+// and must not retain r after it returns (the executor reuses it).
 type Sink interface {
 	Record(r *Result)
 }

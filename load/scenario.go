@@ -3,6 +3,13 @@
 // and think time, the Driver interface that protocol packages implement, and
 // the generator's view of its own health.
 //
+// Every operation is timed from its intended start: an arrival's place in an
+// absolute schedule (open model), or the moment a VU meant to act (closed
+// model: when it was started, or the previous step's end plus think time).
+// A Load owns its goroutines — per scenario one executor goroutine (the
+// scheduler of an arrival-rate scenario, the controller of a ramp) and one
+// goroutine per VU — and Run returns only after all have exited.
+//
 // load never imports a protocol client: that is the job of load/httpload and
 // its siblings. It never measures anything but time: results go to a Sink.
 package load

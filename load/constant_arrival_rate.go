@@ -1,0 +1,145 @@
+package load
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// constantArrivalRate is the open-model executor: one scheduler goroutine
+// walks the pacer's absolute schedule and hands each arrival to an idle VU
+// goroutine; in-flight work never delays it.
+//
+//	scheduler ─ pop idle ─▶ vu.in ◀─ VU goroutine: run iteration, push itself to idle
+//	    │ idle empty, fewer than maxVUs: start a VU with the arrival
+//	    └ idle empty, maxVUs running:   record it dropped, at t_i
+//
+// idle is a channel with room for every VU, so neither side ever blocks on
+// it: a VU is free exactly while it sits there. A VU is put there before its
+// goroutine runs, so a free VU never depends on goroutine scheduling.
+type constantArrivalRate struct {
+	*scenarioRun
+	pacer  Pacer
+	idle   chan *poolVU
+	pool   []*poolVU // every VU started, owned by the scheduler
+	wg     sync.WaitGroup
+	drop   Result // the scheduler's Result for dropped arrivals
+	warned bool
+}
+
+// poolVU is a VU of the arrival-rate pool and its inbox.
+type poolVU struct {
+	vu *VU
+	in chan arrival // room for one: the scheduler never blocks on it
+}
+
+// arrival is one entry of the schedule.
+type arrival struct {
+	i  int64         // index in the schedule
+	at time.Duration // intended offset from the epoch
+}
+
+func newConstantArrivalRate(s *scenarioRun) *constantArrivalRate {
+	sc := s.sc
+	return &constantArrivalRate{
+		scenarioRun: s,
+		pacer:       ConstantPacer{Rate: sc.Rate, TimeUnit: sc.TimeUnit, Duration: sc.Duration},
+		idle:        make(chan *poolVU, sc.MaxVUs),
+	}
+}
+
+// run implements executor.
+func (e *constantArrivalRate) run(ctx context.Context) {
+	soft, hard, cancel := stopContexts(ctx, e.clock, e.sc.Span(), *e.sc.GracefulStop)
+	defer cancel()
+	var w waiter
+	defer w.stop()
+	if w.until(soft, e.clock, e.sc.StartTime) {
+		for range e.sc.PreAllocatedVUs {
+			e.idle <- e.spawn(soft, hard)
+		}
+		e.schedule(hard, &w, func(a arrival) { e.dispatch(soft, hard, a) })
+	}
+	for _, p := range e.pool {
+		close(p.in) // a VU exits once its inbox is closed and empty
+	}
+	e.wg.Wait()
+}
+
+// schedule calls dispatch for every arrival at its intended time until the
+// pacer ends (every t_i is before the scenario's end) or ctx is done. A late
+// wake-up dispatches each arrival already due at once, without waiting: the
+// schedule catches up, never shifts, and an arrival due before the end is
+// offered even if the generator reaches it late.
+func (e *constantArrivalRate) schedule(ctx context.Context, w *waiter, dispatch func(arrival)) {
+	for i := int64(0); ; i++ {
+		off, ok := e.pacer.Arrival(i)
+		if !ok {
+			return
+		}
+		a := arrival{i, e.sc.StartTime + off}
+		if !w.until(ctx, e.clock, a.at) {
+			return
+		}
+		dispatch(a)
+	}
+}
+
+// dispatch hands a to an idle VU, else to a new VU, else drops it.
+func (e *constantArrivalRate) dispatch(soft, hard context.Context, a arrival) {
+	select {
+	case p := <-e.idle:
+		p.in <- a
+	default:
+		if len(e.pool) < e.sc.MaxVUs {
+			e.spawn(soft, hard).in <- a
+			return
+		}
+		e.dropped(a)
+	}
+}
+
+// spawn starts a VU goroutine that runs each arrival of its inbox and then
+// offers itself as idle again.
+func (e *constantArrivalRate) spawn(soft, hard context.Context) *poolVU {
+	p := &poolVU{vu: e.newVU(), in: make(chan arrival, 1)}
+	e.pool = append(e.pool, p)
+	e.stats.vus.Add(1)
+	e.wg.Go(func() {
+		defer e.stats.vus.Add(-1)
+		defer p.vu.wait.stop()
+		for a := range p.in {
+			e.arrive(soft, hard, p.vu, a)
+			e.idle <- p
+		}
+	})
+	return p
+}
+
+// arrive runs one iteration for arrival a, its random draws seeded by the
+// arrival's index so they do not depend on which VU took it.
+func (e *constantArrivalRate) arrive(soft, hard context.Context, vu *VU, a arrival) {
+	if hard.Err() != nil {
+		return
+	}
+	vu.reseed(e.seed, uint64(a.i))
+	vu.Iteration = a.i
+	e.iterate(soft, hard, vu, a.at)
+}
+
+// dropped records a as dropped: an error of class dropped whose times are
+// all the arrival's intended time, so it is charged to the moment the load
+// was offered.
+func (e *constantArrivalRate) dropped(a arrival) {
+	e.drop = Result{
+		Scenario: e.sc.Name, Tags: e.sc.Tags, Class: ClassDropped, Err: ErrDropped,
+		Intended: a.at, Dispatched: a.at, Start: a.at, End: a.at,
+	}
+	e.sink.Record(&e.drop)
+	e.stats.dropped.Add(1)
+	if !e.warned {
+		e.warned = true
+		e.log.Warn().Str("scenario", e.sc.Name).Int("maxVUs", e.sc.MaxVUs).
+			Msg("insufficient VUs: arrivals are being dropped; raise maxVUs to offer the full rate")
+	}
+}

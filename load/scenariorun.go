@@ -1,0 +1,65 @@
+package load
+
+import (
+	"context"
+	"hash/fnv"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+)
+
+// scenarioRun is what every executor of one scenario shares: the scenario
+// (a private copy with defaults applied), each step's driver, the sink, the
+// clock, the seed and the counters.
+type scenarioRun struct {
+	sc      *Scenario
+	drivers []Driver // drivers[i] performs sc.Steps[i]
+	sink    Sink
+	clock   Clock // set by Run before any goroutine starts
+	seed    uint64
+	ids     *atomic.Int64 // the run's VU ids
+	local   uint64        // VUs made so far, owned by the executor's goroutine
+	log     zerolog.Logger
+	stats   counters
+}
+
+// executor runs one scenario's schedule. run returns only after every
+// goroutine it started has exited, at the end of the scenario's span plus its
+// graceful stop at the latest, or soon after ctx is done.
+type executor interface {
+	run(ctx context.Context)
+}
+
+// newExecutor picks the executor of s.sc.Executor.
+func newExecutor(s *scenarioRun) executor {
+	switch s.sc.Executor {
+	case ConstantArrivalRate:
+		return newConstantArrivalRate(s)
+	case ConstantVUs:
+		return &constantVUs{s}
+	case RampingVUs:
+		return newRampingVUs(s)
+	}
+	panic("load: unchecked executor " + string(s.sc.Executor)) // New checked it
+}
+
+// newVU makes the scenario's next VU; its random stream is the VU's index
+// within the scenario, so it does not depend on other scenarios.
+func (s *scenarioRun) newVU() *VU {
+	vu := newVU(int(s.ids.Add(1)), s.sc, s.clock, s.seed, s.local)
+	s.local++
+	return vu
+}
+
+// scenarioSeed derives a scenario's seed from the run's seed and its name,
+// so two scenarios never share random streams.
+func scenarioSeed(seed int64, name string) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(uint64(seed) >> (8 * i))
+	}
+	h.Write(b[:])
+	h.Write([]byte(name))
+	return h.Sum64()
+}
