@@ -1,0 +1,218 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// TestPostgresRunsUnprivileged proves the cluster runs as an unprivileged
+// user when the tests run as root, and serves both roles over loopback TCP.
+func TestPostgresRunsUnprivileged(t *testing.T) {
+	pg := sharedPostgres(t)
+	if !strings.HasPrefix(pg.Addr(), "127.0.0.1:") {
+		t.Errorf("Addr() = %q, want 127.0.0.1:PORT", pg.Addr())
+	}
+	uid := processUID(t, pg.PID())
+	if os.Geteuid() == 0 {
+		nobody, err := user.Lookup("nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strconv.Itoa(uid) != nobody.Uid {
+			t.Errorf("postmaster runs as uid %d, want nobody (%s)", uid, nobody.Uid)
+		}
+		st, err := os.Stat(pg.DataDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if owner := st.Sys().(*syscall.Stat_t).Uid; strconv.Itoa(int(owner)) != nobody.Uid {
+			t.Errorf("data directory owned by uid %d, want nobody", owner)
+		}
+	} else if uid != os.Geteuid() {
+		t.Errorf("postmaster runs as uid %d, want ours (%d)", uid, os.Geteuid())
+	}
+
+	ctx := context.Background()
+	for _, tc := range []struct {
+		user      string
+		superuser bool
+	}{
+		{Superuser, true}, // faults and checks connect as the superuser
+		{ShopRole, false}, // the service connects as a plain role
+	} {
+		conn := connect(t, pg.DSN(tc.user, ShopDatabase))
+		var who string
+		var super bool
+		if err := conn.QueryRow(ctx, "SELECT current_user, usesuper FROM pg_user WHERE usename = current_user").Scan(&who, &super); err != nil {
+			t.Fatalf("as %s: %v", tc.user, err)
+		}
+		if who != tc.user || super != tc.superuser {
+			t.Errorf("connected as %q (superuser %v), want %q (superuser %v)", who, super, tc.user, tc.superuser)
+		}
+	}
+}
+
+// TestPostgresSettings proves the server runs with the settings the demo
+// relies on: few slots, no durability, TCP on loopback only.
+func TestPostgresSettings(t *testing.T) {
+	pg := sharedPostgres(t)
+	conn := connect(t, pg.DSN(Superuser, ShopDatabase))
+	want := map[string]string{
+		"max_connections":                "20",
+		"superuser_reserved_connections": "3",
+		"fsync":                          "off",
+		"listen_addresses":               "127.0.0.1",
+		"unix_socket_directories":        "",
+	}
+	for name, value := range want {
+		var got string
+		if err := conn.QueryRow(context.Background(), "SELECT current_setting($1)", name).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got != value {
+			t.Errorf("%s = %q, want %q", name, got, value)
+		}
+	}
+}
+
+// TestPostgresSchema proves the shop's seed data and that orders get their
+// id from the server.
+func TestPostgresSchema(t *testing.T) {
+	pg := sharedPostgres(t)
+	conn := connect(t, pg.DSN(ShopRole, ShopDatabase))
+	ctx := context.Background()
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM products").Scan(&n); err != nil || n != 5 {
+		t.Fatalf("products: %d rows (err %v), want 5", n, err)
+	}
+	var id1, id2 int64
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, id := range []*int64{&id1, &id2} {
+		if err := tx.QueryRow(ctx, "INSERT INTO orders (product_id, qty) VALUES (1, 1) RETURNING id").Scan(id); err != nil {
+			t.Fatalf("insert order: %v", err)
+		}
+	}
+	if id1 <= 0 || id2 <= id1 {
+		t.Errorf("order ids %d, %d: want increasing server-generated ids", id1, id2)
+	}
+}
+
+// TestPostgresMaxConnections proves max_connections is enforced as the
+// faults expect: the shop role stops short of the superuser-reserved slots,
+// the superuser takes every slot, and the next connection gets SQLSTATE
+// 53300. It also proves Close stops every process and removes the data.
+func TestPostgresMaxConnections(t *testing.T) {
+	t.Parallel()
+	pg := startPostgres(t, PostgresConfig{MaxConnections: 6, SuperuserReserved: 2})
+	ctx := context.Background()
+	var held []*pgconn.PgConn
+	defer func() {
+		for _, c := range held {
+			_ = c.Close(ctx)
+		}
+	}()
+	open := func(user string) error {
+		c, err := pgconn.Connect(ctx, pg.DSN(user, ShopDatabase))
+		if err == nil {
+			held = append(held, c)
+		}
+		return err
+	}
+	for i := range 4 { // 6 slots - 2 reserved
+		if err := open(ShopRole); err != nil {
+			t.Fatalf("shop connection %d: %v", i+1, err)
+		}
+	}
+	expect53300(t, open(ShopRole), "reserved")
+	for i := range 2 { // the superuser takes the reserved slots too
+		if err := open(Superuser); err != nil {
+			t.Fatalf("superuser connection %d: %v", i+1, err)
+		}
+	}
+	expect53300(t, open(Superuser), "too many clients")
+
+	pid, dir := pg.PID(), pg.DataDir()
+	for _, c := range held {
+		_ = c.Close(ctx)
+	}
+	held = nil
+	if err := pg.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := pg.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	processGone(t, pid)
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("data directory %s still there after Close (stat: %v)", dir, err)
+	}
+	select {
+	case <-pg.Done():
+	default:
+		t.Error("Done not closed after Close")
+	}
+}
+
+func expect53300(t *testing.T, err error, msg string) {
+	t.Helper()
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "53300" || !strings.Contains(pgErr.Message, msg) {
+		t.Fatalf("got %v, want SQLSTATE 53300 %q", err, msg)
+	}
+}
+
+// TestPostgresMissingBinaries proves the error says what to install.
+func TestPostgresMissingBinaries(t *testing.T) {
+	t.Parallel()
+	_, err := StartPostgres(context.Background(), PostgresConfig{BinDir: t.TempDir()})
+	if !errors.Is(err, ErrPostgresNotInstalled) || !strings.Contains(err.Error(), "apt-get install -y postgresql") {
+		t.Fatalf("err = %v, want ErrPostgresNotInstalled naming the package", err)
+	}
+}
+
+// TestPostgresStartCancelled proves a cancelled start leaves nothing behind.
+func TestPostgresStartCancelled(t *testing.T) {
+	t.Parallel()
+	sharedPostgres(t) // skips when not installed
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	pg, err := StartPostgres(ctx, PostgresConfig{})
+	if err == nil {
+		_ = pg.Close()
+		t.Skip("started within 300 ms; nothing to prove")
+	}
+	t.Logf("cancelled start: %v", err)
+	if pg != nil {
+		t.Fatal("got a Postgres with an error")
+	}
+}
+
+// processUID reads the real uid of a process from /proc.
+func processUID(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatalf("read status of pid %d: %v", pid, err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
+			uid, _ := strconv.Atoi(f[1])
+			return uid
+		}
+	}
+	t.Fatalf("no Uid line for pid %d", pid)
+	return 0
+}

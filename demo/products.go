@@ -1,0 +1,72 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// handleProducts serves GET /api/products, cache-aside over Redis. The
+// X-Cache header says where the list came from: hit (fresh copy in Redis),
+// miss (PostgreSQL, then cached) or stale (graceful fallback while
+// PostgreSQL fails).
+func (s *Service) handleProducts(w http.ResponseWriter, r *http.Request) {
+	if s.mode == ModeNaive {
+		s.productsNaive(w, r)
+		return
+	}
+	ctx := r.Context()
+	if body, err := s.cache.get(ctx, productsKey); err == nil {
+		writeProducts(w, body, "hit")
+		return
+	} else if !errors.Is(err, redis.Nil) {
+		s.logger.Debug().Err(err).Msg("demo service: read product cache; using postgres")
+	}
+	var body []byte
+	err := s.withDB(r, true, func(ctx context.Context) (err error) {
+		body, err = loadProducts(ctx, s.db)
+		return err
+	})
+	if err == nil {
+		if err := s.cache.put(ctx, body); err != nil {
+			s.logger.Debug().Err(err).Msg("demo service: write product cache")
+		}
+		writeProducts(w, body, "miss")
+		return
+	}
+	if stale, cerr := s.cache.get(ctx, productsStaleKey); cerr == nil {
+		s.logger.Debug().Err(err).Msg("demo service: postgres failed; serving stale products")
+		writeProducts(w, stale, "stale")
+		return
+	}
+	s.dbFailed(w, "list products", err)
+}
+
+// productsNaive is cache-aside with every error fatal to the request.
+func (s *Service) productsNaive(w http.ResponseWriter, _ *http.Request) {
+	body, err := s.cache.get(s.life, productsKey)
+	switch {
+	case err == nil:
+		writeProducts(w, body, "hit")
+		return
+	case !errors.Is(err, redis.Nil):
+		writeError(w, http.StatusInternalServerError, "read product cache: "+err.Error())
+		return
+	}
+	if body, err = loadProducts(s.life, s.db); err != nil {
+		s.dbFailed(w, "list products", err)
+		return
+	}
+	if err := s.cache.put(s.life, body); err != nil {
+		writeError(w, http.StatusInternalServerError, "write product cache: "+err.Error())
+		return
+	}
+	writeProducts(w, body, "miss")
+}
+
+func writeProducts(w http.ResponseWriter, body []byte, source string) {
+	w.Header().Set("X-Cache", source)
+	writeBody(w, http.StatusOK, body)
+}
