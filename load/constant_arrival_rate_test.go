@@ -86,12 +86,13 @@ func TestDroppedWhenAllVUsBusy(t *testing.T) {
 func TestNewVUsUpToMax(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l, rec := startLoad(t, sleepDriver(350*time.Millisecond), arrivalScenario(10, time.Second, 0, 10))
-		var peak int64
+		sampled := make(chan int64, 1)
 		go func() { // sample in the middle of the run
 			time.Sleep(550 * time.Millisecond)
-			peak = l.Stats().VUs
+			sampled <- l.Stats().VUs
 		}()
 		run(t, l)
+		peak := <-sampled
 		if n := rec.count(func(r recorded) bool { return r.OK() }); n != 10 {
 			t.Errorf("%d arrivals ran, want all 10", n)
 		}

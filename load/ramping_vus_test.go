@@ -29,14 +29,17 @@ func TestRampingVUsReachesTargets(t *testing.T) {
 			sleepDriver(100*time.Millisecond).Do(ctx, vu, st, res)
 		})
 		l, _ := startLoad(t, d, sc)
-		samples := map[time.Duration]int64{}
+		sampled := make(chan map[time.Duration]int64)
 		go func() { // sample just after each instant of interest
+			samples := map[time.Duration]int64{}
 			for _, at := range []time.Duration{5 * s, 10 * s, 15 * s, 25 * s, 29 * s} {
 				time.Sleep(at + time.Millisecond - elapsed(l))
 				samples[at] = l.Stats().VUs
 			}
+			sampled <- samples
 		}()
 		run(t, l)
+		samples := <-sampled
 		want := map[time.Duration]int64{5 * s: 5, 10 * s: 10, 15 * s: 10, 25 * s: 5, 29 * s: 1}
 		for at, n := range want {
 			if samples[at] != n {
