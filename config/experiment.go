@@ -7,6 +7,7 @@
 package config
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/chaosload/chaosload/faults"
@@ -68,6 +69,12 @@ type Stack struct {
 // The stack addresses an experiment may name as ${stack.NAME}.
 var StackAddrs = []string{"api", "postgres", "redis"}
 
+// StackNames lists the bundled stacks.
+var StackNames = []string{"demo"}
+
+// StackModes lists the demo service's modes; the first is the default.
+var StackModes = []string{"graceful", "naive"}
+
 // Target is one fault proxy: clients connect to Listen, traffic goes to
 // Upstream.
 type Target struct {
@@ -86,6 +93,12 @@ type Target struct {
 
 // The target protocols.
 var Protocols = []string{"tcp", "http", "postgres", "redis"}
+
+// The defaults of Target.
+const (
+	DefaultListen   = "127.0.0.1:0"
+	DefaultProtocol = "tcp"
+)
 
 // Thresholds is a set of conditions per metric, in file order. In a file it
 // is a mapping from a metric key to a list of expressions.
@@ -139,19 +152,16 @@ type Pos struct {
 	Col  int
 }
 
-// String renders "file:line:col".
+// String renders "file:line:col", "file:line" when the column is unknown,
+// and the file alone (or the --set argument) when the line is.
 func (p Pos) String() string {
-	if p.Line == 0 {
+	switch {
+	case p.Line <= 0:
 		return p.File
+	case p.Col <= 0:
+		return p.File + ":" + strconv.Itoa(p.Line)
 	}
-	return p.File + ":" + itoa(p.Line) + ":" + itoa(p.Col)
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
+	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
 }
 
 // WarmupOrDefault returns the warm-up length, with its default.

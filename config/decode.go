@@ -1,0 +1,251 @@
+package config
+
+import (
+	"encoding"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The decoder: a small reflection walk from a yaml.Node tree into the schema
+// types. It is strict (unknown keys, wrong types and duplicate keys are
+// errors), it records where every field was written, and it carries on after
+// a problem so that one run reports them all. Its rules, by Go type:
+//
+//	time.Duration            "30s", "1m30s" (a bare number other than 0 is an error)
+//	Thresholds               {metric: [expr, ...]} or {metric: expr}
+//	encoding.TextUnmarshaler a scalar, given to UnmarshalText
+//	*T                       nil when absent or null, else a new T
+//	struct                   a mapping; keys are yaml tags; ",inline" merges
+//	[]T where T has a Name   a mapping name → T, file order kept
+//	  field tagged yaml:"-"
+//	[]T                      a sequence
+//	map[string]T             a mapping
+//	any                      plain YAML: map[string]any, []any, scalars
+//	string, bool, numbers    a scalar of that YAML type (a string takes any scalar)
+//
+// Null (`key:` or `key: ~`) leaves the zero value: absent and null are alike.
+
+var (
+	durationType   = reflect.TypeFor[time.Duration]()
+	thresholdsType = reflect.TypeFor[Thresholds]()
+	textType       = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// decodeValue decodes n into v, the field at path.
+func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
+	if p.failed[path] { // its ${...} could not be expanded: already reported
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		p.errorf(n, path, "aliases (*%s) are not supported; write the value out", n.Value)
+		return
+	}
+	if n.Anchor != "" {
+		p.errorf(n, path, "anchors (&%s) are not supported; write the value out", n.Anchor)
+	}
+	if isNull(n) {
+		return
+	}
+	switch t := v.Type(); {
+	case t == thresholdsType:
+		p.decodeThresholds(n, v, path)
+	case t == durationType:
+		p.decodeDuration(n, v, path)
+	case t.Kind() == reflect.Pointer:
+		elem := reflect.New(t.Elem())
+		p.decodeValue(n, elem.Elem(), path)
+		v.Set(elem)
+	case reflect.PointerTo(t).Implements(textType):
+		p.decodeText(n, v, path)
+	default:
+		p.decodeKind(n, v, path)
+	}
+}
+
+// decodeKind decodes n by the kind of v.
+func (p *parser) decodeKind(n *yaml.Node, v reflect.Value, path string) {
+	switch v.Kind() {
+	case reflect.Struct:
+		p.decodeStruct(n, v, path)
+	case reflect.Slice:
+		p.decodeSlice(n, v, path)
+	case reflect.Map:
+		p.decodeMap(n, v, path)
+	case reflect.Interface:
+		p.decodeAny(n, v, path)
+	case reflect.String:
+		p.decodeString(n, v, path)
+	case reflect.Bool:
+		p.decodeBool(n, v, path)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		p.decodeInt(n, v, path)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		p.decodeUint(n, v, path)
+	case reflect.Float32, reflect.Float64:
+		p.decodeFloat(n, v, path)
+	default:
+		p.errorf(n, path, "the schema type %s cannot be decoded (a bug in chaosload)", v.Type())
+	}
+}
+
+// isNull reports whether n is an explicit or implicit null.
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// wrongType records that n is not the kind of value v wants.
+func (p *parser) wrongType(n *yaml.Node, t reflect.Type, path string) {
+	p.errorf(n, path, "want %s, got %s", describeWant(t), describeNode(n))
+}
+
+func (p *parser) decodeString(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode {
+		p.wrongType(n, v.Type(), path)
+		return
+	}
+	v.SetString(n.Value)
+}
+
+func (p *parser) decodeBool(n *yaml.Node, v reflect.Value, path string) {
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || safeDecode(n, &b) != nil {
+		p.wrongType(n, v.Type(), path)
+		return
+	}
+	v.SetBool(b)
+}
+
+func (p *parser) decodeInt(n *yaml.Node, v reflect.Value, path string) {
+	var i int64
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		p.wrongType(n, v.Type(), path)
+		return
+	}
+	if safeDecode(n, &i) != nil || v.OverflowInt(i) {
+		p.errorf(n, path, "%s is out of range for this field", n.Value)
+		return
+	}
+	v.SetInt(i)
+}
+
+func (p *parser) decodeUint(n *yaml.Node, v reflect.Value, path string) {
+	var u uint64
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		p.wrongType(n, v.Type(), path)
+		return
+	}
+	if safeDecode(n, &u) != nil || v.OverflowUint(u) {
+		p.errorf(n, path, "%s is out of range for this field (want a whole number ≥ 0)", n.Value)
+		return
+	}
+	v.SetUint(u)
+}
+
+func (p *parser) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
+	var f float64
+	tag := n.ShortTag()
+	if n.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") || safeDecode(n, &f) != nil {
+		p.wrongType(n, v.Type(), path)
+		return
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) || v.OverflowFloat(f) {
+		p.errorf(n, path, "want a finite number, got %s", n.Value)
+		return
+	}
+	v.SetFloat(f)
+}
+
+// decodeDuration reads "30s", "1m30s", "250ms". A bare number is refused
+// (30 what?) except 0.
+func (p *parser) decodeDuration(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode {
+		p.wrongType(n, v.Type(), path)
+		return
+	}
+	s := strings.TrimSpace(n.Value)
+	if tag := n.ShortTag(); (tag == "!!int" || tag == "!!float") && s != "0" {
+		p.errorf(n, path, "%s has no unit; write a duration such as %ss, %sms or 1m30s", s, s, s)
+		return
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		p.errorf(n, path, "want a duration such as 30s, 250ms or 1m30s, got %s", describeNode(n))
+		return
+	}
+	v.SetInt(int64(d))
+}
+
+// decodeText gives a scalar to the type's UnmarshalText.
+func (p *parser) decodeText(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode {
+		p.wrongType(n, v.Type(), path)
+		return
+	}
+	u := v.Addr().Interface().(encoding.TextUnmarshaler)
+	if err := safeUnmarshalText(u, n.Value); err != nil {
+		p.errorf(n, path, "%v; want %s", err, describeWant(v.Type()))
+	}
+}
+
+// safeDecode is yaml's own scalar decoding (number bases, .inf, ...), with
+// a panic in the library turned into an error.
+func safeDecode(n *yaml.Node, out any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return n.Decode(out)
+}
+
+// safeUnmarshalText calls UnmarshalText, turning a panic into an error: a
+// type of another package must not take Parse down.
+func safeUnmarshalText(u encoding.TextUnmarshaler, s string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%q is not valid here", s)
+		}
+	}()
+	return u.UnmarshalText([]byte(s))
+}
+
+// innerPos is the position of byte offset off inside scalar n, for errors
+// that point into a value (a threshold expression, a ${...}). Quoted scalars
+// shift by their opening quote; where the value spans lines or came from a
+// --set, the scalar's own position is the best there is.
+func (p *parser) innerPos(n *yaml.Node, off int) Pos {
+	pos := p.nodePos(n)
+	if pos.Line <= 0 || off < 0 {
+		return pos
+	}
+	off = min(off, len(n.Value))
+	before := n.Value[:off]
+	if strings.Contains(before, "\n") {
+		return pos
+	}
+	switch n.Style {
+	case 0:
+		// a plain scalar starts at its first character
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		pos.Col++
+	default:
+		return pos
+	}
+	pos.Col += utf8.RuneCountInString(before)
+	return pos
+}
+
+// nodePos is where n was written: its line and column in the file, or the
+// --set override it came from.
+func (p *parser) nodePos(n *yaml.Node) Pos {
+	if pos, ok := p.origin[n]; ok {
+		return pos
+	}
+	return Pos{File: p.file, Line: n.Line, Col: n.Column}
+}

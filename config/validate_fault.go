@@ -1,0 +1,185 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/chaosload/chaosload/faults"
+	"github.com/chaosload/chaosload/load"
+)
+
+// kindProtocols lists, for fault kinds that act on a dependency directly
+// rather than on the proxy's data path, the target protocols they work on.
+var kindProtocols = map[faults.Kind][]string{
+	faults.PoolExhaustion: {"postgres"},
+}
+
+func (c *checker) faults() {
+	names := map[string]int{}
+	loadEnd := load.Span(c.e.Scenarios)
+	for i := range c.e.Faults {
+		f := &c.e.Faults[i]
+		path := fmt.Sprintf("faults.%d", i)
+		c.faultProblems(f, path)
+		if j, dup := names[f.Name]; dup && f.Name != "" {
+			c.errorf(path+".name", "faults.%d is also called %q; give each fault its own name", j, f.Name)
+		} else {
+			names[f.Name] = i
+		}
+		c.faultTarget(f, path)
+		if loadEnd > 0 && f.StartTime >= loadEnd {
+			c.errorf(path+".startTime", "the fault starts at %s, but the load ends at %s; start it earlier or run the load longer", f.StartTime, loadEnd)
+		}
+	}
+}
+
+// faultProblems reports what the fault's own Validate finds, each at the
+// field it names.
+func (c *checker) faultProblems(f *faults.Fault, path string) {
+	for _, pr := range f.Validate() {
+		msg := pr.Msg
+		if pr.Field == "kind" {
+			msg = kindMessage(f.Kind, msg)
+		}
+		c.errorf(path+"."+pr.Field, "%s", msg)
+	}
+}
+
+// kindMessage improves the faults package's message about a kind: a
+// missing kind is "required", a typo gets a suggestion.
+func kindMessage(k faults.Kind, msg string) string {
+	kinds := make([]string, len(faults.Kinds))
+	for i, k := range faults.Kinds {
+		kinds[i] = string(k)
+	}
+	if k == "" {
+		return "is required; valid kinds: " + strings.Join(kinds, ", ")
+	}
+	if s := didYouMean(string(k), kinds); s != "" {
+		return msg + s
+	}
+	return msg
+}
+
+// faultTarget checks that the fault's target exists and suits its kind.
+func (c *checker) faultTarget(f *faults.Fault, path string) {
+	if f.Target == "" {
+		return // faults.Validate reports it
+	}
+	t := c.knownTarget(path+".target", f.Target)
+	if t == nil {
+		return
+	}
+	protos, ok := kindProtocols[f.Kind]
+	switch {
+	case !ok:
+	case !containsString(protos, or(t.Protocol, DefaultProtocol)):
+		c.errorf(path+".target", "%s needs a %s target; %q has protocol %s",
+			f.Kind, strings.Join(protos, " or "), t.Name, or(t.Protocol, DefaultProtocol))
+	case t.Protocol == "postgres" && t.DSN == "":
+		c.needsDSN(t.Name, fmt.Sprintf("fault %q (%s)", f.Name, f.Kind))
+	}
+}
+
+// knownTarget returns the target called name, or reports at path that there
+// is none.
+func (c *checker) knownTarget(path, name string) *Target {
+	if t := c.e.Target(name); t != nil {
+		return t
+	}
+	names := c.targetNames()
+	c.errorf(path, "unknown target %q%s; valid targets: %s", name, didYouMean(name, names), listOr(names, "none (add a targets: section)"))
+	return nil
+}
+
+func (c *checker) targetNames() []string {
+	names := make([]string, len(c.e.Targets))
+	for i, t := range c.e.Targets {
+		names[i] = t.Name
+	}
+	return names
+}
+
+// needsDSN notes that target's dsn is required by what.
+func (c *checker) needsDSN(target, what string) {
+	if c.needDSN == nil {
+		c.needDSN = map[string][]string{}
+	}
+	c.needDSN[target] = append(c.needDSN[target], what)
+}
+
+// dsnNeeds reports, once per target, the postgres targets that lack the dsn
+// something uses.
+func (c *checker) dsnNeeds() {
+	for _, t := range c.e.Targets {
+		if users := c.needDSN[t.Name]; len(users) > 0 {
+			c.errorf("targets."+t.Name+".dsn", "is required: %s connects to the server directly; "+
+				"e.g. dsn: \"postgres://postgres@${stack.postgres}/shop\"", strings.Join(users, " and "))
+		}
+	}
+}
+
+// observation checks that the load runs long enough after the last fault to
+// judge recovery: within + hold + window (DESIGN §3), and that the first
+// fault leaves a baseline after the warm-up.
+func (c *checker) observation() {
+	if len(c.e.Faults) == 0 || len(c.e.Thresholds) == 0 {
+		return
+	}
+	c.baseline()
+	loadEnd := load.Span(c.e.Scenarios)
+	last, ok := c.lastFaultEnd()
+	if !ok || loadEnd <= 0 {
+		return
+	}
+	r := c.e.recoveryOrDefault()
+	need := r.Within + r.Hold + r.Window
+	if loadEnd-last >= need {
+		return
+	}
+	c.errorf("recovery.within", "the load ends at %s, but recovery after the last fault (ends at %s) is observed for "+
+		"within %s + hold %s + window %s = %s, so the load must run until at least %s; %s",
+		loadEnd, last, r.Within, r.Hold, r.Window, need, last+need, c.lengthen(last+need))
+}
+
+// lastFaultEnd returns when the last fault ends. A fault without an end
+// makes recovery unobservable, which it reports.
+func (c *checker) lastFaultEnd() (time.Duration, bool) {
+	var last time.Duration
+	ok := true
+	for i := range c.e.Faults {
+		end, bounded := c.e.Faults[i].End()
+		if !bounded {
+			c.errorf(fmt.Sprintf("faults.%d.duration", i), "the fault has no duration, so it lasts until the load ends and recovery cannot be observed; "+
+				"give it one, e.g. duration: 30s")
+			ok = false
+		}
+		last = max(last, end)
+	}
+	return last, ok
+}
+
+// baseline checks that no fault starts during the warm-up, so the
+// thresholds are judged before the first fault.
+func (c *checker) baseline() {
+	warmup := c.e.WarmupOrDefault()
+	for i := range c.e.Faults {
+		if f := &c.e.Faults[i]; f.StartTime < warmup {
+			c.errorf(fmt.Sprintf("faults.%d.startTime", i), "the fault starts at %s, during the warm-up (%s), so there is "+
+				"no baseline to judge; start it later or shorten warmup", f.StartTime, warmup)
+		}
+	}
+}
+
+// lengthen suggests how to make the load run until at least until.
+func (c *checker) lengthen(until time.Duration) string {
+	for i := range c.e.Scenarios {
+		s := &c.e.Scenarios[i]
+		if s.Span() == load.Span(c.e.Scenarios) && s.Executor != load.RampingVUs {
+			return fmt.Sprintf("lengthen the load (e.g. --set scenarios.%s.duration=%s) or shorten recovery.within",
+				s.Name, s.Duration+until-s.Span())
+		}
+	}
+	return "lengthen the load or shorten recovery.within"
+}

@@ -1,0 +1,92 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// verify checks each verify: entry: a step with ack:, a postgres target with
+// a dsn, and a query that uses the id.
+func (c *checker) verify() {
+	for i, v := range c.e.Verify {
+		path := fmt.Sprintf("verify.%d", i)
+		c.verifyStep(v.Acknowledged, path+".acknowledged")
+		c.verifyTarget(v.Target, path+".target")
+		switch {
+		case v.Exists == "":
+			c.errorf(path+".exists", "is required: a query that returns a row when the id ($1) exists, "+
+				"e.g. SELECT 1 FROM orders WHERE id = $1")
+		case !strings.Contains(v.Exists, "$1"):
+			c.errorf(path+".exists", "must use $1, the acknowledged id, e.g. SELECT 1 FROM orders WHERE id = $1")
+		}
+	}
+}
+
+func (c *checker) verifyStep(name, path string) {
+	acked := c.stepNames(true)
+	switch {
+	case name == "":
+		c.errorf(path, "is required: the name of a step with ack:; steps with ack: %s", listOr(acked, "none"))
+	case containsString(acked, name):
+	case containsString(c.stepNames(false), name):
+		c.errorf(path, "step %q has no ack:; add ack: FIELD (the response's id field) to it", name)
+	default:
+		c.errorf(path, "unknown step %q%s; steps with ack: %s", name, didYouMean(name, acked), listOr(acked, "none"))
+	}
+}
+
+func (c *checker) verifyTarget(name, path string) {
+	if name == "" {
+		c.errorf(path, "is required: the postgres target whose dsn the query runs on")
+		return
+	}
+	t := c.knownTarget(path, name)
+	switch {
+	case t == nil:
+	case t.Protocol != "postgres":
+		c.errorf(path, "verify runs SQL, so it needs a postgres target; %q has protocol %s", name, or(t.Protocol, DefaultProtocol))
+	case t.DSN == "":
+		c.needsDSN(t.Name, "verify")
+	}
+}
+
+// refs checks every ${targets.NAME} and ${stack.NAME} left for Resolve.
+func (c *checker) refs() {
+	c.e.eachRef(func(path string, pos Pos, t varToken, bad *SyntaxError) {
+		if bad != nil {
+			c.errorAt(pos, path, "%s", bad.Msg)
+			return
+		}
+		section, name, ok := runtimeRef(t.Name)
+		switch {
+		case !ok:
+			c.errorAt(pos, path, "%s is not resolved when the run starts; valid: ${targets.NAME}, ${stack.NAME}", t.Raw)
+		case section == "targets":
+			c.targetRef(pos, path, t, name)
+		default:
+			c.stackRef(pos, path, t, name)
+		}
+	})
+}
+
+func (c *checker) targetRef(pos Pos, path string, t varToken, name string) {
+	names := c.targetNames()
+	switch {
+	case strings.HasPrefix(path, "targets."):
+		c.errorAt(pos, path, "%s: a target cannot refer to a target (the proxies start together); "+
+			"use ${stack.NAME} or an address", t.Raw)
+	case !containsString(names, name):
+		c.errorAt(pos, path, "unknown target %q in %s%s; valid targets: %s", name, t.Raw,
+			didYouMean(name, names), listOr(names, "none (add a targets: section)"))
+	}
+}
+
+func (c *checker) stackRef(pos Pos, path string, t varToken, name string) {
+	switch {
+	case c.e.Stack == nil:
+		c.errorAt(pos, path, "%s needs the demo stack; add stack: {name: demo}", t.Raw)
+	case !containsString(StackAddrs, name):
+		c.errorAt(pos, path, "unknown stack address %q in %s%s; valid: %s", name, t.Raw,
+			didYouMean(name, StackAddrs), strings.Join(StackAddrs, ", "))
+	}
+}
