@@ -1,0 +1,135 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/Shopify/toxiproxy/v2/stream"
+)
+
+// conn is one proxied connection: the accepted client socket, the upstream
+// socket once dialled, and the two links between them.
+type conn struct {
+	p      *Proxy
+	seq    uint64 // accept sequence number, 1-based: the toxicity draws' input
+	client *net.TCPConn
+	dead   chan struct{} // closed when the connection is closed
+
+	mu         sync.Mutex
+	up         *net.TCPConn
+	links      [2]*link // by stream.Direction, set once dialled
+	closed     bool
+	cancelDial context.CancelFunc
+}
+
+func newConn(p *Proxy, seq uint64, client *net.TCPConn) *conn {
+	return &conn{p: p, seq: seq, client: client, dead: make(chan struct{})}
+}
+
+var errConnClosed = errors.New("connection closed before the upstream answered")
+
+// serve dials the upstream and runs both links until they end. The caller
+// did p.wg.Add(1) for it.
+func (c *conn) serve(ctx context.Context) {
+	defer c.p.wg.Done()
+	defer c.p.forget(c)
+	defer c.close(false)
+	up, err := c.dial(ctx)
+	if err != nil {
+		if !errors.Is(err, errConnClosed) && ctx.Err() == nil {
+			c.p.ctr.dialFailed.Add(1)
+			c.p.log.Warn().Err(err).Uint64("conn", c.seq).Msg("closing client")
+		}
+		return
+	}
+	if !c.attach(up) {
+		return
+	}
+	var down sync.WaitGroup
+	down.Go(c.links[stream.Downstream].run)
+	c.links[stream.Upstream].run()
+	down.Wait()
+}
+
+// dial connects to the upstream within the dial timeout. Closing the
+// connection cancels the dial.
+func (c *conn) dial(ctx context.Context) (*net.TCPConn, error) {
+	addr := c.p.Upstream()
+	if addr == "" {
+		return nil, fmt.Errorf("proxy %q: no upstream set", c.p.cfg.Name)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, errConnClosed
+	}
+	c.cancelDial = cancel
+	c.mu.Unlock()
+	nc, err := c.p.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("proxy %q: dial upstream %s: %w", c.p.cfg.Name, addr, err)
+	}
+	return nc.(*net.TCPConn), nil
+}
+
+// attach installs the upstream socket and the links, unless the connection
+// was closed meanwhile.
+func (c *conn) attach(up *net.TCPConn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		up.Close()
+		return false
+	}
+	c.up = up
+	c.links[stream.Upstream] = newLink(c, stream.Upstream, c.client, up)
+	c.links[stream.Downstream] = newLink(c, stream.Downstream, up, c.client)
+	return true
+}
+
+// notify tells the link of direction dir that the fault set changed.
+func (c *conn) notify(dir int) {
+	c.mu.Lock()
+	l := c.links[dir]
+	c.mu.Unlock()
+	if l != nil {
+		l.notify()
+	}
+}
+
+// close closes both sockets, with a TCP RST to both peers when reset is
+// true, and marks the connection dead. It never blocks on traffic and is
+// idempotent.
+func (c *conn) close(reset bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	if c.cancelDial != nil {
+		c.cancelDial()
+	}
+	if reset {
+		c.client.SetLinger(0)
+		if c.up != nil {
+			c.up.SetLinger(0)
+		}
+	}
+	c.client.Close()
+	if c.up != nil {
+		c.up.Close()
+	}
+	close(c.dead)
+}
+
+// resetTCP closes a socket with a TCP RST instead of a FIN.
+func resetTCP(nc *net.TCPConn) {
+	nc.SetLinger(0)
+	nc.Close()
+}

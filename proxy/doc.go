@@ -1,0 +1,84 @@
+// Package proxy owns chaosload's fault proxy runtime: one TCP proxy per
+// target with its own listener and accept loop, an upstream dial with a
+// timeout done off the accept loop, per-connection links that copy bytes each
+// way, the fault stages that run on those links, accept-level faults (reset,
+// down), seeded toxicity draws, and live per-proxy metrics.
+//
+// It does not own the fault timeline, the validation of fault specs or the
+// faults that act on a dependency directly (pool exhaustion): those are
+// package faults, which drives a *Proxy through the faults.Injector interface.
+// It does not import load or runner. Toxiproxy's toxics and stream packages
+// are reused as the stage mechanism; Toxiproxy's own Proxy, ToxicCollection
+// and ToxicLink are not used, because they deadlock when a fault changes while
+// one connection is back-pressured (Toxiproxy issue #558).
+//
+// # Goroutines
+//
+// Run owns the accept loop and, through a WaitGroup, every goroutine below.
+// Per accepted connection:
+//
+//	fast path (no fault on the link):       2 goroutines, one per link, no buffer while idle
+//	fault path (a stage on a link):    +1 per stage +1 writer, on that link only
+//
+// A link is one direction of a connection: "upstream" copies client → server,
+// "downstream" copies server → client. On the fast path the link goroutine
+// waits for its source to become readable without holding a buffer, reads into
+// a pooled buffer and writes it to the destination itself:
+//
+//	src ──(wait readable)──▶ pooled buf ──▶ dst          one goroutine
+//
+// When a fault applies to the link, the same goroutine becomes the reader of a
+// pipeline built from Toxiproxy's pipe protocol (stream.StreamChunk values on
+// channels between toxics.ToxicStub stages) and a writer goroutine drains it:
+//
+//	        reader                 stage 1                stage N          writer
+//	src ──▶ (link goroutine) ──▶ ToxicStub.Pipe ──▶ … ──▶ ToxicStub.Pipe ──▶ (goroutine) ──▶ dst
+//	                       chan          (buffered, e.g. 1024 chunks for latency)   chan
+//
+// # How faults reach live connections
+//
+// Inject and a Revert never wait for any connection. They publish an immutable
+// fault set through an atomic pointer and wake the links concerned: a read
+// deadline in the past on the link's source (which ends a wait for data at
+// once and loses no byte) and a token on the link's wake channel (which ends a
+// wait to hand a chunk to the pipeline). The link notices at its next
+// boundary, compares the stages it wants with the stages it runs and, if they
+// differ, switches:
+//
+//   - fast → fault path: build the pipeline; the next chunk read goes into it.
+//   - fault → fault or fast path: stop reading, ask the stages that are being
+//     removed to flush at once (their Interrupt channel is closed: no delay
+//     applied any more, every queued chunk handed on in order), close the
+//     pipeline's input so the stages that stay drain as they would, wait until
+//     the writer has written the last chunk, then build the next pipeline or
+//     go back to the fast path. A chunk read but not yet handed on is carried
+//     over to whatever comes next, so no byte is lost or reordered.
+//
+// A link whose destination does not read (its TCP window is full) is blocked
+// in a write; only that link waits, and it sees the change when the write
+// completes or the connection is closed. This is the difference from
+// Toxiproxy, whose ToxicCollection interrupts every link synchronously while
+// holding the proxy-wide lock (issue #558).
+//
+// # Fault semantics
+//
+//   - Latency delays each chunk by latency ± a uniform jitter, measured from
+//     the time the chunk was read, in the direction given. Downstream (the
+//     default of package faults) adds the delay once per request/response round
+//     trip, upstream too, both adds it twice. Reads continue while earlier
+//     chunks wait (up to 1024 chunks queued), and order is kept.
+//   - Reset sends a real TCP RST (SO_LINGER 0, then close) to both sides of
+//     every selected active connection, and while applied accepts new
+//     connections and resets them at once. A one-shot reset is Inject followed
+//     by the Revert.
+//   - Down closes the listener (new connections get ECONNREFUSED) and closes
+//     every selected active connection; its Revert listens again on the same
+//     address.
+//
+// Toxicity, the share of connections a fault affects, is drawn once per
+// connection and fault from Config.Seed, the fault's name and the connection's
+// accept sequence number (splitmix64), so the same seed and the same order of
+// connections select the same connections. Jitter is drawn from a generator
+// seeded the same way per connection and direction: the sequence of delays is
+// repeatable, although how the stream is cut into chunks depends on timing.
+package proxy

@@ -1,0 +1,223 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/chaosload/chaosload/faults"
+	"github.com/chaosload/chaosload/proxy"
+)
+
+// faultTarget is a proxy that can take a downstream latency fault: chaosload's
+// own, or Toxiproxy's for the comparison.
+type faultTarget interface {
+	addr() string
+	apply() error
+	revert() error
+	bytesDown() uint64 // 0 when unknown
+}
+
+type chaosloadTarget struct {
+	p    *proxy.Proxy
+	undo faults.Revert
+}
+
+func (c *chaosloadTarget) addr() string { return c.p.Addr() }
+func (c *chaosloadTarget) apply() (err error) {
+	spec := faults.LatencySpec{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, Direction: faults.Downstream}
+	c.undo, err = c.p.Inject(context.Background(), "freeze-latency", spec, 1)
+	return err
+}
+func (c *chaosloadTarget) revert() error     { return c.undo(context.Background()) }
+func (c *chaosloadTarget) bytesDown() uint64 { return c.p.Stats().BytesDown }
+
+// TestFaultChangesDoNotWaitForAStuckConnection is issue 2's freeze test. One
+// client asks the upstream to flood it and stops reading, so its TCP window
+// fills and the proxy's write to it blocks. Applying and reverting a latency
+// fault on that direction must return within 1 s each, and another connection
+// must keep carrying traffic during and after. Toxiproxy's ToxicCollection
+// hangs for good here (issue #558): TestToxiproxyFreezes runs the same
+// scenario against it.
+func TestFaultChangesDoNotWaitForAStuckConnection(t *testing.T) {
+	cases := []struct {
+		name         string
+		faultedFirst bool // the stuck link is on the fault path when it gets stuck
+	}{
+		// stuck on the fast path: the link is blocked in a plain write.
+		{"stuck on the fast path", false},
+		// stuck on the fault path: the latency stage's queue is full and its
+		// writer is blocked, so the revert must reach a blocked pipeline.
+		{"stuck on the fault path", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			up := serveTCP(t, floodOrEcho)
+			p := startProxy(t, proxy.Config{Name: "freeze", Upstream: up.Addr(), Seed: 1})
+			target := &chaosloadTarget{p: p}
+			if tc.faultedFirst {
+				within(t, time.Second, "apply latency", target.apply)
+			}
+			r := freezeScenario(t, target, tc.faultedFirst)
+			if !r.ok() {
+				t.Fatalf("proxy froze: %+v", r)
+			}
+			t.Logf("apply %v, revert %v, round trip with the fault %v, without %v", r.apply, r.revert, r.faulted, r.clean)
+			if r.faulted < 15*time.Millisecond || r.clean >= 15*time.Millisecond {
+				t.Errorf("the fault did not reach the other connection: %v with it, %v without (want ≥ 15ms, < 15ms)",
+					r.faulted, r.clean)
+			}
+			before := p.Stats().Active
+			r.stuck.Close()
+			eventually(t, 5*time.Second, "stuck connection closed by the proxy", func() bool {
+				return p.Stats().Active == before-1
+			})
+			mustRoundTrip(t, r.other)
+		})
+	}
+}
+
+// freezeResult is what the freeze scenario observed.
+type freezeResult struct {
+	apply, revert time.Duration // -1: did not return within 1 s
+	during, after int           // successful echo round trips on the other connection
+	faulted, clean time.Duration // median round trip with the fault active, and without
+	fresh         bool          // a connection opened after both calls carries traffic
+	stuck, other  *net.TCPConn
+}
+
+func (r freezeResult) ok() bool {
+	return r.apply >= 0 && r.revert >= 0 && r.during > 0 && r.after > 0 && r.fresh
+}
+
+// freezeScenario gets one client stuck behind a flooding upstream, then
+// applies and reverts a downstream latency fault (or, when faultedFirst, only
+// reverts and re-applies it) while another connection does echo round trips.
+func freezeScenario(t *testing.T, target faultTarget, faultedFirst bool) freezeResult {
+	t.Helper()
+	r := freezeResult{stuck: dial(t, target.addr()), other: dial(t, target.addr())}
+	if _, err := r.stuck.Write([]byte("F")); err != nil {
+		t.Fatal(err)
+	}
+	waitBackPressured(t, target)
+	if _, err := r.other.Write([]byte("E")); err != nil {
+		t.Fatal(err)
+	}
+	first, second := target.apply, target.revert
+	if faultedFirst {
+		first, second = target.revert, target.apply
+	}
+	var during, after []time.Duration
+	r.apply = timed(first)
+	r.during, during = roundTrips(r.other, 5)
+	r.revert = timed(second)
+	r.after, after = roundTrips(r.other, 5)
+	if faultedFirst {
+		r.apply, r.revert = r.revert, r.apply
+		during, after = after, during
+	}
+	fresh := dial(t, target.addr())
+	_, err := fresh.Write([]byte("E"))
+	n, _ := roundTrips(fresh, 1)
+	r.fresh = err == nil && n == 1
+	if len(during) > 0 && len(after) > 0 {
+		r.faulted, r.clean = median(during), median(after)
+	}
+	return r
+}
+
+// waitBackPressured waits until the stuck client's window and every buffer on
+// the way are full: no more bytes move towards it.
+func waitBackPressured(t *testing.T, target faultTarget) {
+	t.Helper()
+	if _, ok := target.(*toxiproxyTarget); ok {
+		// Toxiproxy counts bytes only at close: give the flood time instead.
+		time.Sleep(500 * time.Millisecond)
+		return
+	}
+	last, still := uint64(0), 0
+	eventually(t, 10*time.Second, "the flood to stall", func() bool {
+		n := target.bytesDown()
+		if n == last && n > 0 {
+			still++
+		} else {
+			still = 0
+		}
+		last = n
+		return still >= 20 // 100 ms without progress
+	})
+}
+
+// timed runs f with a 1 s limit and returns how long it took, or -1.
+func timed(f func() error) time.Duration {
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return -1
+		}
+		return time.Since(start)
+	case <-time.After(time.Second):
+		return -1
+	}
+}
+
+// roundTrips does up to n echo round trips and returns how many succeeded
+// before the first failure, and how long each took.
+func roundTrips(c net.Conn, n int) (int, []time.Duration) {
+	var ds []time.Duration
+	for i := range n {
+		d, err := roundTrip(c, []byte("ping"))
+		if err != nil {
+			return i, ds
+		}
+		ds = append(ds, d)
+	}
+	return n, ds
+}
+
+// toxiproxyTarget is Toxiproxy's own Proxy, embedded.
+type toxiproxyTarget struct{ p *toxiproxy.Proxy }
+
+func (x *toxiproxyTarget) addr() string { return x.p.Listen }
+func (x *toxiproxyTarget) apply() error {
+	body, _ := json.Marshal(map[string]any{"name": "freeze-latency", "type": "latency", "stream": "downstream",
+		"toxicity": 1.0, "attributes": map[string]int64{"latency": 20, "jitter": 5}})
+	_, err := x.p.Toxics.AddToxicJson(bytes.NewReader(body))
+	return err
+}
+func (x *toxiproxyTarget) revert() error {
+	return x.p.Toxics.RemoveToxic(context.Background(), "freeze-latency")
+}
+func (x *toxiproxyTarget) bytesDown() uint64 { return 0 }
+
+// TestToxiproxyFreezes runs the freeze scenario against Toxiproxy v2.12.0's
+// own Proxy to show that the test above is one Toxiproxy's design fails. It
+// leaves Toxiproxy's goroutines deadlocked for good, so it runs only when
+// CHAOSLOAD_TOXIPROXY_FREEZE=1 (which also turns off the leak check).
+func TestToxiproxyFreezes(t *testing.T) {
+	if os.Getenv("CHAOSLOAD_TOXIPROXY_FREEZE") == "" {
+		t.Skip("set CHAOSLOAD_TOXIPROXY_FREEZE=1 to demonstrate Toxiproxy's #558 deadlock")
+	}
+	up := serveTCP(t, floodOrEcho)
+	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
+	tp := toxiproxy.NewProxy(srv, "freeze", "127.0.0.1:0", up.Addr())
+	if err := tp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := freezeScenario(t, &toxiproxyTarget{p: tp}, false)
+	t.Logf("Toxiproxy: apply %v, revert %v (-1: still blocked after 1 s), round trips during %d/5 after %d/5, new connection works: %v",
+		r.apply, r.revert, r.during, r.after, r.fresh)
+	if r.ok() {
+		t.Fatalf("Toxiproxy did not freeze this time: %+v", r)
+	}
+}

@@ -1,0 +1,178 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/chaosload/chaosload/faults"
+)
+
+// Inject applies a data-path fault to the proxy and returns the function
+// that reverts it; it implements faults.Injector. toxicity in [0, 1] is the
+// share of connections affected, drawn per connection (see the package
+// documentation). name must be unique among the proxy's active faults;
+// several faults of any kinds may be active at once.
+//
+// Inject and the Revert return as soon as the change is published: they never
+// wait for any connection's traffic. Each live connection takes the change up
+// at its next chunk boundary (at once if idle). The Revert is idempotent; a
+// Revert that failed (a down fault whose listener could not be bound again)
+// retries when called again.
+func (p *Proxy) Inject(ctx context.Context, name string, spec faults.Spec, toxicity float64) (faults.Revert, error) {
+	if err := p.checkInject(ctx, name, spec, toxicity); err != nil {
+		return nil, fmt.Errorf("proxy %q: inject fault %q: %w", p.cfg.Name, name, err)
+	}
+	f := newFault(p.cfg.Seed, name, spec, toxicity)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return nil, fmt.Errorf("proxy %q: inject fault %q: the proxy is closed", p.cfg.Name, name)
+	}
+	if _, dup := p.active[name]; dup {
+		return nil, fmt.Errorf("proxy %q: inject fault %q: a fault of that name is already active", p.cfg.Name, name)
+	}
+	p.active[name] = f
+	p.records[name] = f
+	switch spec.(type) {
+	case faults.LatencySpec:
+		p.applyStage(f)
+	case faults.ResetSpec:
+		p.applyReset(f)
+	case faults.DownSpec:
+		p.applyDown(f)
+	}
+	p.log.Info().Str("fault", name).Str("kind", string(spec.Kind())).Float64("toxicity", toxicity).
+		Int64("affected", f.affected.Load()).Msg("fault applied")
+	return func(context.Context) error { return p.revert(f) }, nil
+}
+
+// checkInject validates what Inject was given.
+func (p *Proxy) checkInject(ctx context.Context, name string, spec faults.Spec, toxicity float64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if name == "" {
+		return errors.New("a fault needs a name")
+	}
+	if math.IsNaN(toxicity) || toxicity < 0 || toxicity > 1 {
+		return fmt.Errorf("toxicity %v is not between 0 and 1", toxicity)
+	}
+	switch s := spec.(type) {
+	case faults.LatencySpec:
+		return checkLatency(s)
+	case faults.ResetSpec, faults.DownSpec:
+		return nil
+	case faults.PoolExhaustionSpec:
+		return errors.New("pool-exhaustion is not a proxy fault: package faults holds the server's connections itself (faults.Bind)")
+	case nil:
+		return errors.New("no fault spec given")
+	}
+	return fmt.Errorf("fault kind %q is not carried out by the proxy", spec.Kind())
+}
+
+// checkLatency validates a latency spec.
+func checkLatency(s faults.LatencySpec) error {
+	switch {
+	case s.Latency < 0:
+		return fmt.Errorf("latency %v is negative", s.Latency)
+	case s.Jitter < 0 || s.Jitter > s.Latency:
+		return fmt.Errorf("jitter %v must be between 0 and the latency (%v)", s.Jitter, s.Latency)
+	}
+	switch s.Direction {
+	case "", faults.Upstream, faults.Downstream, faults.Both:
+		return nil
+	}
+	return fmt.Errorf("direction %q must be upstream, downstream or both", s.Direction)
+}
+
+// revert undoes f. The caller does not hold p.mu.
+func (p *Proxy) revert(f *fault) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !f.reverted.IsZero() {
+		if _, down := f.spec.(faults.DownSpec); down {
+			return p.relisten(f)
+		}
+		return nil
+	}
+	f.reverted = time.Now()
+	if p.active[f.name] == f {
+		delete(p.active, f.name)
+	}
+	p.log.Info().Str("fault", f.name).Str("kind", string(f.spec.Kind())).Msg("fault reverted")
+	switch f.spec.(type) {
+	case faults.LatencySpec:
+		p.publish(p.faults.Load().without(f), f)
+	case faults.ResetSpec:
+		p.faults.Store(p.faults.Load().without(f))
+	case faults.DownSpec:
+		p.downs--
+		return p.relisten(f)
+	}
+	return nil
+}
+
+// applyStage publishes a fault that runs as a stage on links, counts the
+// connections it selects and wakes their links. The caller holds p.mu.
+func (p *Proxy) applyStage(f *fault) {
+	for c := range p.conns {
+		if f.selects(c.seq) {
+			f.affected.Add(1)
+		}
+	}
+	p.publish(p.faults.Load().with(f), f)
+}
+
+// publish installs a new fault set and wakes the links of the connections
+// that f selects, in the directions it acts on. The caller holds p.mu.
+func (p *Proxy) publish(set *faultSet, f *fault) {
+	p.faults.Store(set)
+	for c := range p.conns {
+		if !f.selects(c.seq) {
+			continue
+		}
+		for dir, on := range f.dirs {
+			if on {
+				c.notify(dir)
+			}
+		}
+	}
+}
+
+// applyReset resets every selected active connection and, by publishing f,
+// makes the accept loop reset selected new ones. The caller holds p.mu.
+func (p *Proxy) applyReset(f *fault) {
+	p.faults.Store(p.faults.Load().with(f))
+	for c := range p.conns {
+		if f.selects(c.seq) {
+			c.close(true)
+			f.affected.Add(1)
+			p.ctr.reset.Add(1)
+		}
+	}
+}
+
+// applyDown closes the listener and every selected active connection. The
+// caller holds p.mu.
+func (p *Proxy) applyDown(f *fault) {
+	p.goDown()
+	for c := range p.conns {
+		if f.selects(c.seq) {
+			c.close(false)
+			f.affected.Add(1)
+		}
+	}
+}
+
+// relisten brings the listener back after the last down fault. The caller
+// holds p.mu.
+func (p *Proxy) relisten(f *fault) error {
+	if err := p.comeUp(); err != nil {
+		p.log.Error().Err(err).Str("fault", f.name).Msg("revert down")
+		return fmt.Errorf("proxy %q: revert fault %q: %w", p.cfg.Name, f.name, err)
+	}
+	return nil
+}

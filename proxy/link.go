@@ -1,0 +1,204 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/Shopify/toxiproxy/v2/stream"
+)
+
+// bufSize is the size of the pooled copy buffers. A link holds one only
+// between a read that returned data and the write of that data.
+const bufSize = 32 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// aLongTimeAgo is a read deadline in the past: it ends a pending wait for
+// data at once, without consuming any byte.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// link copies one direction of a connection: src is read, dst is written.
+// Its goroutine (run) owns everything below except wake, which notify
+// writes from any goroutine.
+//
+// The link runs on the fast path while no fault applies to it and on a
+// pipeline of stages otherwise; see the package documentation.
+type link struct {
+	c        *conn
+	dir      stream.Direction
+	src, dst *net.TCPConn
+	raw      syscall.RawConn
+	wake     chan struct{} // capacity 1: a sticky "the fault set changed"
+
+	want    []*fault              // scratch: the stages wanted now
+	pending *stream.StreamChunk   // read, not yet handed to the pipeline
+	rngs    map[*fault]*rand.Rand // per-stage generators, kept across rebuilds
+	readFn  func(fd uintptr) bool // l.onReadable, bound once (no allocation per read)
+	rbuf    *[]byte               // result of the last read: pooled buffer,
+	rn      int                   // byte count
+	rerr    error                 // and error
+}
+
+func newLink(c *conn, dir stream.Direction, src, dst *net.TCPConn) *link {
+	l := &link{c: c, dir: dir, src: src, dst: dst, wake: make(chan struct{}, 1)}
+	l.raw, _ = src.SyscallConn() // fails only on a closed conn; reads then fail too
+	l.readFn = l.onReadable
+	return l
+}
+
+// outcome is how one mode of a link ended.
+type outcome int
+
+const (
+	reconsider outcome = iota // the fault set changed: choose the mode again
+	srcEOF                    // the source half-closed; every byte was written
+	failed                    // the connection is closed or broken
+)
+
+// run copies until the source half-closes or the connection dies.
+func (l *link) run() {
+	for {
+		l.want = l.c.p.faults.Load().stagesFor(l.want[:0], l.dir, l.c.seq)
+		var o outcome
+		if len(l.want) == 0 {
+			o = l.fast()
+		} else {
+			o = l.piped(slices.Clone(l.want))
+		}
+		switch o {
+		case srcEOF:
+			if err := l.dst.CloseWrite(); err != nil {
+				l.c.close(false)
+			}
+			return
+		case failed:
+			return
+		}
+	}
+}
+
+// fast copies directly from src to dst until the fault set changes.
+func (l *link) fast() outcome {
+	for {
+		n, err := l.read()
+		if n > 0 {
+			_, werr := l.dst.Write((*l.rbuf)[:n])
+			bufPool.Put(l.rbuf)
+			if werr != nil {
+				l.c.close(false)
+				return failed
+			}
+			l.c.p.ctr.bytes[l.dir].Add(uint64(n))
+		}
+		if err != nil {
+			return l.readFailed(err)
+		}
+	}
+}
+
+// read waits until src is readable, holding no buffer while it waits, then
+// reads into a pooled buffer (l.rbuf, returned to the pool by the caller when
+// n > 0). It returns os.ErrDeadlineExceeded when notify woke it.
+func (l *link) read() (int, error) {
+	l.rn, l.rerr = 0, nil
+	if err := l.raw.Read(l.readFn); err != nil {
+		return 0, err
+	}
+	return l.rn, l.rerr
+}
+
+// onReadable is the syscall.RawConn callback of read: false means "not
+// readable yet, wait", and the buffer goes back to the pool meanwhile.
+func (l *link) onReadable(fd uintptr) bool {
+	b := bufPool.Get().(*[]byte)
+	for {
+		n, err := syscall.Read(int(fd), *b)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			bufPool.Put(b)
+			return false
+		case err != nil:
+			l.rerr = os.NewSyscallError("read", err)
+		case n == 0:
+			l.rerr = io.EOF
+		default:
+			l.rbuf, l.rn = b, n
+			return true
+		}
+		bufPool.Put(b)
+		return true
+	}
+}
+
+// readFailed maps a read error to the link's outcome. A reset from one peer
+// is passed on as a reset to the other.
+func (l *link) readFailed(err error) outcome {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		l.rearm()
+		return reconsider
+	case err == io.EOF:
+		return srcEOF
+	}
+	l.c.close(errors.Is(err, syscall.ECONNRESET))
+	return failed
+}
+
+// notify wakes the link so that it compares its stages with the fault set.
+// It never blocks: it sets a read deadline in the past on src (ending a wait
+// for data) and leaves a token on wake (ending a wait to hand on a chunk).
+func (l *link) notify() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	l.src.SetReadDeadline(aLongTimeAgo)
+}
+
+// rearm clears both wake signals. The link then loads the fault set: a
+// notify that lands after this is seen on the next wait, one that landed
+// before published its set before, so nothing is missed.
+func (l *link) rearm() {
+	l.src.SetReadDeadline(time.Time{})
+	select {
+	case <-l.wake:
+	default:
+	}
+}
+
+// changed reports whether the stages wanted now differ from running.
+func (l *link) changed(running []*fault) bool {
+	l.want = l.c.p.faults.Load().stagesFor(l.want[:0], l.dir, l.c.seq)
+	return !slices.Equal(l.want, running)
+}
+
+// rand returns the link's generator for stage f, creating it on first use.
+func (l *link) rand(f *fault) *rand.Rand {
+	if l.rngs == nil {
+		l.rngs = map[*fault]*rand.Rand{}
+	}
+	r, ok := l.rngs[f]
+	if !ok {
+		r = stageRand(f.key, l.c.seq, l.dir)
+		l.rngs[f] = r
+	}
+	return r
+}
+
+// keepRand forgets the generators of stages no longer wanted.
+func (l *link) keepRand(stages []*fault) {
+	for f := range l.rngs {
+		if !slices.Contains(stages, f) {
+			delete(l.rngs, f)
+		}
+	}
+}
