@@ -93,10 +93,11 @@ func MeasureRecovery(src Source, steady config.Thresholds, cfg config.Recovery, 
 		return res
 	}
 	step := src.Interval()
+	start := alignUp(faultEnd, step) // the first candidate t
 	sc := &scan{
-		j:     newWindowJudge(src, steady, alignUp(faultEnd, step), alignUp(cfg.Window, step), step, horizon),
+		j:     newWindowJudge(src, steady, start, alignUp(cfg.Window, step), step, horizon),
 		holds: int(cfg.Hold / step),
-		bound: int((faultEnd + cfg.Within - alignUp(faultEnd, step)) / step),
+		bound: int(alignDown(faultEnd+cfg.Within-start, step) / step), // -1 when within < start-faultEnd
 	}
 	sc.run()
 	return sc.result(res)

@@ -92,6 +92,9 @@ func TestMeasureRecovery(t *testing.T) {
 		// a fault end between interval boundaries: the first boundary after it
 		{"unaligned fault end", []span{{0, 130 * s, 200, slowUntil(70100 * ms)}}, 70100 * ms, 130 * s, config.Recovery{}, nil,
 			Recovered, 150 * ms, 150 * ms, 0, 150 * ms, "recovered in 0.15s"},
+		// a bound shorter than the way to the next boundary: no candidate is in time
+		{"bound before first candidate", []span{{0, 130 * s, 200, slowUntil(70100 * ms)}}, 70100 * ms, 130 * s,
+			config.Recovery{Within: 100 * ms}, nil, RecoveredLate, 150 * ms, 150 * ms, 0, 150 * ms, "recovered late, at +0.15s"},
 		// good, bad, good, bad, then good for good: two flaps, recovered after the last
 		{"flapping", []span{{0, 130 * s, 200, flapping}}, 70 * s, 130 * s, short, nil,
 			Recovered, 5500 * ms, 5500 * ms, 2, 0, "recovered in 5.5s"},
