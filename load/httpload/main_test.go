@@ -1,0 +1,92 @@
+package httpload
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaosload/chaosload/load"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newDriver returns a Driver closed when the test ends.
+func newDriver(tb testing.TB, cfg Config) *Driver {
+	tb.Helper()
+	d := New(cfg)
+	tb.Cleanup(d.Close)
+	return d
+}
+
+// serve starts a loopback HTTP server closed when the test ends.
+func serve(tb testing.TB, h http.HandlerFunc) *httptest.Server {
+	tb.Helper()
+	s := httptest.NewServer(h)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// newVU returns a VU on a clock starting now.
+func newVU() *load.VU {
+	return &load.VU{ID: 1, Clock: load.Clock{Epoch: time.Now()}, State: map[any]any{}}
+}
+
+// do performs step once on vu as an executor would and returns the result.
+func do(d *Driver, vu *load.VU, step *load.Step) load.Result {
+	res := load.Result{Step: step.Name, Intended: vu.Clock.Now(), Start: -1, End: -1}
+	res.Dispatched = res.Intended
+	d.Do(context.Background(), vu, step, &res)
+	return res
+}
+
+// get is a GET step to url.
+func get(url string) *load.Step {
+	return &load.Step{Name: "get", HTTP: &load.HTTPRequest{URL: url}}
+}
+
+// rawServer accepts loopback connections and hands each, after its request
+// head has been read, to handle; it stops and waits when the test ends.
+func rawServer(tb testing.TB, handle func(c *net.TCPConn)) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				readHead(c)
+				handle(c.(*net.TCPConn))
+			})
+		}
+	})
+	tb.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// readHead reads a request's head (up to the blank line).
+func readHead(c net.Conn) {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil || strings.TrimSpace(line) == "" {
+			return
+		}
+	}
+}
