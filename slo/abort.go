@@ -49,6 +49,10 @@ func NewAbortWatch(conds config.Thresholds, cfg AbortConfig) *AbortWatch {
 //
 // A window without operations never triggers an abort (no data is not
 // evidence of failure either; a stalled service shows as timeouts).
+//
+// A load that knows the intended start of its oldest operation still in
+// flight may pass that as now (with Settle zero): every interval before it
+// is complete, so the judgement is exact and reacts as early as possible.
 func (w *AbortWatch) Check(src Source, now time.Duration) (fired bool, reason string) {
 	step := src.Interval()
 	edge := alignDown(now-w.cfg.Settle, step)

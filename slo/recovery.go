@@ -46,8 +46,9 @@ type RecoveryResult struct {
 	// Blocker is what kept the service from recovering within the bound,
 	// when it did not.
 	Blocker *Blocker
-	// Reason says it in a sentence: "recovered in 3.5s", "not recovered:
-	// latency p95 still 340ms at +30s".
+	// Reason says it in a sentence: "recovered in 3.5s", "not recovered
+	// within 30s: latency p95 still 340ms at +30s", "...; recovered late,
+	// at +41.25s", "partial: the data ends +12s after the fault, ...".
 	Reason string
 }
 
@@ -61,6 +62,12 @@ type Blocker struct {
 
 // Passed reports whether the recovery bound was met.
 func (r RecoveryResult) Passed() bool { return r.Status == Recovered }
+
+// Applicable reports whether recovery was measured at all: there was a
+// fault and a steady state to recover to. A runner warns when it was, under
+// closed-model load (a stalled dependency lowers the offered load there,
+// which hides recovery problems).
+func (r RecoveryResult) Applicable() bool { return r.Status != RecoveryNotApplicable }
 
 // Measured reports whether a recovery point was found (in time or late).
 func (r RecoveryResult) Measured() bool {
