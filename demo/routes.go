@@ -35,11 +35,30 @@ func (s *Service) withDB(r *http.Request, idempotent bool, fn func(context.Conte
 	ctx, cancel := context.WithTimeout(r.Context(), gracefulDBBudget)
 	defer cancel()
 	err := fn(ctx)
-	if err != nil && ctx.Err() == nil && brokenConn(err) && (idempotent || pgconn.SafeToRetry(err)) {
+	if err == nil || ctx.Err() != nil || !brokenConn(err) {
+		return err
+	}
+	// A connection broke under us. Whatever broke it (a reset, a restart)
+	// has most likely broken its idle siblings too: drop them all rather
+	// than fail one request per dead connection.
+	s.resetPool()
+	if idempotent || pgconn.SafeToRetry(err) {
 		s.logger.Debug().Err(err).Msg("demo service: broken postgres connection; retrying once")
 		err = fn(ctx)
 	}
 	return err
+}
+
+// resetPool closes every pooled connection (those in use close when
+// released), at most once per poolResetEvery.
+func (s *Service) resetPool() {
+	now := time.Now().UnixNano()
+	last := s.lastPoolReset.Load()
+	if now-last < int64(poolResetEvery) || !s.lastPoolReset.CompareAndSwap(last, now) {
+		return
+	}
+	s.logger.Info().Msg("demo service: broken postgres connection; resetting the pool")
+	s.db.Reset()
 }
 
 // dbFailed answers a request whose PostgreSQL work failed: graceful mode

@@ -27,7 +27,8 @@ const (
 	gracefulPingTimeout      = 200 * time.Millisecond // liveness ping of a connection idle > 1 s
 	gracefulRedisTimeout     = 100 * time.Millisecond // dial, read, write and pool wait of one Redis call
 	gracefulRedisPoolSize    = 16
-	retryAfter               = "1" // seconds, on every 503
+	poolResetEvery           = 250 * time.Millisecond // at most one pool reset per this
+	retryAfter               = "1"                    // seconds, on every 503
 )
 
 // ServiceConfig configures the shop service. Postgres and Redis are
@@ -83,6 +84,8 @@ type Service struct {
 	life     context.Context
 	endLife  context.CancelFunc
 	inflight inflight
+
+	lastPoolReset atomic.Int64 // unix nanoseconds of the last pool reset (graceful mode)
 
 	running   atomic.Bool
 	closeOnce sync.Once
