@@ -72,7 +72,8 @@ type Scenario struct {
 	Steps []Step `yaml:"steps"`
 }
 
-// Stage is one leg of a ramp.
+// Stage is one leg of a ramp: over Duration the VU count moves linearly to
+// Target (a Duration of 0 jumps to it).
 type Stage struct {
 	Duration time.Duration `yaml:"duration"`
 	Target   int           `yaml:"target"`

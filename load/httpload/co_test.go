@@ -33,6 +33,27 @@ func p(ds []time.Duration, q float64) time.Duration {
 	return s[int(math.Ceil(q*float64(len(s))))-1]
 }
 
+// stallingServer starts a server that answers at once, except the first
+// request arriving at or after offset `at` on clock, which it holds for d.
+// stall reports when the stall began and ended.
+func stallingServer(tb testing.TB, clock load.Clock, at, d time.Duration) (url string, stall func() (from, to time.Duration)) {
+	var stalled atomic.Bool
+	var from, to atomic.Int64
+	srv := serve(tb, func(w http.ResponseWriter, r *http.Request) {
+		if now := clock.Now(); now >= at && stalled.CompareAndSwap(false, true) {
+			from.Store(int64(now))
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+			}
+			to.Store(int64(clock.Now()))
+		}
+	})
+	return srv.URL, func() (time.Duration, time.Duration) {
+		return time.Duration(from.Load()), time.Duration(to.Load())
+	}
+}
+
 // TestNoCoordinatedOmission is the proof that latency is measured from each
 // request's intended start. The generator holds one connection to a server
 // (the wrk2 set-up: a fixed connection budget) at 200 requests/s; once, the
@@ -43,22 +64,11 @@ func p(ds []time.Duration, q float64) time.Duration {
 func TestNoCoordinatedOmission(t *testing.T) {
 	t.Parallel()
 	clock := load.Clock{Epoch: time.Now()}
-	var stalled atomic.Bool
-	var stallStart, stallEnd atomic.Int64
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		if now := clock.Now(); now >= time.Second && stalled.CompareAndSwap(false, true) {
-			stallStart.Store(int64(now))
-			select {
-			case <-time.After(time.Second):
-			case <-r.Context().Done():
-			}
-			stallEnd.Store(int64(clock.Now()))
-		}
-	})
+	url, stall := stallingServer(t, clock, time.Second, time.Second)
 	sink := &keeper{}
 	sc := load.Scenario{Name: "shoppers", Executor: load.ConstantArrivalRate, Rate: 200, Duration: 3 * time.Second,
 		PreAllocatedVUs: 50, MaxVUs: 400, GracefulStop: new(5 * time.Second),
-		Steps: []load.Step{{Name: "browse", HTTP: &load.HTTPRequest{URL: srv.URL}}}}
+		Steps: []load.Step{{Name: "browse", HTTP: &load.HTTPRequest{URL: url}}}}
 	l, err := load.New([]load.Scenario{sc}, load.Config{
 		Drivers: map[load.Protocol]load.Driver{load.HTTP: newDriver(t, Config{MaxConnsPerHost: 1})},
 		Sink:    sink, Clock: clock, Logger: zerolog.Nop(),
@@ -75,7 +85,7 @@ func TestNoCoordinatedOmission(t *testing.T) {
 	if n := len(sink.rs); n != 600 {
 		t.Fatalf("%d results, want 600: the stall must not lower the offered load", n)
 	}
-	from, to := time.Duration(stallStart.Load()), time.Duration(stallEnd.Load())
+	from, to := stall()
 	var latency, service, genLag []time.Duration
 	for _, r := range sink.rs {
 		if !r.OK() {
