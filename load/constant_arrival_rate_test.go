@@ -42,7 +42,7 @@ func TestArrivalsAtIntendedTimes(t *testing.T) {
 		if got := rec.clock.Now(); got != 2950*time.Millisecond {
 			t.Errorf("Run returned at %v, want 2.95s (the last operation's end)", got)
 		}
-		if s := l.Stats(); s.Started != 10 || s.Completed != 10 || s.Ops != 10 || s.Dropped != 0 || s.VUs != 0 {
+		if s := l.Stats(); s.Started != 10 || s.Completed != 10 || s.Ops != 10 || s.Dropped != 0 || s.ActiveVUs != 0 {
 			t.Errorf("stats %+v", s)
 		}
 	})
@@ -89,7 +89,7 @@ func TestNewVUsUpToMax(t *testing.T) {
 		sampled := make(chan int64, 1)
 		go func() { // sample in the middle of the run
 			time.Sleep(550 * time.Millisecond)
-			sampled <- l.Stats().VUs
+			sampled <- l.Stats().ActiveVUs
 		}()
 		run(t, l)
 		peak := <-sampled

@@ -30,7 +30,7 @@ func TestConstantVUsLoop(t *testing.T) {
 		if got := rec.clock.Now(); got != time.Second {
 			t.Errorf("Run returned at %v, want 1s", got)
 		}
-		if s := l.Stats(); s.Completed != 8 || s.VUs != 0 {
+		if s := l.Stats(); s.Completed != 8 || s.ActiveVUs != 0 {
 			t.Errorf("stats %+v", s)
 		}
 	})

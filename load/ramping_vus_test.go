@@ -34,7 +34,7 @@ func TestRampingVUsReachesTargets(t *testing.T) {
 			samples := map[time.Duration]int64{}
 			for _, at := range []time.Duration{5 * s, 10 * s, 15 * s, 25 * s, 29 * s} {
 				time.Sleep(at + time.Millisecond - elapsed(l))
-				samples[at] = l.Stats().VUs
+				samples[at] = l.Stats().ActiveVUs
 			}
 			sampled <- samples
 		}()

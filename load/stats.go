@@ -4,10 +4,11 @@ import "sync/atomic"
 
 // Stats is a live view of the load, for progress lines.
 type Stats struct {
-	// VUs are the VUs in service: allocated ones for arrival-rate
-	// executors, the current ramp target for ramping-vus (VUs ramped down
-	// but finishing their iteration are not counted).
-	VUs int64
+	// ActiveVUs are the VUs in service: those allocated by arrival-rate
+	// executors, every VU of constant-vus, the current ramp target of
+	// ramping-vus (VUs ramped down but finishing their iteration are not
+	// counted).
+	ActiveVUs int64
 	// BusyVUs are running an iteration now.
 	BusyVUs int64
 	// Started, Completed and Interrupted count iterations; an interrupted
@@ -22,7 +23,7 @@ type Stats struct {
 
 // add returns the sum of two Stats.
 func (s Stats) add(o Stats) Stats {
-	return Stats{s.VUs + o.VUs, s.BusyVUs + o.BusyVUs, s.Started + o.Started,
+	return Stats{s.ActiveVUs + o.ActiveVUs, s.BusyVUs + o.BusyVUs, s.Started + o.Started,
 		s.Completed + o.Completed, s.Interrupted + o.Interrupted, s.Dropped + o.Dropped, s.Ops + o.Ops}
 }
 
