@@ -1,0 +1,41 @@
+# chaosload — `make help` lists the targets.
+#
+# Targets install what they need when it is missing: as root through apt-get,
+# otherwise they print the command to run. PostgreSQL refuses to run as root,
+# so the demo launcher runs it as the unprivileged user `nobody`.
+
+SHELL       := /bin/bash
+GO          ?= go
+BIN         := bin/chaosload
+PKGS        := ./...
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+COMMIT      := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS     := -X main.commit=$(COMMIT)
+TESTFLAGS   ?=
+
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: help build test bench lint demo deps
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+build: ## build bin/chaosload
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/chaosload
+
+test: deps ## the whole test suite, with the race detector (what .ci/run runs)
+	$(GO) test -race -timeout 20m $(TESTFLAGS) $(PKGS)
+
+bench: deps ## benchmarks, with ratios against direct and Toxiproxy printed
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+lint: ## gofmt, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+demo: build deps ## run experiments/db-exhaustion.yaml on the bundled demo stack
+	./$(BIN) run experiments/db-exhaustion.yaml
+
+deps: ## install PostgreSQL and Redis when missing
+	@./scripts/deps.sh

@@ -1,0 +1,19 @@
+package main
+
+// The exit codes of chaosload, in one place (DESIGN §2).
+const (
+	// exitOK: every expectation held.
+	exitOK = 0
+	// exitFailed: the run completed and an expectation failed (the gate).
+	exitFailed = 1
+	// exitInvalid: invalid experiment file, flags or settings; nothing ran.
+	exitInvalid = 2
+	// exitAborted: stopped by the experiment's own abort condition.
+	exitAborted = 3
+	// exitInfra: infrastructure error (unreachable target, port taken,
+	// missing dependency, a fault that could not be applied or reverted).
+	exitInfra = 4
+	// exitInterrupted: interrupted by the user; faults reverted, partial
+	// results written.
+	exitInterrupted = 130
+)

@@ -1,0 +1,215 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/chaosload/chaosload/faults"
+	"github.com/chaosload/chaosload/load"
+	"github.com/chaosload/chaosload/load/httpload"
+	"github.com/chaosload/chaosload/metrics"
+	"github.com/chaosload/chaosload/slo"
+)
+
+// measurement is what the execution produced.
+type measurement struct {
+	rec     *metrics.Recorder
+	clock   load.Clock
+	records []faults.Record
+	loadEnd time.Duration
+	acks    *ackSink
+}
+
+// execute runs the load and the fault timeline on one clock, with the abort
+// watch and progress reports beside them. It returns when the load has
+// ended (or was stopped) and every fault has been reverted.
+//
+//	ctx ─┬─ loadCtx ── load.Run ────────────────┐ ends → stop timeline
+//	     ├─ tlCtx ──── timeline.Run (reverts all on its ctx's end)
+//	     └─ watchCtx ─ abort watch, progress    ┘ abort → stop load
+func (r *run) execute(ctx context.Context) error {
+	m := &measurement{rec: metrics.NewRecorder(metrics.Config{}), acks: newAckSink(r.exp)}
+	r.m = m
+	tl, err := r.timeline()
+	if err != nil {
+		return err
+	}
+	m.clock = load.Clock{Epoch: time.Now()}
+	tl.Now = m.clock.Now
+	ld, err := load.New(r.exp.Scenarios, load.Config{
+		Drivers: map[load.Protocol]load.Driver{load.HTTP: httpload.New(httpload.Config{})},
+		Sink:    teeSink{m.rec, m.acks},
+		Seed:    r.out.Seed,
+		Clock:   m.clock,
+		Logger:  r.opts.Logger,
+	})
+	if err != nil {
+		return infra("load: %w", err)
+	}
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	tlCtx, stopTimeline := context.WithCancel(context.Background())
+	defer stopTimeline()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+
+	var wg sync.WaitGroup
+	var tlErr error
+	wg.Go(func() { m.records, tlErr = tl.Run(tlCtx); stopLoadIf(tlErr, stopLoad) })
+	wg.Go(func() { r.watch(watchCtx, ld, tl, stopLoad) })
+	loadErr := ld.Run(loadCtx)
+	m.loadEnd = m.clock.Now()
+	stopTimeline()
+	stopWatch()
+	wg.Wait()
+	r.recordFaults(m.records)
+	if tlErr != nil {
+		return &InfraError{tlErr}
+	}
+	if loadErr != nil && ctx.Err() == nil && r.abortReason == "" {
+		return infra("load: %w", loadErr)
+	}
+	return nil
+}
+
+// stopLoadIf stops the load when the timeline failed (a fault could not be
+// applied): going on would judge a run that did not happen as written.
+func stopLoadIf(err error, stop context.CancelFunc) {
+	if err != nil {
+		stop()
+	}
+}
+
+// timeline binds every fault to its target.
+func (r *run) timeline() (*faults.Timeline, error) {
+	tl := &faults.Timeline{RevertTimeout: r.opts.RevertTimeout, OnEvent: r.faultEvent}
+	for i := range r.exp.Faults {
+		f := &r.exp.Faults[i]
+		t := r.exp.Target(f.Target)
+		if t == nil {
+			return nil, infra("fault %q: unknown target %q", f.Name, f.Target)
+		}
+		a, err := faults.Bind(f, faults.TargetInfo{
+			Name: t.Name, Protocol: t.Protocol, DSN: t.DSN, Proxy: r.proxies[t.Name],
+		}, r.opts.Logger)
+		if err != nil {
+			return nil, &InfraError{err}
+		}
+		tl.Entries = append(tl.Entries, faults.Entry{Fault: f, Action: a})
+	}
+	return tl, nil
+}
+
+func (r *run) faultEvent(ev faults.Event) {
+	if r.opts.OnEvent == nil {
+		return
+	}
+	e := Event{Fault: ev.Name}
+	switch {
+	case ev.ApplyErr != nil:
+		e.At, e.Kind, e.Message = ev.Applied, "fault-failed", ev.ApplyErr.Error()
+	case ev.Reverting && ev.RevertErr != nil:
+		e.At, e.Kind, e.Message = ev.Reverted, "fault-failed", "revert: "+ev.RevertErr.Error()
+	case ev.Reverting:
+		e.At, e.Kind = ev.Reverted, "fault-reverted"
+		e.Message = fmt.Sprintf("%s on %s reverted in %s", ev.Kind, ev.Target, ev.RevertTook.Round(time.Millisecond))
+	default:
+		e.At, e.Kind = ev.Applied, "fault-applied"
+		e.Message = fmt.Sprintf("%s on %s applied in %s", ev.Kind, ev.Target, ev.ApplyTook.Round(time.Millisecond))
+	}
+	r.opts.OnEvent(e)
+}
+
+// watch checks the abort conditions and reports progress until ctx ends.
+func (r *run) watch(ctx context.Context, ld *load.Load, tl *faults.Timeline, stopLoad context.CancelFunc) {
+	every := r.opts.ProgressEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	abort := slo.NewAbortWatch(r.exp.Abort, slo.AbortConfig{})
+	tick := time.NewTicker(r.m.rec.Interval())
+	defer tick.Stop()
+	lastProgress := time.Duration(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := r.m.clock.Now()
+		if fired, reason := abort.Check(r.m.rec, now); fired {
+			r.abortReason = reason
+			if r.opts.OnEvent != nil {
+				r.opts.OnEvent(Event{At: now, Kind: "abort", Message: reason})
+			}
+			stopLoad()
+			return
+		}
+		if r.opts.OnProgress != nil && now-lastProgress >= every {
+			lastProgress = now
+			r.opts.OnProgress(r.progress(now, ld, tl))
+		}
+	}
+}
+
+func (r *run) progress(now time.Duration, ld *load.Load, tl *faults.Timeline) Progress {
+	from := max(0, now-time.Second-r.m.rec.Interval())
+	agg := r.m.rec.Window(from, now-r.m.rec.Interval(), metrics.Selector{})
+	p := Progress{Elapsed: now, Total: load.Span(r.exp.Scenarios), ActiveFaults: tl.Active(), VUs: int(ld.Stats().BusyVUs)}
+	p.Phase = r.livePhase(now, tl)
+	if agg.Ops > 0 {
+		p.OpsPerSec = float64(agg.Ops) / agg.Span.Seconds()
+		p.ErrorRate = float64(agg.Errors) / float64(agg.Ops)
+		p.P95 = metrics.Micros(agg.Latency.ValueAtQuantile(95))
+	}
+	return p
+}
+
+// livePhase names the phase the run is in now: warm-up, baseline, fault, or
+// recovery once every fault applied so far has been reverted (the exact
+// recovery point is only known when the run is judged).
+func (r *run) livePhase(now time.Duration, tl *faults.Timeline) string {
+	if len(tl.Active()) > 0 {
+		return "fault"
+	}
+	for _, rec := range tl.Records() {
+		if rec.WasReverted {
+			return "recovery"
+		}
+	}
+	if now < r.exp.WarmupOrDefault() {
+		return "warm-up"
+	}
+	return "baseline"
+}
+
+// recordFaults copies the timeline's records into the outcome.
+func (r *run) recordFaults(recs []faults.Record) {
+	for _, rec := range recs {
+		f := FaultResult{
+			Name: rec.Name, Kind: rec.Kind, Target: rec.Target,
+			AppliedS:  secondsPtr(rec.Applied, rec.WasApplied),
+			RevertedS: secondsPtr(rec.Reverted, rec.WasReverted),
+			ApplyMS:   float64(rec.ApplyTook.Microseconds()) / 1000,
+			RevertMS:  float64(rec.RevertTook.Microseconds()) / 1000,
+		}
+		switch {
+		case rec.ApplyErr != nil:
+			f.Error = "apply: " + rec.ApplyErr.Error()
+		case rec.RevertErr != nil:
+			f.Error = "revert: " + rec.RevertErr.Error()
+			r.out.Errors = append(r.out.Errors, fmt.Sprintf("fault %q could not be reverted: %v", rec.Name, rec.RevertErr))
+		}
+		r.out.Faults = append(r.out.Faults, f)
+	}
+}
+
+// teeSink sends every result to each sink.
+type teeSink []load.Sink
+
+func (t teeSink) Record(res *load.Result) {
+	for _, s := range t {
+		s.Record(res)
+	}
+}

@@ -1,0 +1,132 @@
+package runner
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/chaosload/chaosload/faults"
+	"github.com/chaosload/chaosload/load"
+	"github.com/chaosload/chaosload/metrics"
+	"github.com/chaosload/chaosload/slo"
+)
+
+// judge turns what was measured into phases, checks, recovery, totals and
+// intervals. It runs after the load has ended, on every path that measured
+// something.
+func (r *run) judge() {
+	m := r.m
+	if m == nil {
+		return
+	}
+	r.out.DurationS = seconds(m.loadEnd)
+	v := slo.Judge(m.rec, slo.Spec{
+		Thresholds:  r.exp.Thresholds,
+		Degradation: r.exp.Degradation,
+		Recovery:    r.exp.Recovery,
+		Timeline: slo.Timeline{
+			Warmup:  r.exp.WarmupOrDefault(),
+			LoadEnd: m.loadEnd,
+			Faults:  faultWindows(m.records),
+		},
+	})
+	for _, p := range v.Phases {
+		r.out.Phases = append(r.out.Phases, Phase{Name: p.Name, StartS: seconds(p.Start), EndS: seconds(p.End)})
+	}
+	for _, c := range v.Checks {
+		if c.Name == "recovery" {
+			continue // reported as Recovery
+		}
+		r.out.Checks = append(r.out.Checks, check(c))
+	}
+	r.out.Recovery = recovery(v.Recovery)
+	r.warnClosedModel(v.Recovery)
+	r.out.Totals = totals(m.rec.Window(0, m.loadEnd+time.Hour, metrics.Selector{}))
+	r.out.IntervalS = seconds(m.rec.Interval())
+	for _, iv := range m.rec.Intervals() {
+		r.out.Intervals = append(r.out.Intervals, Interval{
+			TS: seconds(iv.T), Ops: iv.Ops, Errors: iv.Errors,
+			P50MS: ms(iv.P50), P95MS: ms(iv.P95), P99MS: ms(iv.P99),
+		})
+	}
+}
+
+// faultWindows keeps the faults that were applied, in effect from the
+// completion of their apply to the completion of their revert.
+func faultWindows(recs []faults.Record) []slo.FaultWindow {
+	var ws []slo.FaultWindow
+	for _, rec := range recs {
+		if !rec.WasApplied {
+			continue
+		}
+		end := rec.Reverted
+		if !rec.WasReverted {
+			end = rec.Applied
+		}
+		ws = append(ws, slo.FaultWindow{Name: rec.Name, Applied: rec.Applied, Reverted: end})
+	}
+	return ws
+}
+
+func check(c slo.Check) Check {
+	out := Check{
+		Name: c.Name + ": " + c.Expression, Phase: c.Phase, Expression: c.Expression,
+		Observed: c.Observed, Passed: c.Passed, Skipped: c.Skipped,
+	}
+	if !c.Skipped && !c.Obs.NoData {
+		v := c.Obs.Value
+		out.Value = &v
+	}
+	return out
+}
+
+// recovery converts the measurement; nil when there was nothing to recover
+// from.
+func recovery(rr slo.RecoveryResult) *Recovery {
+	if !rr.Applicable() {
+		return nil
+	}
+	out := &Recovery{
+		WithinS: seconds(rr.Settings.Within), HoldS: seconds(rr.Settings.Hold), WindowS: seconds(rr.Settings.Window),
+		Passed: rr.Passed(), FaultEndS: seconds(rr.FaultEnd), Flaps: rr.Flaps,
+		MeasuredS:  secondsPtr(rr.Time, rr.Measured()),
+		FirstGoodS: secondsPtr(rr.FirstGood, rr.HasFirstGood),
+	}
+	if !rr.Passed() {
+		out.Detail = rr.Reason
+	}
+	return out
+}
+
+// warnClosedModel says when a recovery bound was judged under closed-model
+// load, where a stalled dependency lowers the offered load and hides
+// recovery problems.
+func (r *run) warnClosedModel(rr slo.RecoveryResult) {
+	if !rr.Applicable() {
+		return
+	}
+	for i := range r.exp.Scenarios {
+		s := &r.exp.Scenarios[i]
+		if !s.OpenModel() {
+			r.out.Warnings = append(r.out.Warnings, fmt.Sprintf(
+				"scenario %q uses %s (a closed model): a stalled dependency lowers its offered load, which can hide recovery problems; prefer an arrival-rate executor when judging recovery",
+				s.Name, s.Executor))
+		}
+	}
+}
+
+func totals(a metrics.Aggregate) Totals {
+	t := Totals{Ops: a.Ops, Errors: a.Errors, ByClass: map[string]int64{}}
+	classes := make([]string, 0, len(a.ByClass))
+	for c := range a.ByClass {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	for _, c := range classes {
+		t.ByClass[c] = a.ByClass[c]
+	}
+	t.Dropped = a.ByClass[load.ClassDropped]
+	return t
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,142 @@
+// Package runner runs one experiment end to end: it starts the bundled stack
+// when asked, starts a proxy per target, checks every upstream is reachable,
+// applies the load and the fault timeline on one clock, watches the abort
+// conditions, reverts every fault on every exit path, checks acknowledged
+// writes, and judges phases and recovery into an Outcome.
+//
+// runner renders nothing (that is package report) and never exits the
+// process; cmd turns the Outcome into an exit code.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chaosload/chaosload/config"
+	"github.com/rs/zerolog"
+)
+
+// Options tunes a run. The zero value is usable for experiments without a
+// `stack:` section.
+type Options struct {
+	// Logger receives the run's logs; the zero value discards them.
+	Logger zerolog.Logger
+	// Stack makes the bundled stack; nil refuses experiments with `stack:`.
+	Stack StackFactory
+	// OnEvent receives fault applies and reverts and the abort as they
+	// happen. It must not block.
+	OnEvent func(Event)
+	// OnProgress is called every ProgressEvery with a snapshot of the run.
+	OnProgress func(Progress)
+	// ProgressEvery is the progress period (default 1s).
+	ProgressEvery time.Duration
+	// PreflightTimeout bounds the reachability check of each upstream
+	// (default 3s).
+	PreflightTimeout time.Duration
+	// RevertTimeout bounds each fault's revert (default 10s).
+	RevertTimeout time.Duration
+}
+
+// Event is something that happened during the run.
+type Event struct {
+	// At is the offset from the start of the load.
+	At time.Duration
+	// Kind is "fault-applied", "fault-reverted", "fault-failed" or "abort".
+	Kind    string
+	Fault   string
+	Message string
+}
+
+// Progress is a snapshot of a running experiment.
+type Progress struct {
+	Elapsed, Total time.Duration
+	Phase          string
+	ActiveFaults   []string
+	OpsPerSec      float64
+	P95            time.Duration
+	ErrorRate      float64
+	VUs            int
+}
+
+// InfraError is a problem of the environment, not of the service under
+// test: an unreachable upstream, a port taken, a missing dependency, a fault
+// that could not be applied. cmd maps it to exit code 4.
+type InfraError struct{ Err error }
+
+func (e *InfraError) Error() string { return e.Err.Error() }
+func (e *InfraError) Unwrap() error { return e.Err }
+
+func infra(format string, a ...any) error {
+	return &InfraError{fmt.Errorf(format, a...)}
+}
+
+// Run executes exp and returns its Outcome. The Outcome is returned even when
+// the run stops early (interrupt, abort, infrastructure error), marked
+// partial; err is non-nil only for an infrastructure error (an *InfraError).
+// Cancelling ctx interrupts the run: faults are reverted, partial results
+// returned with Verdict Interrupted.
+func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, error) {
+	r := newRun(exp, opts)
+	defer r.close()
+	if err := r.setup(ctx); err != nil {
+		return r.fail(err), err
+	}
+	if err := r.execute(ctx); err != nil {
+		r.judge()
+		return r.fail(err), err
+	}
+	r.judge()
+	if ctx.Err() == nil && r.abortReason == "" {
+		r.verify(ctx)
+	}
+	r.decide(ctx)
+	return r.out, nil
+}
+
+// fail marks the outcome as an infrastructure error.
+func (r *run) fail(err error) *Outcome {
+	var ie *InfraError
+	if !errors.As(err, &ie) {
+		err = &InfraError{err}
+	}
+	r.out.Errors = append(r.out.Errors, err.Error())
+	r.out.Verdict, r.out.Passed, r.out.Partial = Errored, false, true
+	return r.out
+}
+
+// decide sets the verdict from what was measured.
+func (r *run) decide(ctx context.Context) {
+	o := r.out
+	switch {
+	case ctx.Err() != nil:
+		o.Verdict, o.Partial = Interrupted, true
+	case r.abortReason != "":
+		o.Verdict, o.Partial, o.AbortReason = Aborted, true, r.abortReason
+	case len(o.Errors) > 0:
+		o.Verdict, o.Partial = Errored, true
+	case r.allPassed():
+		o.Verdict = Passed
+	default:
+		o.Verdict = Failed
+	}
+	o.Passed = o.Verdict == Passed
+}
+
+func (r *run) allPassed() bool {
+	for _, c := range r.out.Checks {
+		if !c.Passed && !c.Skipped {
+			return false
+		}
+	}
+	if rec := r.out.Recovery; rec != nil && !rec.Passed {
+		return false
+	}
+	for _, v := range r.out.Verify {
+		if !v.Passed {
+			return false
+		}
+	}
+	return true
+}

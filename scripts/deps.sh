@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what chaosload's tests and demo need, when it is missing:
+# PostgreSQL (initdb, postgres) and redis-server. As root it uses apt-get;
+# otherwise it prints the command to run.
+set -euo pipefail
+
+missing=()
+have_pg() {
+  command -v initdb >/dev/null 2>&1 && return 0
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+have_pg || missing+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}"
+}
