@@ -3,6 +3,11 @@
 // (scenario, step, protocol, target, class), and answers questions about any
 // window of the run by merging those intervals exactly.
 //
+// Each (interval, series) cell keeps its timings as raw samples while it is
+// small and moves them into sparse HDR histograms (1 µs – 1 h, 3 significant
+// digits) once it is busy (see rawLimit); windows always merge into dense
+// HDR histograms, so both give identical answers.
+//
 // A result is charged to the interval of its *intended* start, not of its
 // completion: a request issued during a fault that times out after the fault
 // ended belongs to the fault. Failed operations are data: their latency is

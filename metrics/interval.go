@@ -17,12 +17,15 @@ type Interval struct {
 	P50, P95, P99 time.Duration
 }
 
+// plotted are the percentiles of Interval.
+var plotted = []float64{50, 95, 99}
+
 // Intervals returns every interval from the start of the load to End, in
 // order, empty ones included so that a time series has no holes.
 func (r *Recorder) Intervals() []Interval {
 	n := int(r.last.Load()) + 1
 	out := make([]Interval, n)
-	scratch := newPacked() // reused: Reset keeps its storage
+	scratch := NewHistogram() // reused: one dense histogram records fastest
 	for k := range out {
 		out[k].T = time.Duration(k) * r.interval
 		if b := r.lookup(k); b != nil {
@@ -34,7 +37,7 @@ func (r *Recorder) Intervals() []Interval {
 
 // summarise fills iv from the bucket's cells, merging their latencies in
 // scratch.
-func (b *bucket) summarise(iv *Interval, t *seriesTable, scratch *hdrhistogram.PackedHistogram) {
+func (b *bucket) summarise(iv *Interval, t *seriesTable, scratch *hdrhistogram.Histogram) {
 	scratch.Reset()
 	b.mu.Lock()
 	keys := t.all() // after Lock: covers every series with a cell here
@@ -50,14 +53,12 @@ func (b *bucket) summarise(iv *Interval, t *seriesTable, scratch *hdrhistogram.P
 			}
 			iv.ByClass[class] += c.ops
 		}
-		if c.latency != nil {
-			scratch.Merge(c.latency)
-		}
+		c.latencyInto(scratch)
 	}
 	b.mu.Unlock()
 	if scratch.TotalCount() == 0 {
 		return
 	}
-	p := scratch.ValueAtPercentilesSlice([]float64{50, 95, 99})
+	p := scratch.ValueAtPercentilesSlice(plotted)
 	iv.P50, iv.P95, iv.P99 = Micros(p[0]), Micros(p[1]), Micros(p[2])
 }
