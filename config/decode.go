@@ -216,29 +216,44 @@ func safeUnmarshalText(u encoding.TextUnmarshaler, s string) (err error) {
 }
 
 // innerPos is the position of byte offset off inside scalar n, for errors
-// that point into a value (a threshold expression, a ${...}). Quoted scalars
-// shift by their opening quote; where the value spans lines or came from a
+// that point into a value (a threshold expression, a ${...}). It is exact
+// when the value up to off is written as is on the scalar's first line
+// (plain, or quoted without escapes); otherwise, and for values from a
 // --set, the scalar's own position is the best there is.
 func (p *parser) innerPos(n *yaml.Node, off int) Pos {
 	pos := p.nodePos(n)
-	if pos.Line <= 0 || off < 0 {
+	if pos.Line <= 0 || pos.Line > len(p.lines) || off < 0 {
 		return pos
 	}
-	off = min(off, len(n.Value))
-	before := n.Value[:off]
-	if strings.Contains(before, "\n") {
-		return pos
-	}
+	lead := 0
 	switch n.Style {
 	case 0:
-		// a plain scalar starts at its first character
 	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
-		pos.Col++
+		lead = 1 // the opening quote
 	default:
 		return pos
 	}
-	pos.Col += utf8.RuneCountInString(before)
+	before := n.Value[:min(off, len(n.Value))]
+	line := p.lines[pos.Line-1]
+	start := byteOfColumn(line, pos.Col)
+	if start < 0 || start+lead > len(line) || !strings.HasPrefix(line[start+lead:], before) {
+		return pos
+	}
+	pos.Col += lead + utf8.RuneCountInString(before)
 	return pos
+}
+
+// byteOfColumn returns the byte index of 1-based rune column col of line,
+// -1 when the line is shorter.
+func byteOfColumn(line string, col int) int {
+	c := 1
+	for i := range line {
+		if c == col {
+			return i
+		}
+		c++
+	}
+	return -1
 }
 
 // nodePos is where n was written: its line and column in the file, or the
@@ -247,5 +262,19 @@ func (p *parser) nodePos(n *yaml.Node) Pos {
 	if pos, ok := p.origin[n]; ok {
 		return pos
 	}
-	return Pos{File: p.file, Line: n.Line, Col: n.Column}
+	return p.clamp(Pos{File: p.file, Line: n.Line, Col: n.Column})
+}
+
+// clamp keeps pos inside the file: the parser places an empty value at the
+// end of a file that has no final line break one line further down.
+func (p *parser) clamp(pos Pos) Pos {
+	if len(p.lines) == 0 || pos.Line <= 0 {
+		return pos
+	}
+	if pos.Line > len(p.lines) {
+		pos.Line = len(p.lines)
+		pos.Col = utf8.RuneCountInString(p.lines[pos.Line-1]) + 1
+	}
+	pos.Col = min(pos.Col, utf8.RuneCountInString(p.lines[pos.Line-1])+1)
+	return pos
 }

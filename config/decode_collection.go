@@ -178,7 +178,7 @@ func (p *parser) decodeNamed(n *yaml.Node, v reflect.Value, path string) {
 		ep := join(path, k.Value)
 		p.pos[ep] = p.nodePos(k)
 		if isNull(val) {
-			p.errorf(val, ep, "want %s, got nothing", describeWant(elem.Type()))
+			p.errorf(k, ep, "want %s, got nothing", describeWant(elem.Type()))
 		} else {
 			p.decodeValue(val, elem, ep)
 		}

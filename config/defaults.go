@@ -56,7 +56,8 @@ func scenarioDefaults(s *load.Scenario) {
 }
 
 // stepDefaults fills in an HTTP step's method (GET) and timeout, and names
-// an unnamed step after its request ("GET /api/products").
+// an unnamed step after its request ("GET /api/products"; a ${...} in the
+// path shows as {...}).
 func stepDefaults(st *load.Step) {
 	h := st.HTTP
 	if h == nil {
@@ -67,7 +68,8 @@ func stepDefaults(st *load.Step) {
 		h.Timeout = load.DefaultHTTPTimeout
 	}
 	if st.Name == "" && h.URL != "" {
-		st.Name = h.Method + " " + urlPath(h.URL)
+		// without "$": a name is an identifier, never expanded
+		st.Name = h.Method + " " + strings.ReplaceAll(urlPath(h.URL), "$", "")
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -43,6 +44,7 @@ func Load(path string, opts Options) (*Experiment, error) {
 // Resolve expands them when the run starts.
 func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 	p := newParser(file)
+	p.lines = splitLines(string(data))
 	root := p.parseYAML(data)
 	if root == nil {
 		return nil, p.errs.err()
@@ -65,7 +67,9 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 // every field was written.
 type parser struct {
 	file string
-	errs Errors
+	// lines are the file's lines, to point inside values exactly.
+	lines []string
+	errs  Errors
 	// pos maps a field path to where it was written (Experiment.pos).
 	pos map[string]Pos
 	// origin holds the nodes that came from a --set override, with the
@@ -128,6 +132,34 @@ func (p *parser) topMapping(doc *yaml.Node) *yaml.Node {
 	return root
 }
 
+// splitLines splits s at YAML line breaks (\r\n, \r, \n, NEL, LS, PS), so
+// that lines number as the YAML parser numbers them.
+func splitLines(s string) []string {
+	var lines []string
+	start := 0
+	for i := 0; i < len(s); {
+		n := lineBreak(s[i:])
+		if n == 0 {
+			i++
+			continue
+		}
+		lines = append(lines, s[start:i])
+		i += n
+		start = i
+	}
+	return append(lines, s[start:])
+}
+
+// lineBreak returns the length of the line break s starts with, 0 if none.
+func lineBreak(s string) int {
+	for _, b := range []string{"\r\n", "\r", "\n", "\u0085", "\u2028", "\u2029"} {
+		if strings.HasPrefix(s, b) {
+			return len(b)
+		}
+	}
+	return 0
+}
+
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // syntaxError records a YAML syntax error at the line the parser names.
@@ -136,6 +168,8 @@ func (p *parser) syntaxError(err error) {
 	pos := Pos{File: p.file}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		pos.Line, _ = strconv.Atoi(m[1])
+		pos = p.clamp(pos)
+		pos.Col = 0 // the parser names no column
 		msg = m[2]
 	}
 	p.add(pos, "invalid YAML: "+msg)

@@ -22,6 +22,9 @@ func (c *checker) faults() {
 		f := &c.e.Faults[i]
 		path := fmt.Sprintf("faults.%d", i)
 		c.faultProblems(f, path)
+		if strings.Contains(f.Name, "${") {
+			c.errorf(path+".name", "a name is not expanded at run time; write it without ${ (an environment ${NAME} is fine)")
+		}
 		if j, dup := names[f.Name]; dup && f.Name != "" {
 			c.errorf(path+".name", "faults.%d is also called %q; give each fault its own name", j, f.Name)
 		} else {
@@ -113,10 +116,16 @@ func (c *checker) needsDSN(target, what string) {
 // something uses.
 func (c *checker) dsnNeeds() {
 	for _, t := range c.e.Targets {
-		if users := c.needDSN[t.Name]; len(users) > 0 {
-			c.errorf("targets."+t.Name+".dsn", "is required: %s connects to the server directly; "+
-				"e.g. dsn: \"postgres://postgres@${stack.postgres}/shop\"", strings.Join(users, " and "))
+		users := c.needDSN[t.Name]
+		if len(users) == 0 {
+			continue
 		}
+		verb := "needs"
+		if len(users) > 1 {
+			verb = "need"
+		}
+		c.errorf("targets."+t.Name+".dsn", "is required: %s %s it to connect to the server directly; "+
+			"e.g. dsn: \"postgres://postgres@${stack.postgres}/shop\"", strings.Join(users, " and "), verb)
 	}
 }
 

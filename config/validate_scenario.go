@@ -158,6 +158,9 @@ func (c *checker) steps(s *load.Scenario, path string) {
 		if st.Name == "" {
 			continue
 		}
+		if strings.Contains(st.Name, "${") {
+			c.errorf(sp+".name", "a name is not expanded at run time; write it without ${ (an environment ${NAME} is fine)")
+		}
 		if j, dup := seen[st.Name]; dup {
 			c.errorf(sp+".name", "step %d is also called %q; give each step its own name: (ack and verify refer to it)", j, st.Name)
 			continue
@@ -231,7 +234,7 @@ func (c *checker) httpStep(st *load.Step, path string) {
 		c.errorf(path+".body", "json and body are both set; a request has one body")
 	}
 	c.nonNegative(path+".timeout", h.Timeout)
-	if t := c.e.Target(firstTarget(h.URL)); t != nil && t.Protocol != "" && t.Protocol != "tcp" && t.Protocol != "http" {
+	if t := c.e.Target(firstTarget(h.URL)); t != nil && (t.Protocol == "postgres" || t.Protocol == "redis") {
 		c.errorf(path+".url", "goes through target %q, whose protocol is %s; an http step needs a tcp or http target", t.Name, t.Protocol)
 	}
 }
