@@ -86,11 +86,11 @@ func TestFaultChangesDoNotWaitForAStuckConnection(t *testing.T) {
 
 // freezeResult is what the freeze scenario observed.
 type freezeResult struct {
-	apply, revert time.Duration // -1: did not return within 1 s
-	during, after int           // successful echo round trips on the other connection
+	apply, revert  time.Duration // -1: did not return within 1 s
+	during, after  int           // successful echo round trips on the other connection
 	faulted, clean time.Duration // median round trip with the fault active, and without
-	fresh         bool          // a connection opened after both calls carries traffic
-	stuck, other  *net.TCPConn
+	fresh          bool          // a connection opened after both calls carries traffic
+	stuck, other   *net.TCPConn
 }
 
 func (r freezeResult) ok() bool {

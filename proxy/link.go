@@ -64,13 +64,18 @@ const (
 
 // run copies until the source half-closes or the connection dies.
 func (l *link) run() {
+	var running []*fault
 	for {
 		l.want = l.c.p.faults.Load().stagesFor(l.want[:0], l.dir, l.c.seq)
+		if !slices.Equal(l.want, running) {
+			l.c.p.ctr.switches.Add(1)
+			running = slices.Clone(l.want)
+		}
 		var o outcome
-		if len(l.want) == 0 {
+		if len(running) == 0 {
 			o = l.fast()
 		} else {
-			o = l.piped(slices.Clone(l.want))
+			o = l.piped(running)
 		}
 		switch o {
 		case srcEOF:

@@ -128,7 +128,7 @@ func (p *Proxy) comeUp() error {
 	}
 	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {
-		return fmt.Errorf("proxy %q: listen again on %s: %w", p.cfg.Name, p.addr, err)
+		return fmt.Errorf("listen again on %s: %w", p.addr, err)
 	}
 	p.ln = ln
 	close(p.lnReady)

@@ -34,6 +34,9 @@ type Stats struct {
 	// BytesUp counts bytes written to the upstream (client → server),
 	// BytesDown bytes written to clients (server → client).
 	BytesUp, BytesDown uint64
+	// Switches counts links moving between the fast path and a pipeline of
+	// fault stages, or from one pipeline to another.
+	Switches uint64
 
 	// Faults holds one entry per fault name injected so far (the latest
 	// injection of that name), active or reverted.
@@ -63,6 +66,7 @@ type FaultStats struct {
 type counters struct {
 	active                               atomic.Int64
 	accepted, refused, reset, dialFailed atomic.Uint64
+	switches                             atomic.Uint64
 	bytes                                [2]atomic.Uint64 // indexed by stream.Direction
 }
 
@@ -79,6 +83,7 @@ func (p *Proxy) Stats() Stats {
 		DialFailed: p.ctr.dialFailed.Load(),
 		BytesUp:    p.ctr.bytes[0].Load(),
 		BytesDown:  p.ctr.bytes[1].Load(),
+		Switches:   p.ctr.switches.Load(),
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

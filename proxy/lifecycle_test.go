@@ -1,0 +1,166 @@
+package proxy_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chaosload/chaosload/faults"
+	"github.com/chaosload/chaosload/proxy"
+)
+
+// TestRunReturnsWithEverythingClosed cancels Run while the proxy has a
+// back-pressured connection, a connection on a latency pipeline with data
+// queued, and a connection still dialling a black-holed upstream. Run must
+// return promptly, and no goroutine of package proxy may be left.
+func TestRunReturnsWithEverythingClosed(t *testing.T) {
+	up := serveTCP(t, floodOrEcho)
+	p, err := proxy.Listen(proxy.Config{Name: "lifecycle", Upstream: up.Addr(), DialTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+
+	stuck := dial(t, p.Addr())
+	stuck.Write([]byte("F"))
+	if _, err := p.Inject(ctx, "lat", faults.LatencySpec{Latency: time.Second, Direction: faults.Both}, 1); err != nil {
+		t.Fatal(err)
+	}
+	queued := dial(t, p.Addr())
+	queued.Write([]byte("Equeued"))
+	p.SetUpstream(blackHole(t))
+	dialling := dial(t, p.Addr())
+	eventually(t, 5*time.Second, "three connections", func() bool { return p.Stats().Active == 3 })
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return within 2s of cancel")
+	}
+	if n := proxyGoroutines(); n != 0 {
+		t.Errorf("%d goroutines of package proxy left after Run returned", n)
+	}
+	for _, c := range []net.Conn{stuck, queued, dialling} {
+		if err := readErr(c); errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("client not closed: %v", err)
+		}
+	}
+	if p.Stats().Active != 0 {
+		t.Errorf("active connections after Run: %d", p.Stats().Active)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("Close after Run: %v", err)
+	}
+}
+
+// TestCloseIsIdempotent: Close before Run stops Run at once, and Close can
+// be called again.
+func TestCloseIsIdempotent(t *testing.T) {
+	p, err := proxy.Listen(proxy.Config{Name: "close"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := p.Addr()
+	for range 2 {
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	within(t, time.Second, "Run after Close", func() error { return p.Run(context.Background()) })
+	if _, err := net.DialTimeout("tcp", addr, time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("dial after Close: %v, want ECONNREFUSED", err)
+	}
+	if _, err := p.Inject(context.Background(), "late", faults.ResetSpec{}, 1); err == nil {
+		t.Error("Inject after Close did not fail")
+	}
+	// Close while Run runs waits for Run.
+	q := startProxy(t, proxy.Config{Name: "close-running"})
+	within(t, 2*time.Second, "Close while running", q.Close)
+	within(t, time.Second, "second Close", q.Close)
+}
+
+// TestSlowUpstreamDoesNotHoldUpOtherClients: a client whose upstream dial
+// hangs (a black hole) is closed after DialTimeout and counted, while a
+// client accepted after it, once the upstream is a live one, is served at
+// once: dials do not run on the accept loop.
+func TestSlowUpstreamDoesNotHoldUpOtherClients(t *testing.T) {
+	up := serveTCP(t, echo)
+	p := startProxy(t, proxy.Config{Name: "slow", Upstream: blackHole(t), DialTimeout: 2 * time.Second})
+	start := time.Now()
+	waiting := dial(t, p.Addr())
+	eventually(t, 5*time.Second, "the first client accepted", func() bool { return p.Stats().Accepted == 1 })
+	p.SetUpstream(up.Addr())
+	if d := mustRoundTrip(t, dial(t, p.Addr())); time.Since(start) > time.Second {
+		t.Errorf("second client served after %v (round trip %v): it waited for the first one's dial", time.Since(start), d)
+	}
+	if err := readErr(waiting); !errors.Is(err, io.EOF) {
+		t.Errorf("client behind the black hole: %v, want EOF after the dial timeout", err)
+	}
+	if waited := time.Since(start); waited < 1500*time.Millisecond || waited > 4*time.Second {
+		t.Errorf("client behind the black hole closed after %v, want about the 2s dial timeout", waited)
+	}
+	if st := p.Stats(); st.DialFailed != 1 {
+		t.Errorf("DialFailed = %d, want 1", st.DialFailed)
+	}
+}
+
+// TestNoUpstreamClosesClients: a proxy without an upstream closes clients
+// and counts them; SetUpstream makes it work.
+func TestNoUpstreamClosesClients(t *testing.T) {
+	p := startProxy(t, proxy.Config{Name: "later"})
+	if err := readErr(dial(t, p.Addr())); !errors.Is(err, io.EOF) {
+		t.Errorf("client without upstream: %v, want EOF", err)
+	}
+	up := serveTCP(t, echo)
+	p.SetUpstream(up.Addr())
+	mustRoundTrip(t, dial(t, p.Addr()))
+	if st := p.Stats(); st.DialFailed != 1 || st.Upstream != up.Addr() || st.Accepted != 2 {
+		t.Errorf("stats: %+v", st)
+	}
+}
+
+// blackHole returns a loopback address whose SYNs are dropped, so a dial to
+// it hangs until its timeout: a socket listening with backlog 0 that never
+// accepts, with its one queue slot already taken. Closed by the cleanup.
+func blackHole(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
+	// Fill the accept queue: the first dial lands in it; once it is full,
+	// the kernel drops SYNs and a dial times out.
+	for range 4 {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return addr
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	t.Fatal("could not fill the black hole's accept queue")
+	return ""
+}
