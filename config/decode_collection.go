@@ -71,10 +71,10 @@ func (p *parser) eachPair(n *yaml.Node, path string, fn func(k, v *yaml.Node)) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch {
-		case k.Kind != yaml.ScalarNode:
-			p.errorf(k, path, "a key must be a plain name, got %s", describeNode(k))
+		case k.Kind != yaml.ScalarNode: // reported without failing path: its other keys still count
+			p.add(p.nodePos(k), prefix(path, "a key must be a plain name, got "+describeNode(k)))
 		case k.ShortTag() == "!!merge":
-			p.errorf(k, path, "merge keys (<<) are not supported; write the keys out")
+			p.add(p.nodePos(k), prefix(path, "merge keys (<<) are not supported; write the keys out"))
 		case seen[k.Value] != nil:
 			p.errorf(k, join(path, k.Value), "given twice (first %s)", p.where(seen[k.Value]))
 		default:

@@ -29,9 +29,25 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// sorted returns es ordered by position with exact duplicates removed.
-func (es Errors) sorted() Errors {
-	sort.SliceStable(es, func(i, j int) bool { return posLess(es[i].Pos, es[j].Pos) })
+// sorted returns es ordered by position with exact duplicates removed:
+// problems in the file by line and column, then those of --set overrides
+// in the order of sets.
+func (es Errors) sorted(sets []string) Errors {
+	rank := func(p Pos) int {
+		for i, s := range sets {
+			if p.Line <= 0 && p.File == "--set "+s {
+				return i + 1
+			}
+		}
+		return 0
+	}
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i].Pos, es[j].Pos
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra < rb
+		}
+		return posLess(a, b)
+	})
 	out := es[:0]
 	for i, e := range es {
 		if i > 0 && e.Pos == es[i-1].Pos && e.Msg == es[i-1].Msg {
@@ -42,8 +58,8 @@ func (es Errors) sorted() Errors {
 	return out
 }
 
-// posLess orders positions in a file before positions without a line
-// (--set overrides), which keep their relative order.
+// posLess orders positions in a file before positions without a line,
+// which keep their relative order.
 func posLess(a, b Pos) bool {
 	switch {
 	case a.Line <= 0 || b.Line <= 0:
@@ -56,12 +72,12 @@ func posLess(a, b Pos) bool {
 	return a.Col < b.Col
 }
 
-// err returns es as an error, nil when there is no problem.
-func (es Errors) err() error {
+// err returns es, sorted, as an error; nil when there is no problem.
+func (es Errors) err(sets ...string) error {
 	if len(es) == 0 {
 		return nil
 	}
-	return es.sorted()
+	return es.sorted(sets)
 }
 
 // posNear returns where path was written, or where its closest written

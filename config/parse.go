@@ -58,7 +58,7 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 	e.bindStepTargets()
 	errs := append(p.errs, e.check(p.failed)...)
 	if len(errs) > 0 {
-		return nil, errs.err()
+		return nil, errs.err(opts.Sets...)
 	}
 	return e, nil
 }

@@ -110,9 +110,13 @@ func (p *parser) setInMapping(n *yaml.Node, key string, last bool, val *yaml.Nod
 // entryIndex finds the entry of sequence n named by seg: an index, or the
 // value of the entries' name: key. msg says why there is none.
 func entryIndex(n *yaml.Node, seg string) (int, string) {
+	last := len(n.Content) - 1
+	if last < 0 {
+		return 0, "is an empty list; --set cannot add entries"
+	}
 	if i, err := strconv.Atoi(seg); err == nil {
-		if i < 0 || i >= len(n.Content) {
-			return 0, fmt.Sprintf("has %d entries; index %d is out of range (0 to %d)", len(n.Content), i, len(n.Content)-1)
+		if i < 0 || i > last {
+			return 0, fmt.Sprintf("has %d entries; index %d is out of range (0 to %d)", last+1, i, last)
 		}
 		return i, ""
 	}
@@ -126,8 +130,11 @@ func entryIndex(n *yaml.Node, seg string) (int, string) {
 			names = append(names, name)
 		}
 	}
-	return 0, fmt.Sprintf("no entry is named %q%s; names: %s (or use an index from 0)",
-		seg, didYouMean(seg, names), strings.Join(names, ", "))
+	if len(names) == 0 {
+		return 0, fmt.Sprintf("has no entry named %q (its entries have no name:); use an index from 0 to %d", seg, last)
+	}
+	return 0, fmt.Sprintf("no entry is named %q%s; names: %s (or use an index from 0 to %d)",
+		seg, didYouMean(seg, names), strings.Join(names, ", "), last)
 }
 
 // entryName returns the name: of a list entry, "" when it has none.

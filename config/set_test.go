@@ -88,6 +88,9 @@ func TestSetErrors(t *testing.T) {
 		// an index past the end
 		{"index range", chaos, "faults.3.duration=1s",
 			[]string{`--set faults.3.duration=1s: faults: has 1 entries; index 3 is out of range (0 to 0)`}},
+		// a name in a list without names
+		{"nameless list", base, "scenarios.s.steps.x.name=a",
+			[]string{`--set scenarios.s.steps.x.name=a: scenarios.s.steps: has no entry named "x" (its entries have no name:); use an index from 0 to 0`}},
 		// a name no entry has
 		{"unknown name", chaos, "faults.exhast.duration=1s",
 			[]string{`--set faults.exhast.duration=1s: faults: no entry is named "exhast" (did you mean "exhaust"?); names: exhaust`}},
@@ -116,10 +119,11 @@ func TestSetErrors(t *testing.T) {
 // overrides' in the order given.
 func TestSetErrorsAfterFile(t *testing.T) {
 	t.Parallel()
-	got := problems(t, edit("vus: 1", "vus: x"), Options{Sets: []string{"name=[1]", "seed=y"}})
+	got := problems(t, edit("vus: 1", "vus: x"), Options{Sets: []string{"name=[1]", "version.x=1", "seed=y"}})
 	checkProblems(t, got, []string{
 		`8:10 scenarios.s.vus: want a whole number`,
-		`--set name=[1]: name: want a string, got a list`,
+		`--set name=[1]: name: want a string, got a list`,                     // found while decoding
+		`--set version.x=1: version: is the number 1, which has no "x" in it`, // found while applying
 		`--set seed=y: seed: want a whole number, got the string "y"`,
 	})
 }

@@ -180,14 +180,9 @@ func validPort(s string) bool {
 
 func (c *checker) recovery() {
 	r := c.e.Recovery
-	for _, f := range []struct {
-		key string
-		v   int64
-	}{{"within", int64(r.Within)}, {"hold", int64(r.Hold)}, {"window", int64(r.Window)}} {
-		if f.v < 0 {
-			c.errorf("recovery."+f.key, "must be positive")
-		}
-	}
+	c.nonNegative("recovery.within", r.Within)
+	c.nonNegative("recovery.hold", r.Hold)
+	c.nonNegative("recovery.window", r.Window)
 }
 
 // listOr renders a list for a message, or what to say when it is empty.
