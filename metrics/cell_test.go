@@ -29,7 +29,7 @@ func TestCellPacking(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(uint64(tt.a), uint64(tt.b)))
-			want := newAggregate(MaxInterval)
+			want := Aggregate{Latency: NewHistogram(), ServiceTime: NewHistogram(), DispatchLag: NewHistogram(), Span: MaxInterval}
 			whole, a, b := NewRecorder(Config{}), NewRecorder(Config{}), NewRecorder(Config{})
 			for i := range tt.a + tt.b {
 				res := result(time.Duration(rng.IntN(250))*ms, time.Duration(rng.ExpFloat64()*float64(50*ms)), "")

@@ -53,7 +53,7 @@ func (b *bucket) summarise(iv *Interval, t *seriesTable, scratch *hdrhistogram.H
 			}
 			iv.ByClass[class] += c.ops
 		}
-		c.latencyInto(scratch)
+		c.timingInto(timeLatency, scratch)
 	}
 	b.mu.Unlock()
 	if scratch.TotalCount() == 0 {

@@ -226,3 +226,34 @@ func TestRecorderConcurrent(t *testing.T) {
 			writers*each, writers*each/2, writers*each)
 	}
 }
+
+func TestWindowInto(t *testing.T) {
+	t.Parallel()
+	r := NewRecorder(Config{})
+	for i := range 10 {
+		r.Record(result(time.Duration(i)*100*ms, time.Duration(i+1)*ms, []string{"", load.ClassTimeout}[i%2]))
+	}
+	// One aggregate reused across windows, with only a latency histogram.
+	agg := Aggregate{Latency: NewHistogram()}
+	tests := []struct {
+		name     string
+		from, to time.Duration
+	}{
+		{"all", 0, time.Second},                     // everything
+		{"first half", 0, 500 * ms},                 // fewer: nothing left over from the last window
+		{"empty", 5 * time.Second, 6 * time.Second}, // none at all
+		{"second half", 500 * ms, time.Second},      // others
+	}
+	for _, tt := range tests { // in order: each reuses agg
+		want := r.Window(tt.from, tt.to, Selector{})
+		r.WindowInto(&agg, tt.from, tt.to, Selector{})
+		if agg.ServiceTime != nil || agg.DispatchLag != nil {
+			t.Fatalf("%s: histograms appeared", tt.name)
+		}
+		want.ServiceTime, want.DispatchLag = nil, nil
+		if agg.Ops != want.Ops || agg.Errors != want.Errors || agg.ByClass["timeout"] != want.ByClass["timeout"] ||
+			agg.Span != want.Span || !agg.Latency.Equals(want.Latency) {
+			t.Errorf("%s: %+v, want %+v", tt.name, agg, want)
+		}
+	}
+}

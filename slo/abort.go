@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"sync"
 	"time"
 
 	"github.com/chaosload/chaosload/config"
@@ -23,10 +24,14 @@ type AbortConfig struct {
 }
 
 // AbortWatch decides, while the load runs, whether an abort condition
-// holds. It keeps no state: the runner calls Check on every tick.
+// holds; the runner calls Check on every tick. It remembers nothing from one
+// Check to the next but the histograms it reuses, and is safe for
+// concurrent use.
 type AbortWatch struct {
 	conds config.Thresholds
 	cfg   AbortConfig
+	mu    sync.Mutex // guards pool
+	pool  histPool
 }
 
 // NewAbortWatch returns a watch over the experiment's abort conditions.
@@ -56,6 +61,8 @@ func NewAbortWatch(conds config.Thresholds, cfg AbortConfig) *AbortWatch {
 func (w *AbortWatch) Check(src Source, now time.Duration) (fired bool, reason string) {
 	step := src.Interval()
 	edge := alignDown(now-w.cfg.Settle, step)
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for _, th := range w.conds {
 		d := th.Cond.For
 		if d <= 0 {
@@ -65,7 +72,9 @@ func (w *AbortWatch) Check(src Source, now time.Duration) (fired bool, reason st
 		if edge-d < 0 {
 			continue // not enough load yet
 		}
-		obs := Evaluate(src, th, edge-d, edge)
+		set := newWindowSet(src, edge-d, edge, &w.pool)
+		obs := set.evaluate(th)
+		set.release()
 		if obs.Pass {
 			return true, th.Key + ": " + th.Cond.Text + " held: " + obs.String() +
 				" over " + showSeconds(edge-d) + "–" + showSeconds(edge)

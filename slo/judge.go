@@ -53,7 +53,7 @@ func (j phaseJudge) judge(name string, ths config.Thresholds) []Check {
 	p, ok := Find(j.phases, name)
 	var w *windowSet
 	if ok && p.End > p.Start {
-		w = newWindowSet(j.src, p.Start, p.End)
+		w = newWindowSet(j.src, p.Start, p.End, nil)
 	}
 	out := make([]Check, 0, len(ths))
 	for _, th := range ths {

@@ -47,13 +47,17 @@ func (o Observation) String() string {
 
 // Evaluate evaluates th over the window [from, to) of src.
 func Evaluate(src Source, th config.Threshold, from, to time.Duration) Observation {
-	return newWindowSet(src, from, to).evaluate(th)
+	return newWindowSet(src, from, to, nil).evaluate(th)
 }
 
 // evaluate evaluates th over the window.
 func (w *windowSet) evaluate(th config.Threshold) Observation {
-	sel := SelectorOf(th.Metric)
-	pop := w.get(sel.WithoutClass())
+	sel, part := SelectorOf(th.Metric), partOf(th.Metric)
+	popPart := part
+	if sel.Class != "" {
+		popPart = 0 // the class's own aggregate holds the histogram
+	}
+	pop := w.get(sel.WithoutClass(), popPart)
 	obs := Observation{Ops: pop.Ops, Label: label(th.Cond)}
 	if pop.Ops == 0 {
 		return noData(obs, "no data")
@@ -62,7 +66,7 @@ func (w *windowSet) evaluate(th config.Threshold) Observation {
 	case config.Trend:
 		agg := pop
 		if sel.Class != "" {
-			agg = w.get(sel)
+			agg = w.get(sel, part)
 		}
 		return observeTrend(th, sel.Class, agg, obs)
 	case config.Ratio:
@@ -119,6 +123,20 @@ func histogram(name string, agg metrics.Aggregate) *hdrhistogram.Histogram {
 		return agg.DispatchLag
 	}
 	return agg.Latency
+}
+
+// partOf returns the histogram a metric is judged on; none for counts.
+func partOf(ref config.MetricRef) parts {
+	if ref.Kind != config.Trend {
+		return 0
+	}
+	switch ref.Name {
+	case "service_time":
+		return needServiceTime
+	case "dispatch_lag":
+		return needDispatchLag
+	}
+	return needLatency
 }
 
 // observeShare judges a share of operations: rate = num/ops, count = num.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chaosload/chaosload/load"
+	"github.com/chaosload/chaosload/metrics"
 )
 
 // TestEvaluate evaluates thresholds over one second of 100 operations:
@@ -88,6 +89,9 @@ func TestEvaluate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			obs := Evaluate(r, th(t, tt.key, tt.expr), tt.from, tt.to)
+			if plain := Evaluate(windowOnly{r}, th(t, tt.key, tt.expr), tt.from, tt.to); plain != obs {
+				t.Errorf("a Source with Window only observes %+v, the recorder %+v", plain, obs)
+			}
 			if obs.Pass != tt.pass || obs.NoData != tt.noData {
 				t.Errorf("pass %v noData %v, want %v %v (%s)", obs.Pass, obs.NoData, tt.pass, tt.noData, obs)
 			}
@@ -127,3 +131,13 @@ func TestShowValue(t *testing.T) {
 		})
 	}
 }
+
+// windowOnly is a Source with nothing but the interface's two methods, so
+// the judge takes its fallback path (every histogram built).
+type windowOnly struct{ r *metrics.Recorder }
+
+func (w windowOnly) Window(from, to time.Duration, sel metrics.Selector) metrics.Aggregate {
+	return w.r.Window(from, to, sel)
+}
+
+func (w windowOnly) Interval() time.Duration { return w.r.Interval() }

@@ -18,6 +18,7 @@ type windowJudge struct {
 	step    time.Duration
 	horizon time.Duration
 	memo    []windowVerdict
+	pool    histPool
 }
 
 // windowVerdict is one window judged. When not good, failed is the first
@@ -48,7 +49,8 @@ func (j *windowJudge) verdict(k int) windowVerdict {
 }
 
 func (j *windowJudge) judge(k int) windowVerdict {
-	w := newWindowSet(j.src, j.at(k), j.at(k)+j.length)
+	w := newWindowSet(j.src, j.at(k), j.at(k)+j.length, &j.pool)
+	defer w.release()
 	for i, th := range j.ths {
 		if obs := w.evaluate(th); !obs.Pass {
 			return windowVerdict{failed: i, obs: obs}
