@@ -10,7 +10,7 @@ import (
 // exact merge of their intervals.
 //
 // Ops counts every result, dropped arrivals included; Errors those with a
-// class; ByClass splits Errors by class (nil when there are none). The
+// class; ByClass splits Errors by class (empty, maybe nil, when none). The
 // histograms hold values in microseconds (see Micros) for every result that
 // ran, failures included, so Latency.TotalCount() is Ops minus the dropped
 // arrivals. Span is the length of time the window covers: the number of
