@@ -121,13 +121,18 @@ func TestDatabaseExhaustion(t *testing.T) {
 	}
 }
 
-// warmUp fills the service's pool and cache the way steady load does.
+// warmUp fills the service's pool and cache the way steady load does. It
+// tries a few times: on a starved machine graceful mode may shed the first
+// requests while it opens connections.
 func warmUp(t *testing.T, c *client) {
 	t.Helper()
-	counts, _ := burst(c, 8)
-	if counts["GET 200"] != 8 || counts["POST 201"] != 8 {
-		t.Fatalf("warm-up: %v, want every request to succeed", counts)
+	var counts map[string]int
+	for range 5 {
+		if counts, _ = burst(c, 8); counts["GET 200"] == 8 && counts["POST 201"] == 8 {
+			return
+		}
 	}
+	t.Fatalf("warm-up: %v, want every request to succeed", counts)
 }
 
 // burst sends n product reads and n orders at once and counts the

@@ -55,7 +55,8 @@ type PostgresConfig struct {
 	// TempDir is where the cluster's temporary directory is made; OSUser
 	// must be able to reach it. Default os.TempDir().
 	TempDir string
-	// StartTimeout bounds initdb, startup and setup. Default 30 s.
+	// StartTimeout bounds initdb, startup and setup. Default 60 s (initdb alone takes
+	// seconds on a starved CI machine).
 	StartTimeout time.Duration
 	// Logger receives lifecycle events. The zero value logs nothing.
 	Logger zerolog.Logger
@@ -125,7 +126,7 @@ func (c PostgresConfig) withDefaults() PostgresConfig {
 		c.TempDir = os.TempDir()
 	}
 	if c.StartTimeout == 0 {
-		c.StartTimeout = 30 * time.Second
+		c.StartTimeout = 60 * time.Second
 	}
 	return c
 }
@@ -142,18 +143,24 @@ func (p *Postgres) start(ctx context.Context, cfg PostgresConfig, initdb, postgr
 	cmd := exec.CommandContext(ctx, initdb, "-D", data, "-U", Superuser, "-A", "trust", "-N", "-E", "UTF8", "--locale=C")
 	cmd.Dir = p.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	begin := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
 		return fmt.Errorf("initdb: %w: %s", err, lastBytes(strings.TrimSpace(string(out)), 2048))
 	}
+	p.logger.Debug().Dur("took", time.Since(begin)).Str("dir", data).Msg("postgres: initdb done")
+	begin = time.Now()
 	if err := p.listen(ctx, postgres, data, cred); err != nil {
 		return err
 	}
+	p.logger.Debug().Dur("took", time.Since(begin)).Msg("postgres: accepting connections")
+	begin = time.Now()
 	if err := createShop(ctx, p.addr); err != nil {
 		return fmt.Errorf("create the shop database: %w", err)
 	}
+	p.logger.Debug().Dur("took", time.Since(begin)).Msg("postgres: shop database created")
 	return nil
 }
 

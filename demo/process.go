@@ -27,11 +27,11 @@ type process struct {
 	waitErr error         // Wait's result; read only after exited is closed
 }
 
-// startProcess starts cmd with its stdout and stderr appended to logPath,
+// startProcess starts cmd with its stdout and stderr written to logPath,
 // running as cred when non-nil. deathSig reaches the process if chaosload
 // dies first.
 func startProcess(name string, cmd *exec.Cmd, logPath string, cred *syscall.Credential, deathSig syscall.Signal) (*process, error) {
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("%s: open log file: %w", name, err)
 	}

@@ -25,7 +25,7 @@ const (
 	gracefulConnectTimeout   = 400 * time.Millisecond // one new PostgreSQL connection
 	gracefulStatementTimeout = "400"                  // statement_timeout, server side, in ms
 	gracefulPingTimeout      = 200 * time.Millisecond // liveness ping of a connection idle > 1 s
-	gracefulRedisTimeout     = 100 * time.Millisecond // dial, read, write and pool wait of one Redis call
+	gracefulRedisTimeout     = 200 * time.Millisecond // dial, read, write and pool wait of one Redis call
 	gracefulRedisPoolSize    = 16
 	poolResetEvery           = 250 * time.Millisecond // at most one pool reset per this
 	retryAfter               = "1"                    // seconds, on every 503
@@ -180,7 +180,7 @@ func newPool(cfg ServiceConfig) (*pgxpool.Pool, error) {
 }
 
 // newRedisClient builds the Redis client (it connects lazily). Graceful:
-// 100 ms for dial, read, write and pool wait, no retries. Naive: no read or
+// 200 ms for dial, read, write and pool wait, no retries. Naive: no read or
 // write deadline at all.
 func newRedisClient(cfg ServiceConfig) *redis.Client {
 	opt := &redis.Options{

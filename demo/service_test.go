@@ -170,3 +170,21 @@ func TestServiceRedisOutage(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceInProcessRedis proves the service works against the
+// in-process Redis fallback, caching included.
+func TestServiceInProcessRedis(t *testing.T) {
+	pg := sharedPostgres(t)
+	r := startRedis(t, RedisConfig{InProcess: true})
+	svc := startService(t, ServiceConfig{Postgres: pg.Addr(), Redis: r.Addr()})
+	c := newClient(t, svc.Addr(), 5*time.Second)
+	if rep := c.get("/api/products"); rep.status != http.StatusOK || rep.header.Get("X-Cache") != "miss" {
+		t.Fatalf("first GET products: %v (X-Cache %q), want 200 miss", rep, rep.header.Get("X-Cache"))
+	}
+	if rep := c.get("/api/products"); rep.status != http.StatusOK || rep.header.Get("X-Cache") != "hit" {
+		t.Fatalf("second GET products: %v (X-Cache %q), want 200 hit", rep, rep.header.Get("X-Cache"))
+	}
+	if rep := c.get("/healthz"); decode[health](t, rep).Status != "ok" {
+		t.Errorf("healthz: %v", rep)
+	}
+}

@@ -40,9 +40,12 @@ func (a Addrs) Map() map[string]string {
 // demo` runs it. The runner instead starts the parts itself, with proxies
 // between the service and its dependencies.
 type Stack struct {
+	// Postgres is the stack's PostgreSQL cluster.
 	Postgres *Postgres
-	Redis    *Redis
-	Service  *Service
+	// Redis is the stack's Redis server.
+	Redis *Redis
+	// Service is the shop service, running until Close.
+	Service *Service
 
 	stop    context.CancelFunc
 	done    chan struct{} // closed when the service's Run returns
