@@ -20,6 +20,8 @@ type measurement struct {
 	records []faults.Record
 	loadEnd time.Duration
 	acks    *ackSink
+	// progressAgg is reused by every progress report.
+	progressAgg metrics.Aggregate
 }
 
 // execute runs the load and the fault timeline on one clock, with the abort
@@ -38,8 +40,10 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	m.clock = load.Clock{Epoch: time.Now()}
 	tl.Now = m.clock.Now
+	httpDriver := httpload.New(httpload.Config{})
+	defer httpDriver.Close()
 	ld, err := load.New(r.exp.Scenarios, load.Config{
-		Drivers: map[load.Protocol]load.Driver{load.HTTP: httpload.New(httpload.Config{})},
+		Drivers: map[load.Protocol]load.Driver{load.HTTP: httpDriver},
 		Sink:    teeSink{m.rec, m.acks},
 		Seed:    r.out.Seed,
 		Clock:   m.clock,
@@ -155,8 +159,12 @@ func (r *run) watch(ctx context.Context, ld *load.Load, tl *faults.Timeline, sto
 
 func (r *run) progress(now time.Duration, ld *load.Load, tl *faults.Timeline) Progress {
 	from := max(0, now-time.Second-r.m.rec.Interval())
-	agg := r.m.rec.Window(from, now-r.m.rec.Interval(), metrics.Selector{})
-	p := Progress{Elapsed: now, Total: load.Span(r.exp.Scenarios), ActiveFaults: tl.Active(), VUs: int(ld.Stats().BusyVUs)}
+	agg := &r.m.progressAgg
+	if agg.Latency == nil {
+		agg.Latency = metrics.NewHistogram()
+	}
+	r.m.rec.WindowInto(agg, from, now-r.m.rec.Interval(), metrics.Selector{})
+	p := Progress{Elapsed: now, Total: load.Span(r.exp.Scenarios), ActiveFaults: tl.Active(), VUs: int(ld.Stats().ActiveVUs)}
 	p.Phase = r.livePhase(now, tl)
 	if agg.Ops > 0 {
 		p.OpsPerSec = float64(agg.Ops) / agg.Span.Seconds()

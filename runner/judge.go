@@ -27,7 +27,7 @@ func (r *run) judge() {
 		Timeline: slo.Timeline{
 			Warmup:  r.exp.WarmupOrDefault(),
 			LoadEnd: m.loadEnd,
-			Faults:  faultWindows(m.records),
+			Faults:  faultWindows(m.records, m.loadEnd),
 		},
 	})
 	for _, p := range v.Phases {
@@ -52,16 +52,18 @@ func (r *run) judge() {
 }
 
 // faultWindows keeps the faults that were applied, in effect from the
-// completion of their apply to the completion of their revert.
-func faultWindows(recs []faults.Record) []slo.FaultWindow {
+// completion of their apply to the completion of their revert. A fault whose
+// revert failed (or never ran) counts as in effect until the load ended:
+// recovery must not be measured while it may still hold.
+func faultWindows(recs []faults.Record, loadEnd time.Duration) []slo.FaultWindow {
 	var ws []slo.FaultWindow
 	for _, rec := range recs {
 		if !rec.WasApplied {
 			continue
 		}
 		end := rec.Reverted
-		if !rec.WasReverted {
-			end = rec.Applied
+		if !rec.WasReverted || rec.RevertErr != nil {
+			end = max(loadEnd, rec.Applied)
 		}
 		ws = append(ws, slo.FaultWindow{Name: rec.Name, Applied: rec.Applied, Reverted: end})
 	}
