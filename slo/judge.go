@@ -1,6 +1,8 @@
 package slo
 
 import (
+	"time"
+
 	"github.com/chaosload/chaosload/config"
 )
 
@@ -53,7 +55,9 @@ func (j phaseJudge) judge(name string, ths config.Thresholds) []Check {
 	p, ok := Find(j.phases, name)
 	var w *windowSet
 	if ok && p.End > p.Start {
-		w = newWindowSet(j.src, p.Start, p.End, nil)
+		if from, to := j.bounds(name, p); to > from {
+			w = newWindowSet(j.src, from, to, nil)
+		}
 	}
 	out := make([]Check, 0, len(ths))
 	for _, th := range ths {
@@ -67,6 +71,27 @@ func (j phaseJudge) judge(name string, ths config.Thresholds) []Check {
 		out = append(out, c)
 	}
 	return out
+}
+
+// bounds aligns a phase to the recorder's intervals. A window aggregates the
+// intervals whose start lies in it, and an interval in which a fault began or
+// ended holds results from both sides. So the healthy phases (baseline,
+// steady) keep only the intervals wholly inside them, and the fault phase
+// takes every interval it touches: a result that may have met the fault is
+// never judged as steady state.
+//
+//	intervals  ┼────┼────┼────┼────┼────┼────┼
+//	phases          baseline ▲ fault      ▲ steady
+//	baseline   ├────────┤                       (floor of the fault's start)
+//	fault               ├──────────────┤        (floor … ceil)
+func (j phaseJudge) bounds(name string, p Phase) (from, to time.Duration) {
+	iv := j.src.Interval()
+	floor := func(d time.Duration) time.Duration { return d / iv * iv }
+	ceil := func(d time.Duration) time.Duration { return (d + iv - 1) / iv * iv }
+	if name == PhaseFault {
+		return floor(p.Start), ceil(p.End)
+	}
+	return ceil(p.Start), floor(p.End)
 }
 
 // whyEmpty says why a phase has nothing to judge.

@@ -143,3 +143,30 @@ func dump(v Verdict) string {
 }
 
 var _ Source = (*metrics.Recorder)(nil)
+
+// TestJudgePhaseEdgesAlignToIntervals: a fault that starts and ends inside a
+// recorder interval must not leak into the baseline or the steady phase.
+// Results intended from 3.1 s to 6.1 s take 250 ms (mid-interval edges with
+// 250 ms intervals); everything else 20 ms. Baseline and steady must see
+// only fast results, the fault phase the slow ones.
+func TestJudgePhaseEdgesAlignToIntervals(t *testing.T) {
+	t.Parallel()
+	slowDuring := func(t time.Duration) (time.Duration, string) {
+		if t >= 3100*ms && t < 6100*ms {
+			return 250 * ms, ""
+		}
+		return 20 * ms, ""
+	}
+	src := recorder(span{0, 12 * s, 200, slowDuring})
+	v := Judge(src, Spec{
+		Thresholds:  config.Thresholds{th(t, "latency", "p(95) < 100ms")},
+		Degradation: config.Thresholds{th(t, "latency", "p(50) > 200ms")},
+		Recovery:    config.Recovery{Within: 3 * s, Hold: s, Window: s},
+		Timeline:    Timeline{Warmup: s, LoadEnd: 12 * s, Faults: []FaultWindow{{Name: "slow", Applied: 3100 * ms, Reverted: 6100 * ms}}},
+	})
+	for _, c := range v.Checks {
+		if c.Skipped || !c.Passed {
+			t.Errorf("%s %s %s: %s (passed %v, skipped %v)", c.Phase, c.Name, c.Expression, c.Observed, c.Passed, c.Skipped)
+		}
+	}
+}
