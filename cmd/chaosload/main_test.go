@@ -81,11 +81,11 @@ func TestUsageErrorsExit2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run"}, "requires at least 1 arg"},                       // no file
-		{[]string{"run", "--frobnicate", "x.yaml"}, "unknown flag"},         // bad flag
-		{[]string{"launch"}, "unknown command"},                             // bad command
+		{[]string{"run"}, "requires at least 1 arg"},                         // no file
+		{[]string{"run", "--frobnicate", "x.yaml"}, "unknown flag"},          // bad flag
+		{[]string{"launch"}, "unknown command"},                              // bad command
 		{[]string{"--log-level", "loud", "version"}, "--log-level \"loud\""}, // bad setting
-		{[]string{"run", "missing-file.yaml"}, "missing-file.yaml"},         // unreadable file
+		{[]string{"run", "missing-file.yaml"}, "missing-file.yaml"},          // unreadable file
 	}
 	for _, tc := range tests {
 		code, _, stderr := invoke(t, context.Background(), tc.args...)
