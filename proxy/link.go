@@ -40,16 +40,19 @@ type link struct {
 	want    []*fault              // scratch: the stages wanted now
 	pending *stream.StreamChunk   // read, not yet handed to the pipeline
 	rngs    map[*fault]*rand.Rand // per-stage generators, kept across rebuilds
-	readFn  func(fd uintptr) bool // l.onReadable, bound once (no allocation per read)
+	readFn  func(fd uintptr) bool // l.onReadable and
+	copyFn  func(fd uintptr) bool // l.copyReady, bound once (no allocation per call)
 	rbuf    *[]byte               // result of the last read: pooled buffer,
 	rn      int                   // byte count
 	rerr    error                 // and error
+	werr    error                 // fast path: the write error
+	bulk    bool                  // fast path: the last read filled the buffer
 }
 
 func newLink(c *conn, dir stream.Direction, src, dst *net.TCPConn) *link {
 	l := &link{c: c, dir: dir, src: src, dst: dst, wake: make(chan struct{}, 1)}
 	l.raw, _ = src.SyscallConn() // fails only on a closed conn; reads then fail too
-	l.readFn = l.onReadable
+	l.readFn, l.copyFn = l.onReadable, l.copyReady
 	return l
 }
 
@@ -89,23 +92,99 @@ func (l *link) run() {
 	}
 }
 
-// fast copies directly from src to dst until the fault set changes.
+// fast copies directly from src to dst until the fault set changes. The
+// copying happens inside one syscall.RawConn.Read call (see copyReady), left
+// only to splice, on an error, at EOF or when notify sets the deadline.
 func (l *link) fast() outcome {
 	for {
-		n, err := l.read()
-		if n > 0 {
-			_, werr := l.dst.Write((*l.rbuf)[:n])
-			bufPool.Put(l.rbuf)
-			if werr != nil {
-				l.c.close(false)
-				return failed
-			}
-			l.c.p.ctr.bytes[l.dir].Add(uint64(n))
-		}
-		if err != nil {
+		l.rerr, l.werr, l.bulk = nil, nil, false
+		err := l.raw.Read(l.copyFn)
+		switch {
+		case err != nil:
 			return l.readFailed(err)
+		case l.werr != nil:
+			l.c.close(false)
+			return failed
+		case l.rerr != nil:
+			return l.readFailed(l.rerr)
+		case l.bulk:
+			if err := l.splice(); err != nil {
+				return l.readFailed(err)
+			}
 		}
 	}
+}
+
+// copyReady is the syscall.RawConn read callback of the fast path: it reads
+// what src has into a pooled buffer, writes it to dst, and returns false to
+// have the runtime wait until src is readable again. It returns true to leave
+// RawConn.Read: on a read or write error, at EOF, or after a read that filled
+// the whole buffer (a bulk transfer, which splice then carries on).
+//
+// Waiting inside one RawConn.Read call, rather than calling it per chunk,
+// keeps the poller's memory of an arrival (RawConn.Read forgets it on entry).
+// So after a read that emptied the socket (it returned less than a buffer)
+// the callback goes straight back to waiting instead of trying a read that
+// would only say EAGAIN: one syscall saved per message and direction.
+func (l *link) copyReady(fd uintptr) bool {
+	b := bufPool.Get().(*[]byte)
+	defer bufPool.Put(b)
+	n, err := readFD(fd, *b)
+	switch {
+	case err == syscall.EAGAIN:
+		return false
+	case err != nil:
+		l.rerr = err
+		return true
+	}
+	if _, err := l.dst.Write((*b)[:n]); err != nil {
+		l.werr = err
+		return true
+	}
+	l.c.p.ctr.bytes[l.dir].Add(uint64(n))
+	l.bulk = n == len(*b)
+	return l.bulk
+}
+
+// readFD reads from a non-blocking socket: EAGAIN when there is nothing to
+// read, io.EOF at end of stream, other errors as *os.SyscallError.
+func readFD(fd uintptr, b []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(fd), b)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return 0, err
+		case err != nil:
+			return 0, os.NewSyscallError("read", err)
+		case n == 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// spliceMax bounds one splice call: bytes are counted when it returns, and
+// the pipe it borrows is given back.
+const spliceMax = 1 << 20
+
+// splice moves up to spliceMax bytes from src to dst inside the kernel
+// (splice(2) through a pipe from the runtime's pool), as
+// (*net.TCPConn).ReadFrom does on Linux. A read deadline set by notify ends
+// it like a read, and the bytes already moved are counted. It returns io.EOF
+// when src half-closed.
+func (l *link) splice() error {
+	lr := io.LimitedReader{R: l.src, N: spliceMax}
+	n, err := l.dst.ReadFrom(&lr)
+	l.c.p.ctr.bytes[l.dir].Add(uint64(n))
+	switch {
+	case err != nil:
+		return err
+	case lr.N > 0: // ReadFrom stops early without an error only at EOF
+		return io.EOF
+	}
+	return nil
 }
 
 // read waits until src is readable, holding no buffer while it waits, then
@@ -123,25 +202,18 @@ func (l *link) read() (int, error) {
 // readable yet, wait", and the buffer goes back to the pool meanwhile.
 func (l *link) onReadable(fd uintptr) bool {
 	b := bufPool.Get().(*[]byte)
-	for {
-		n, err := syscall.Read(int(fd), *b)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			bufPool.Put(b)
-			return false
-		case err != nil:
-			l.rerr = os.NewSyscallError("read", err)
-		case n == 0:
-			l.rerr = io.EOF
-		default:
-			l.rbuf, l.rn = b, n
-			return true
-		}
+	n, err := readFD(fd, *b)
+	switch {
+	case err == syscall.EAGAIN:
 		bufPool.Put(b)
+		return false
+	case err != nil:
+		bufPool.Put(b)
+		l.rerr = err
 		return true
 	}
+	l.rbuf, l.rn = b, n
+	return true
 }
 
 // readFailed maps a read error to the link's outcome. A reset from one peer

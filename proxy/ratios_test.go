@@ -1,0 +1,127 @@
+package proxy_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"text/tabwriter"
+)
+
+// TestPrintPassthroughRatios runs the pass-through benchmarks for the three
+// routes in one process and prints the figures side by side with the ratios
+// chaosload/direct and chaosload/toxiproxy, then the memory each route costs
+// per idle connection. It is a measurement, not a check, so it runs only
+// when asked:
+//
+//	CHAOSLOAD_BENCH=1 go test -run=TestPrintPassthroughRatios -v -benchtime=2s ./proxy
+//
+// Proxy CPU per request is the process's CPU time per request through the
+// route minus that of the direct route (the client and the echo server are
+// the same in both).
+func TestPrintPassthroughRatios(t *testing.T) {
+	if os.Getenv("CHAOSLOAD_BENCH") == "" {
+		t.Skip("set CHAOSLOAD_BENCH=1 to run the pass-through comparison")
+	}
+	var out strings.Builder
+	w := tabwriter.NewWriter(&out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "measure\tdirect\tchaosload\ttoxiproxy\tchaosload/direct\tchaosload/toxiproxy\t")
+	for _, n := range pingPongConns {
+		res := measure(func(b *testing.B, r route) { benchPingPong(b, r, n) })
+		row(w, fmt.Sprintf("64 B echo, %d conns: req/s", n), metric(res, "req/s"), "%.0f")
+		cpu := metric(res, "cpu-µs/req")
+		row(w, fmt.Sprintf("%d conns: process CPU µs/req", n), cpu, "%.1f")
+		fmt.Fprintf(w, "%d conns: proxy CPU µs/req\t-\t%.1f\t%.1f\t\t%.2f\t\n", n,
+			cpu[1]-cpu[0], cpu[2]-cpu[0], (cpu[1]-cpu[0])/(cpu[2]-cpu[0]))
+	}
+	bulk := measure(benchBulk)
+	mbs := [3]float64{}
+	for i, r := range bulk {
+		mbs[i] = float64(r.Bytes) * float64(r.N) / r.T.Seconds() / 1e6
+	}
+	row(w, "bulk 1 MiB writes: MB/s", mbs, "%.0f")
+	row(w, "bulk: process CPU µs/MiB", metric(bulk, "cpu-µs/MiB"), "%.0f")
+	const idle = 2000
+	var heap, rss, gor [3]float64
+	for i, r := range routes {
+		heap[i], rss[i], gor[i] = idleCost(t, r, idle)
+	}
+	perConn := func(v [3]float64) [3]float64 { return [3]float64{v[0], v[1] - v[0], v[2] - v[0]} }
+	row(w, fmt.Sprintf("%d idle conns: Go heap+stack KiB/conn (proxy share)", idle), perConn(heap), "%.1f")
+	row(w, "idle: RSS KiB/conn (proxy share)", perConn(rss), "%.1f")
+	row(w, "idle: goroutines/conn (proxy share)", perConn(gor), "%.1f")
+	w.Flush()
+	t.Logf("pass-through, no fault (GOMAXPROCS=%d, %s):\n%s", runtime.GOMAXPROCS(0), runtime.Version(), out.String())
+}
+
+// measure runs one benchmark for each route.
+func measure(bench func(b *testing.B, r route)) [3]testing.BenchmarkResult {
+	var res [3]testing.BenchmarkResult
+	for i, r := range routes {
+		res[i] = testing.Benchmark(func(b *testing.B) { bench(b, r) })
+	}
+	return res
+}
+
+func metric(res [3]testing.BenchmarkResult, unit string) [3]float64 {
+	return [3]float64{res[0].Extra[unit], res[1].Extra[unit], res[2].Extra[unit]}
+}
+
+// row prints one measure with its two ratios.
+func row(w *tabwriter.Writer, name string, v [3]float64, format string) {
+	f := func(x float64) string { return fmt.Sprintf(format, x) }
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.2f\t%.2f\t\n", name, f(v[0]), f(v[1]), f(v[2]), v[1]/v[0], v[1]/v[2])
+}
+
+// idleCost opens n connections through the route, does one 64-byte round
+// trip on each, and returns what the process holds per connection then: Go
+// heap and stacks in KiB, resident memory in KiB, and goroutines. The
+// client's and the echo server's share is in every route; the direct route
+// has only theirs.
+func idleCost(t *testing.T, r route, n int) (heapKiB, rssKiB, goroutines float64) {
+	up := serveTCP(t, echoLoop)
+	addr := r.start(t, up.Addr())
+	h0, rss0, g0 := memNow()
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = c
+		pingPong(t, c, 1)
+	}
+	h1, rss1, g1 := memNow()
+	for _, c := range conns {
+		c.Close()
+	}
+	up.Close()
+	return float64(h1-h0) / 1024 / float64(n), float64(rss1-rss0) / 1024 / float64(n), float64(g1-g0) / float64(n)
+}
+
+// memNow returns the Go heap in use plus stacks, the resident set size, and
+// the number of goroutines, after a collection that returns freed memory.
+func memNow() (heap, rss int64, goroutines int) {
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse + ms.StackInuse), residentBytes(), runtime.NumGoroutine()
+}
+
+// residentBytes reads the process's resident set size from /proc.
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
