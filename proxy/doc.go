@@ -22,10 +22,16 @@
 //
 // A link is one direction of a connection: "upstream" copies client → server,
 // "downstream" copies server → client. On the fast path the link goroutine
-// waits for its source to become readable without holding a buffer, reads into
-// a pooled buffer and writes it to the destination itself:
+// sits in one syscall.RawConn.Read call on its source: the runtime's poller
+// waits for readability with no buffer held, then the callback reads into a
+// pooled 32 KiB buffer, writes it to the destination, gives the buffer back
+// and returns to waiting. A read that fills the whole buffer means a bulk
+// transfer: the link then hands up to 1 MiB at a time to splice(2) (the
+// kernel moves the bytes through a pipe from the runtime's pool) and comes
+// back to the callback after each.
 //
-//	src ──(wait readable)──▶ pooled buf ──▶ dst          one goroutine
+//	src ──(poller: readable)──▶ pooled buf ──▶ dst      one goroutine, no buffer while idle
+//	src ──splice──▶ pipe ──splice──▶ dst               after a full read, ≤ 1 MiB per call
 //
 // When a fault applies to the link, the same goroutine becomes the reader of a
 // pipeline built from Toxiproxy's pipe protocol (stream.StreamChunk values on
@@ -81,4 +87,16 @@
 // connections select the same connections. Jitter is drawn from a generator
 // seeded the same way per connection and direction: the sequence of delays is
 // repeatable, although how the stream is cut into chunks depends on timing.
+//
+// # Limits
+//
+//   - Bytes are counted as each write completes; a splice call is counted
+//     when it returns, so up to 1 MiB may be moved before it shows.
+//   - A link parked in the middle of a splice (a bulk transfer that paused)
+//     holds a pipe (two file descriptors) until its next 1 MiB or a fault
+//     change wakes it.
+//   - The last millisecond of a latency wait is slept precisely (nanosleep,
+//     then yielding) and cannot be interrupted; everything before it can.
+//   - A latency stage queues up to 1024 chunks (up to 32 MiB) per link when
+//     the destination does not read, as Toxiproxy's latency toxic does.
 package proxy

@@ -28,7 +28,8 @@ type latencyStage struct {
 	latency, jitter time.Duration
 	rng             *rand.Rand // the link's generator for this fault
 	dead            <-chan struct{}
-	fault           *fault // for its counters
+	fault           *fault          // for its counters
+	finish          func(time.Time) // sleeps the last stretch; nil: sleepUntil
 }
 
 // Pipe implements toxics.Toxic.
@@ -76,7 +77,11 @@ func (s *latencyStage) hold(stub *toxics.ToxicStub, timer *time.Timer, c *stream
 			return false
 		}
 	}
-	sleepUntil(due)
+	if s.finish != nil {
+		s.finish(due)
+	} else {
+		sleepUntil(due)
+	}
 	// A following stage measures its own delay from here, so stacked
 	// latency faults add up.
 	c.Timestamp = due
