@@ -47,6 +47,10 @@ type Result struct {
 
 	// BytesIn and BytesOut count payload bytes (for HTTP: the response and
 	// request bodies).
+	// NewConns is how many connections the operation established (0 when it
+	// reused one); the recorder turns it into conn_rate.
+	NewConns int
+
 	BytesIn, BytesOut int64
 }
 
