@@ -61,7 +61,7 @@ func (c *conn) dial(ctx context.Context) (*net.TCPConn, error) {
 	if addr == "" {
 		return nil, fmt.Errorf("proxy %q: no upstream set", c.p.cfg.Name)
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithTimeout(ctx, c.p.cfg.DialTimeout)
 	defer cancel()
 	c.mu.Lock()
 	if c.closed {
@@ -70,11 +70,16 @@ func (c *conn) dial(ctx context.Context) (*net.TCPConn, error) {
 	}
 	c.cancelDial = cancel
 	c.mu.Unlock()
-	nc, err := c.p.dialer.DialContext(ctx, "tcp", addr)
+	nc, err := c.p.cfg.Dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("proxy %q: dial upstream %s: %w", c.p.cfg.Name, addr, err)
 	}
-	return nc.(*net.TCPConn), nil
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		nc.Close()
+		return nil, fmt.Errorf("proxy %q: dial upstream %s: Config.Dial returned a %T, not a *net.TCPConn", c.p.cfg.Name, addr, nc)
+	}
+	return tc, nil
 }
 
 // attach installs the upstream socket and the links, unless the connection

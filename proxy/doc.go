@@ -23,9 +23,9 @@
 // A link is one direction of a connection: "upstream" copies client → server,
 // "downstream" copies server → client. On the fast path the link goroutine
 // sits in one syscall.RawConn.Read call on its source: the runtime's poller
-// waits for readability with no buffer held, then the callback reads into a
-// pooled 32 KiB buffer, writes it to the destination, gives the buffer back
-// and returns to waiting. A read that fills the whole buffer means a bulk
+// waits for readability with no buffer held, then the callback copies
+// through a pooled 32 KiB buffer until the source has nothing more, gives the
+// buffer back and returns to waiting. A read that fills the whole buffer means a bulk
 // transfer: the link then hands up to 1 MiB at a time to splice(2) (the
 // kernel moves the bytes through a pipe from the runtime's pool) and comes
 // back to the callback after each.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -21,7 +20,8 @@ import (
 // return promptly, and no goroutine of package proxy may be left.
 func TestRunReturnsWithEverythingClosed(t *testing.T) {
 	up := serveTCP(t, floodOrEcho)
-	p, err := proxy.Listen(proxy.Config{Name: "lifecycle", Upstream: up.Addr(), DialTimeout: time.Minute})
+	p, err := proxy.Listen(proxy.Config{Name: "lifecycle", Upstream: up.Addr(), DialTimeout: time.Minute,
+		Dial: blackHoleDial})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestRunReturnsWithEverythingClosed(t *testing.T) {
 	}
 	queued := dial(t, p.Addr())
 	queued.Write([]byte("Equeued"))
-	p.SetUpstream(blackHole(t))
+	p.SetUpstream(blackHoleAddr)
 	dialling := dial(t, p.Addr())
 	eventually(t, 5*time.Second, "three connections", func() bool { return p.Stats().Active == 3 })
 
@@ -97,10 +97,17 @@ func TestCloseIsIdempotent(t *testing.T) {
 // once: dials do not run on the accept loop.
 func TestSlowUpstreamDoesNotHoldUpOtherClients(t *testing.T) {
 	up := serveTCP(t, echo)
-	p := startProxy(t, proxy.Config{Name: "slow", Upstream: blackHole(t), DialTimeout: 2 * time.Second})
+	dialling := make(chan struct{}, 1)
+	hook := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == blackHoleAddr {
+			dialling <- struct{}{}
+		}
+		return blackHoleDial(ctx, network, addr)
+	}
+	p := startProxy(t, proxy.Config{Name: "slow", Upstream: blackHoleAddr, DialTimeout: 2 * time.Second, Dial: hook})
 	start := time.Now()
 	waiting := dial(t, p.Addr())
-	eventually(t, 5*time.Second, "the first client accepted", func() bool { return p.Stats().Accepted == 1 })
+	<-dialling
 	p.SetUpstream(up.Addr())
 	if d := mustRoundTrip(t, dial(t, p.Addr())); time.Since(start) > time.Second {
 		t.Errorf("second client served after %v (round trip %v): it waited for the first one's dial", time.Since(start), d)
@@ -131,36 +138,16 @@ func TestNoUpstreamClosesClients(t *testing.T) {
 	}
 }
 
-// blackHole returns a loopback address whose SYNs are dropped, so a dial to
-// it hangs until its timeout: a socket listening with backlog 0 that never
-// accepts, with its one queue slot already taken. Closed by the cleanup.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
+// blackHoleAddr is an upstream address whose dial, through blackHoleDial,
+// hangs until its context ends, like a dial to a host that drops SYNs.
+const blackHoleAddr = "127.0.0.1:1"
+
+// blackHoleDial dials blackHoleAddr by waiting for ctx, anything else for
+// real.
+func blackHoleDial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if addr == blackHoleAddr {
+		<-ctx.Done()
+		return nil, ctx.Err()
 	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
-	// Fill the accept queue: the first dial lands in it; once it is full,
-	// the kernel drops SYNs and a dial times out.
-	for range 4 {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			return addr
-		}
-		t.Cleanup(func() { c.Close() })
-	}
-	t.Fatal("could not fill the black hole's accept queue")
-	return ""
+	return new(net.Dialer).DialContext(ctx, network, addr)
 }

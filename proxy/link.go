@@ -115,36 +115,52 @@ func (l *link) fast() outcome {
 	}
 }
 
-// copyReady is the syscall.RawConn read callback of the fast path: it reads
-// what src has into a pooled buffer, writes it to dst, and returns false to
-// have the runtime wait until src is readable again. It returns true to leave
-// RawConn.Read: on a read or write error, at EOF, or after a read that filled
-// the whole buffer (a bulk transfer, which splice then carries on).
+// copyReady is the syscall.RawConn read callback of the fast path: it
+// copies what src has to dst through a pooled buffer until a read says
+// EAGAIN, then returns false to have the runtime wait until src is readable
+// again. It returns true to leave RawConn.Read: when notify has left a wake
+// token (errWoken), on a read or write error, at EOF, or after a read that
+// filled the whole buffer (a bulk transfer, which splice then carries on).
 //
-// Waiting inside one RawConn.Read call, rather than calling it per chunk,
-// keeps the poller's memory of an arrival (RawConn.Read forgets it on entry).
-// So after a read that emptied the socket (it returned less than a buffer)
-// the callback goes straight back to waiting instead of trying a read that
-// would only say EAGAIN: one syscall saved per message and direction.
+// It reads until EAGAIN rather than trusting a short read to have emptied the
+// socket: going back to wait after a short read lost wake-ups under load.
+// The wake token is checked before each read because the runtime may turn
+// the wake-up of an expired deadline into "readable" when data arrives at the
+// same moment; without the check that data would pass the fast path after
+// Inject returned.
 func (l *link) copyReady(fd uintptr) bool {
-	b := bufPool.Get().(*[]byte)
-	defer bufPool.Put(b)
-	n, err := readFD(fd, *b)
-	switch {
-	case err == syscall.EAGAIN:
-		return false
-	case err != nil:
-		l.rerr = err
-		return true
+	for {
+		if len(l.wake) > 0 {
+			l.rerr = errWoken
+			return true
+		}
+		b := bufPool.Get().(*[]byte)
+		n, err := readFD(fd, *b)
+		switch {
+		case err == syscall.EAGAIN:
+			bufPool.Put(b)
+			return false
+		case err != nil:
+			bufPool.Put(b)
+			l.rerr = err
+			return true
+		}
+		_, err = l.dst.Write((*b)[:n])
+		bufPool.Put(b)
+		if err != nil {
+			l.werr = err
+			return true
+		}
+		l.c.p.ctr.bytes[l.dir].Add(uint64(n))
+		if n == bufSize {
+			l.bulk = true
+			return true
+		}
 	}
-	if _, err := l.dst.Write((*b)[:n]); err != nil {
-		l.werr = err
-		return true
-	}
-	l.c.p.ctr.bytes[l.dir].Add(uint64(n))
-	l.bulk = n == len(*b)
-	return l.bulk
 }
+
+// errWoken is how a read callback reports that notify woke the link.
+var errWoken = errors.New("woken by a fault change")
 
 // readFD reads from a non-blocking socket: EAGAIN when there is nothing to
 // read, io.EOF at end of stream, other errors as *os.SyscallError.
@@ -201,6 +217,10 @@ func (l *link) read() (int, error) {
 // onReadable is the syscall.RawConn callback of read: false means "not
 // readable yet, wait", and the buffer goes back to the pool meanwhile.
 func (l *link) onReadable(fd uintptr) bool {
+	if len(l.wake) > 0 { // see copyReady
+		l.rerr = errWoken
+		return true
+	}
 	b := bufPool.Get().(*[]byte)
 	n, err := readFD(fd, *b)
 	switch {
@@ -220,7 +240,7 @@ func (l *link) onReadable(fd uintptr) bool {
 // is passed on as a reset to the other.
 func (l *link) readFailed(err error) outcome {
 	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
+	case errors.Is(err, os.ErrDeadlineExceeded), err == errWoken:
 		l.rearm()
 		return reconsider
 	case err == io.EOF:

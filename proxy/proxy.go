@@ -25,6 +25,11 @@ type Config struct {
 	Upstream string
 	// DialTimeout bounds each upstream dial. Default 5s.
 	DialTimeout time.Duration
+	// Dial connects to the upstream; ctx carries DialTimeout and ends when
+	// the client goes away or the proxy stops. It must return a
+	// *net.TCPConn. Nil: a net.Dialer. A hook for tests and for later
+	// socket options (SO_MARK for kernel packet loss).
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// Seed is the experiment seed every toxicity and jitter draw derives from.
 	Seed int64
 	// Logger receives the proxy's logs. The zero value discards them.
@@ -41,7 +46,6 @@ type Proxy struct {
 	upstream atomic.Pointer[string]
 	faults   atomic.Pointer[faultSet]
 	ctr      counters
-	dialer   net.Dialer
 
 	mu      sync.Mutex
 	ln      net.Listener       // nil while down
@@ -67,6 +71,9 @@ func Listen(cfg Config) (*Proxy, error) {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 5 * time.Second
 	}
+	if cfg.Dial == nil {
+		cfg.Dial = new(net.Dialer).DialContext
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("proxy %q: listen on %s: %w", cfg.Name, cfg.Listen, err)
@@ -75,7 +82,6 @@ func Listen(cfg Config) (*Proxy, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With().Str("proxy", cfg.Name).Logger(),
 		addr:    ln.Addr().String(),
-		dialer:  net.Dialer{Timeout: cfg.DialTimeout},
 		ln:      ln,
 		lnReady: make(chan struct{}),
 		conns:   map[*conn]struct{}{},
