@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
@@ -29,7 +30,20 @@ type app struct {
 }
 
 func newApp(stdout, stderr io.Writer) *app {
-	return &app{stdout: stdout, stderr: stderr, v: viper.New(), log: zerolog.Nop()}
+	return &app{stdout: stdout, stderr: &lockedWriter{w: stderr}, v: viper.New(), log: zerolog.Nop()}
+}
+
+// lockedWriter serialises writes: the logger, the progress lines and error
+// messages all write to stderr from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // usageError marks a problem with flags or settings (exit 2).
@@ -134,6 +148,9 @@ func (a *app) logger() (zerolog.Logger, error) {
 }
 
 func isTerminal(w io.Writer) bool {
+	if l, ok := w.(*lockedWriter); ok {
+		w = l.w
+	}
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
