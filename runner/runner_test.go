@@ -47,6 +47,17 @@ func okServer(t testing.TB) string {
 	return srv.Listener.Addr().String()
 }
 
+// deadAddr returns a loopback address nothing listens on.
+func deadAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
 // events collects the runner's events.
 type events struct {
 	mu  sync.Mutex
@@ -267,12 +278,7 @@ abort:
 // whose upstream does not answer.
 func TestRunPreflightNamesUnreachableTarget(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := l.Addr().String()
-	l.Close()
+	dead := deadAddr(t)
 	yaml := strings.Replace(latencyExperiment, `api: {upstream: "${UP}", protocol: http}`,
 		`api: {upstream: "${UP}", protocol: http}
   ghost: {upstream: "`+dead+`"}`, 1)
@@ -294,12 +300,7 @@ func TestRunPreflightNamesUnreachableTarget(t *testing.T) {
 // reverting what was applied before it.
 func TestRunApplyFailureStopsAndReverts(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := l.Addr().String()
-	l.Close()
+	dead := deadAddr(t)
 	yaml := strings.Replace(latencyExperiment, `  api: {upstream: "${UP}", protocol: http}`,
 		fmt.Sprintf(`  api: {upstream: "${UP}", protocol: http}
   pg: {upstream: "${UP}", protocol: postgres, dsn: "postgres://postgres@%s/shop?connect_timeout=1"}`, dead), 1)
