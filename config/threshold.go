@@ -40,18 +40,45 @@ const (
 	Gauge
 )
 
-// Metrics is the catalogue of metric names usable in thresholds.
+// Metrics is the catalogue of metric names usable in thresholds, with how
+// each aggregates. Package metrics says how each is measured (metrics.Defs);
+// a test keeps the two in step.
 var Metrics = map[string]MetricKind{
+	// Every step operation.
 	"latency":      Trend,
 	"service_time": Trend,
 	"dispatch_lag": Trend,
 	"errors":       Ratio,
 	"ops":          Counter,
 	"dropped":      Counter,
+	"conn_rate":    Counter, // connections established (rate: per second)
+	// WebSocket steps.
+	"ws_connect": Trend,   // dial + handshake
+	"ws_rtt":     Trend,   // a message's intended send time → its reply
+	"ws_msgs":    Counter, // messages, both ways unless {direction:sent|received}
 }
 
 // TagKeys are the tags a metric key may select on.
-var TagKeys = []string{"scenario", "step", "protocol", "target", "class"}
+var TagKeys = []string{"scenario", "step", "protocol", "target", "class", "direction"}
+
+// Directions are the values of the direction tag, which only ws_msgs
+// takes.
+var Directions = []string{"sent", "received"}
+
+// checkTag returns why tag cannot select a sub-metric of metric, "" when it
+// can.
+func checkTag(metric string, tag Tag) string {
+	if tag.Key != "direction" {
+		return ""
+	}
+	switch {
+	case metric != "ws_msgs":
+		return "tag \"direction\" applies only to ws_msgs"
+	case !containsString(Directions, tag.Value):
+		return fmt.Sprintf("unknown direction %q; valid: %s", tag.Value, strings.Join(Directions, ", "))
+	}
+	return ""
+}
 
 // Agg is an aggregation method.
 type Agg string
@@ -211,6 +238,8 @@ func ParseMetricRef(s string) (MetricRef, error) {
 			return MetricRef{}, &SyntaxError{off, fmt.Sprintf("unknown tag %q; valid tags: %s", k, strings.Join(TagKeys, ", "))}
 		case ref.Tag(k) != "":
 			return MetricRef{}, &SyntaxError{off, fmt.Sprintf("tag %q given twice", k)}
+		case checkTag(name, Tag{k, v}) != "":
+			return MetricRef{}, &SyntaxError{off, checkTag(name, Tag{k, v})}
 		}
 		ref.Tags = append(ref.Tags, Tag{k, v})
 		off += len(part) + 1

@@ -21,6 +21,19 @@ import "time"
 // own lateness alone, the health signal that must not rise when the target
 // misbehaves.
 type Result struct {
+	// Kind is what the result measures: KindOp ("") for a step's
+	// operation, which every executor records; drivers record the other
+	// kinds themselves (a WebSocket connect, each message) through their
+	// own Sink.
+	Kind Kind
+	// Direction is "sent" or "received" for a message (KindWSMessage), ""
+	// otherwise.
+	Direction string
+	// Untimed marks a result that is counted but whose times are not a
+	// measurement (a received message, a message sent with no reply
+	// expected): it adds to counts, never to histograms.
+	Untimed bool
+
 	Scenario string
 	Step     string
 	Protocol Protocol
@@ -45,14 +58,38 @@ type Result struct {
 	// operation succeeded.
 	Ack string
 
-	// BytesIn and BytesOut count payload bytes (for HTTP: the response and
-	// request bodies).
 	// NewConns is how many connections the operation established (0 when it
 	// reused one); the recorder turns it into conn_rate.
 	NewConns int
 
+	// BytesIn and BytesOut count payload bytes (for HTTP: the response and
+	// request bodies).
 	BytesIn, BytesOut int64
 }
+
+// Kind is what a Result measures; each kind is its own family of series in
+// the recorder, so counts of one never mix with another's.
+type Kind string
+
+// The kinds of result.
+const (
+	// KindOp is a step's operation, recorded by the executor: latency,
+	// errors, ops, dropped and conn_rate read it.
+	KindOp Kind = ""
+	// KindWSConnect is a WebSocket connection attempt: dial and handshake
+	// (ws_connect).
+	KindWSConnect Kind = "ws_connect"
+	// KindWSMessage is one WebSocket message, sent or received (ws_msgs);
+	// a sent message that expects a reply is timed from its intended send
+	// time to the reply (ws_rtt).
+	KindWSMessage Kind = "ws_message"
+)
+
+// The directions of a message.
+const (
+	DirectionSent     = "sent"
+	DirectionReceived = "received"
+)
 
 // Latency is user latency: intended start to completion.
 func (r *Result) Latency() time.Duration { return r.End - r.Intended }

@@ -10,13 +10,15 @@ import (
 // exact merge of their intervals.
 //
 // Ops counts every result, dropped arrivals included; Errors those with a
-// class; ByClass splits Errors by class (empty, maybe nil, when none). The
-// histograms hold values in microseconds (see Micros) for every result that
-// ran, failures included, so Latency.TotalCount() is Ops minus the dropped
-// arrivals. Span is the length of time the window covers: the number of
+// class; ByClass splits Errors by class (empty, maybe nil, when none); Conns
+// sums the connections the results established. The histograms hold values
+// in microseconds (see Micros) for every timed result, failures included,
+// so Latency.TotalCount() is Ops minus the dropped arrivals and untimed
+// results. Span is the length of time the window covers: the number of
 // intervals it merged times the interval, whether or not they held data.
 type Aggregate struct {
 	Ops, Errors int64
+	Conns       int64
 	ByClass     map[string]int64
 	Latency     *hdrhistogram.Histogram
 	ServiceTime *hdrhistogram.Histogram
@@ -73,7 +75,7 @@ func (r *Recorder) WindowInto(agg *Aggregate, from, to time.Duration, sel Select
 
 // reset empties a for a window of length span, keeping its histograms.
 func (a *Aggregate) reset(span time.Duration) {
-	a.Ops, a.Errors, a.Span = 0, 0, span
+	a.Ops, a.Errors, a.Conns, a.Span = 0, 0, 0, span
 	clear(a.ByClass)
 	for _, h := range []*hdrhistogram.Histogram{a.Latency, a.ServiceTime, a.DispatchLag} {
 		if h != nil {

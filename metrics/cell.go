@@ -31,20 +31,24 @@ const (
 // microseconds (clamped to an hour, so each fits 32 bits).
 type sample [timings]uint32
 
-// cell is what one interval holds for one series: the operations counted,
-// and the timings of those that ran, raw or (past rawLimit) as histograms.
-// The class is part of the series, so a cell's errors are either 0 or ops.
+// cell is what one interval holds for one series: the results counted, the
+// connections they established, and the timings of those timed, raw or
+// (past rawLimit) as histograms. The class is part of the series, so a
+// cell's errors are either 0 or ops.
 type cell struct {
-	ops  int64
-	raw  []sample
-	hist *[timings]*hdrhistogram.PackedHistogram // nil until the cell outgrows raw
+	ops   int64
+	conns int64
+	raw   []sample
+	hist  *[timings]*hdrhistogram.PackedHistogram // nil until the cell outgrows raw
 }
 
-// add records one result. A dropped arrival never ran: it is counted, but
-// its times are not measurements and stay out of the timings.
+// add records one result. A dropped arrival never ran, and an untimed
+// result (a received message) has no duration: both are counted, but their
+// times are not measurements and stay out of the timings.
 func (c *cell) add(res *load.Result) {
 	c.ops++
-	if res.Class == load.ClassDropped {
+	c.conns += int64(res.NewConns)
+	if res.Class == load.ClassDropped || res.Untimed {
 		return
 	}
 	c.addSample(sample{
@@ -84,7 +88,7 @@ func (c *cell) record(s sample) {
 
 // clone returns an independent copy.
 func (c *cell) clone() *cell {
-	out := &cell{ops: c.ops, raw: append([]sample(nil), c.raw...)}
+	out := &cell{ops: c.ops, conns: c.conns, raw: append([]sample(nil), c.raw...)}
 	if c.hist != nil {
 		out.hist = new([timings]*hdrhistogram.PackedHistogram)
 		for m, h := range c.hist {
@@ -97,6 +101,7 @@ func (c *cell) clone() *cell {
 // merge adds o's counts to c; o must not be shared with c.
 func (c *cell) merge(o *cell) {
 	c.ops += o.ops
+	c.conns += o.conns
 	for _, s := range o.raw {
 		c.addSample(s)
 	}
@@ -115,6 +120,7 @@ func (c *cell) merge(o *cell) {
 // its timings to the histograms agg has.
 func (c *cell) mergeInto(agg *Aggregate, class string) {
 	agg.Ops += c.ops
+	agg.Conns += c.conns
 	if class != "" {
 		agg.Errors += c.ops
 		if agg.ByClass == nil {

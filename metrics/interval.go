@@ -4,15 +4,20 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/chaosload/chaosload/load"
 )
 
-// Interval is one interval of the run over every series: what reports plot.
-// The percentiles are of latency (intended start to completion), zero when
-// no operation in the interval ran.
+// Interval is one interval of the run over every step operation (kind
+// load.KindOp; WebSocket connects and messages are left out): what reports
+// plot. The percentiles are of latency (intended start to completion), zero
+// when no operation in the interval ran. Conns counts the connections the
+// operations established.
 type Interval struct {
 	// T is the start of the interval, an offset from the load start.
 	T             time.Duration
 	Ops, Errors   int64
+	Conns         int64
 	ByClass       map[string]int64
 	P50, P95, P99 time.Duration
 }
@@ -42,10 +47,11 @@ func (b *bucket) summarise(iv *Interval, t *seriesTable, scratch *hdrhistogram.H
 	b.mu.Lock()
 	keys := t.all() // after Lock: covers every series with a cell here
 	for id, c := range b.cells {
-		if c == nil {
+		if c == nil || keys[id].Kind != load.KindOp {
 			continue
 		}
 		iv.Ops += c.ops
+		iv.Conns += c.conns
 		if class := keys[id].Class; class != "" {
 			iv.Errors += c.ops
 			if iv.ByClass == nil {

@@ -52,7 +52,11 @@ func Evaluate(src Source, th config.Threshold, from, to time.Duration) Observati
 
 // evaluate evaluates th over the window.
 func (w *windowSet) evaluate(th config.Threshold) Observation {
-	sel, part := SelectorOf(th.Metric), partOf(th.Metric)
+	def, known := metrics.Defs[th.Metric.Name]
+	if !known {
+		return noData(Observation{}, "no data: "+th.Metric.Name+" is not recorded")
+	}
+	sel, part := SelectorOf(th.Metric), partOf(def.Quantity)
 	popPart := part
 	if sel.Class != "" {
 		popPart = 0 // the class's own aggregate holds the histogram
@@ -68,7 +72,7 @@ func (w *windowSet) evaluate(th config.Threshold) Observation {
 		if sel.Class != "" {
 			agg = w.get(sel, part)
 		}
-		return observeTrend(th, sel.Class, agg, obs)
+		return observeTrend(th, sel.Class, def.Quantity.Histogram(agg), obs)
 	case config.Ratio:
 		num := pop.Errors
 		if sel.Class != "" {
@@ -76,17 +80,20 @@ func (w *windowSet) evaluate(th config.Threshold) Observation {
 		}
 		return observeShare(th, num, pop, obs)
 	case config.Counter:
-		return observeCount(th, eventCount(th.Metric, pop), pop.Span, obs)
+		n := eventCount(th.Metric, def.Quantity, pop)
+		if def.Quantity == metrics.Conns && sel.Class != "" {
+			n = w.get(sel, 0).Conns // made by the results of that class
+		}
+		return observeCount(th, n, pop.Span, obs)
 	}
 	return noData(obs, "no data: "+th.Metric.Name+" is not recorded")
 }
 
 // observeTrend judges an aggregation of a duration histogram.
-func observeTrend(th config.Threshold, class string, agg metrics.Aggregate, obs Observation) Observation {
-	h := histogram(th.Metric.Name, agg)
+func observeTrend(th config.Threshold, class string, h *hdrhistogram.Histogram, obs Observation) Observation {
 	if h.TotalCount() == 0 && th.Cond.Agg != config.AggCount {
 		if class == "" {
-			return noData(obs, "no data: no operation ran (all dropped)")
+			return noData(obs, "no data: nothing timed (all dropped, or no reply expected)")
 		}
 		// Nothing of this class happened: a bound on it holds vacuously.
 		obs.Label, obs.Shown, obs.Pass = "", "no "+class+" results", true
@@ -114,29 +121,17 @@ func trendValue(c config.Condition, h *hdrhistogram.Histogram) float64 {
 	return float64(h.TotalCount())
 }
 
-// histogram returns the histogram of a trend metric.
-func histogram(name string, agg metrics.Aggregate) *hdrhistogram.Histogram {
-	switch name {
-	case "service_time":
-		return agg.ServiceTime
-	case "dispatch_lag":
-		return agg.DispatchLag
-	}
-	return agg.Latency
-}
-
-// partOf returns the histogram a metric is judged on; none for counts.
-func partOf(ref config.MetricRef) parts {
-	if ref.Kind != config.Trend {
-		return 0
-	}
-	switch ref.Name {
-	case "service_time":
+// partOf returns the histogram a quantity is judged on; none for counts.
+func partOf(q metrics.Quantity) parts {
+	switch q {
+	case metrics.Latency:
+		return needLatency
+	case metrics.ServiceTime:
 		return needServiceTime
-	case "dispatch_lag":
+	case metrics.DispatchLag:
 		return needDispatchLag
 	}
-	return needLatency
+	return 0
 }
 
 // observeShare judges a share of operations: rate = num/ops, count = num.
@@ -158,15 +153,18 @@ func observeCount(th config.Threshold, n int64, span time.Duration, obs Observat
 	return judged(th.Cond, obs, showValue(th, obs.Value))
 }
 
-// eventCount counts the events of a counter metric: ops (of one class when
-// tagged) or dropped arrivals.
-func eventCount(ref config.MetricRef, pop metrics.Aggregate) int64 {
+// eventCount counts the events of a counter metric: results (of one class
+// when tagged), dropped arrivals, or connections established.
+func eventCount(ref config.MetricRef, q metrics.Quantity, pop metrics.Aggregate) int64 {
 	class := ref.Tag("class")
-	if ref.Name == "dropped" {
+	switch q {
+	case metrics.Dropped:
 		if class != "" && class != load.ClassDropped {
 			return 0
 		}
 		return pop.ByClass[load.ClassDropped]
+	case metrics.Conns:
+		return pop.Conns
 	}
 	if class != "" {
 		return pop.ByClass[class]

@@ -16,14 +16,17 @@ type Source interface {
 	Interval() time.Duration
 }
 
-// SelectorOf returns the series a threshold's metric key selects.
+// SelectorOf returns the series a threshold's metric key selects: the
+// kind of result the metric reads (metrics.Defs), narrowed by its tags.
 func SelectorOf(ref config.MetricRef) metrics.Selector {
 	return metrics.Selector{
-		Scenario: ref.Tag("scenario"),
-		Step:     ref.Tag("step"),
-		Protocol: ref.Tag("protocol"),
-		Target:   ref.Tag("target"),
-		Class:    ref.Tag("class"),
+		Kind:      metrics.Defs[ref.Name].Kind,
+		Scenario:  ref.Tag("scenario"),
+		Step:      ref.Tag("step"),
+		Protocol:  ref.Tag("protocol"),
+		Target:    ref.Tag("target"),
+		Class:     ref.Tag("class"),
+		Direction: ref.Tag("direction"),
 	}
 }
 
