@@ -14,6 +14,12 @@ type Protocol string
 // The protocols.
 const (
 	HTTP Protocol = "http"
+	// WS is WebSocket (package load/wsload).
+	WS Protocol = "ws"
+	// PG is PostgreSQL (package load/pgload).
+	PG Protocol = "pg"
+	// Redis is Redis (package load/redisload).
+	Redis Protocol = "redis"
 )
 
 // Step is one operation of an iteration, followed by an optional think time.
@@ -21,6 +27,11 @@ const (
 type Step struct {
 	Name string       `yaml:"name"`
 	HTTP *HTTPRequest `yaml:"http"`
+	// WS, PG and Redis are the operations of the other protocols (see
+	// step_protocols.go).
+	WS    *WSSession   `yaml:"ws"`
+	PG    *PGStatement `yaml:"pg"`
+	Redis *RedisCall   `yaml:"redis"`
 	// Think is the pause after the step, before the next one.
 	Think Think `yaml:"think"`
 	// Ack names the field of the JSON response that holds the id of an
@@ -33,8 +44,15 @@ type Step struct {
 
 // Protocol returns the protocol of the step, "" when none is set.
 func (s *Step) Protocol() Protocol {
-	if s.HTTP != nil {
+	switch {
+	case s.HTTP != nil:
 		return HTTP
+	case s.WS != nil:
+		return WS
+	case s.PG != nil:
+		return PG
+	case s.Redis != nil:
+		return Redis
 	}
 	return ""
 }
