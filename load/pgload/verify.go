@@ -1,6 +1,9 @@
 // Package pgload is chaosload's PostgreSQL client side: the single importer
-// of pgx among the load packages. For now it holds the check of acknowledged
-// writes; the pg step driver joins it with the load issue.
+// of pgx among the load packages. Its Driver performs `pg:` steps
+// (load.PGStatement) on a pgx pool per scenario and DSN, classifying
+// failures by SQLSTATE (pg_53300, pg_57014, ...) or, for transport
+// failures, with load.ClassOf; Missing checks acknowledged writes after a
+// run.
 package pgload
 
 import (

@@ -1,0 +1,207 @@
+package pgload_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chaosload/chaosload/demo"
+	"github.com/chaosload/chaosload/load"
+	"github.com/chaosload/chaosload/load/pgload"
+)
+
+// TestQueryAndExec: a query reads its rows (bytes counted), an exec
+// writes, and the write is there afterwards.
+func TestQueryAndExec(t *testing.T) {
+	t.Parallel()
+	pg := sharedPostgres(t)
+	d := newDriver(t)
+	vu := newVU(nil)
+	q := do(d, vu, pgStep("products", load.PGStatement{DSN: shopDSN(pg), Query: "SELECT name FROM products WHERE id <= $1", Args: []any{3}}))
+	if !q.OK() || q.BytesIn != int64(len("Chaos monkey plush")+len("Circuit breaker")+len("Retry budget")) {
+		t.Fatalf("query: class %q (%v), %d bytes", q.Class, q.Err, q.BytesIn)
+	}
+	e := do(d, vu, pgStep("order", load.PGStatement{DSN: shopDSN(pg), Exec: "INSERT INTO orders (product_id, qty) VALUES ($1, $2)", Args: []any{2, 41}}))
+	if !e.OK() {
+		t.Fatalf("exec: class %q (%v)", e.Class, e.Err)
+	}
+	conn, err := pgx.Connect(context.Background(), shopDSN(pg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM orders WHERE product_id = 2 AND qty = 41").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d orders written (%v), want 1", n, err)
+	}
+}
+
+// TestSQLStateClasses: an error PostgreSQL answers with is classed by its
+// SQLSTATE.
+func TestSQLStateClasses(t *testing.T) {
+	t.Parallel()
+	pg := sharedPostgres(t)
+	d := newDriver(t)
+	tests := []struct {
+		name  string
+		st    load.PGStatement
+		class string
+	}{
+		// a syntax error: 42601
+		{"syntax", load.PGStatement{Query: "SELEC 1"}, "pg_42601"},
+		// no such table: 42P01
+		{"undefined table", load.PGStatement{Query: "SELECT * FROM nope"}, "pg_42P01"},
+		// a foreign key violated: 23503
+		{"foreign key", load.PGStatement{Exec: "INSERT INTO orders (product_id, qty) VALUES (999, 1)"}, "pg_23503"},
+		// statement_timeout (a connection parameter) cancels the statement: 57014
+		{"statement timeout", load.PGStatement{DSN: shopDSN(pg) + "&statement_timeout=100", Query: "SELECT pg_sleep(5)"}, "pg_57014"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.st.DSN == "" {
+				tt.st.DSN = shopDSN(pg)
+			}
+			r := do(d, newVU(nil), pgStep(tt.name, tt.st))
+			if r.Class != tt.class {
+				t.Fatalf("class %q (%v), want %s", r.Class, r.Err, tt.class)
+			}
+		})
+	}
+}
+
+// TestTooManyConnections: with every connection slot the shop role may use
+// taken, the pool's next connect is refused by the server with 53300,
+// which is the step's class.
+func TestTooManyConnections(t *testing.T) {
+	t.Parallel()
+	pg := startPostgres(t, demo.PostgresConfig{MaxConnections: 6, SuperuserReserved: 3})
+	ctx := context.Background()
+	for range pg.MaxConnections() - pg.SuperuserReserved() {
+		c, err := pgx.Connect(ctx, shopDSN(pg))
+		if err != nil {
+			t.Fatalf("hold a slot: %v", err)
+		}
+		t.Cleanup(func() { c.Close(context.Background()) })
+	}
+	r := do(newDriver(t), newVU(nil), pgStep("q", load.PGStatement{DSN: shopDSN(pg), Query: "SELECT 1"}))
+	if r.Class != "pg_53300" {
+		t.Fatalf("class %q (%v), want pg_53300", r.Class, r.Err)
+	}
+}
+
+// TestTransportClasses: nothing listening is conn_refused; a statement
+// longer than the step's timeout is a timeout, cut at the timeout.
+func TestTransportClasses(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := demo.PostgresDSN(ln.Addr().String(), demo.ShopRole, demo.ShopDatabase)
+	ln.Close()
+	d := newDriver(t)
+	if r := do(d, newVU(nil), pgStep("q", load.PGStatement{DSN: dead, Query: "SELECT 1"})); r.Class != load.ClassConnRefused || r.NewConns != 0 {
+		t.Errorf("class %q conns %d (%v), want conn_refused and no connection", r.Class, r.NewConns, r.Err)
+	}
+	pg := sharedPostgres(t)
+	r := do(d, newVU(nil), pgStep("slow", load.PGStatement{DSN: shopDSN(pg), Query: "SELECT pg_sleep(5)", Timeout: 200 * time.Millisecond}))
+	if r.Class != load.ClassTimeout {
+		t.Fatalf("class %q (%v), want timeout", r.Class, r.Err)
+	}
+	if took := r.End - r.Intended; took < 200*time.Millisecond || took > 2*time.Second {
+		t.Errorf("took %v, want about the 200ms timeout", took)
+	}
+}
+
+// TestPoolPerScenario: steps of one scenario on one DSN share a pool (the
+// second connects nothing), another scenario has its own; NewConns says
+// when a statement needed a new connection.
+func TestPoolPerScenario(t *testing.T) {
+	t.Parallel()
+	pg := sharedPostgres(t)
+	d := newDriver(t)
+	a := pgStep("a", load.PGStatement{DSN: shopDSN(pg), Query: "SELECT 1"})
+	b := pgStep("b", load.PGStatement{DSN: shopDSN(pg), Query: "SELECT 2", PoolSize: 3})
+	shop := &load.Scenario{Name: "shop", Steps: []load.Step{*a, *b}}
+	other := &load.Scenario{Name: "other", Steps: []load.Step{*a}}
+	for _, tt := range []struct {
+		sc    *load.Scenario
+		step  *load.Step
+		conns int
+	}{
+		{shop, a, 1},  // the scenario's pool connects
+		{shop, b, 0},  // the same pool, its idle connection reused
+		{shop, a, 0},  // and again
+		{other, a, 1}, // another scenario, another pool
+	} {
+		r := do(d, newVU(tt.sc), tt.step)
+		if !r.OK() || r.NewConns != tt.conns {
+			t.Fatalf("%s/%s: class %q (%v) conns %d, want %d", tt.sc.Name, tt.step.Name, r.Class, r.Err, r.NewConns, tt.conns)
+		}
+	}
+}
+
+// TestStartWhenConnected: with the pool's one connection busy, a statement
+// waits for it; Start is when it got it, so the wait is dispatch lag, and
+// the pool size (the largest of the scenario's steps) is honoured.
+func TestStartWhenConnected(t *testing.T) {
+	t.Parallel()
+	pg := sharedPostgres(t)
+	d := newDriver(t)
+	slow := pgStep("slow", load.PGStatement{DSN: shopDSN(pg), Query: "SELECT pg_sleep(0.3)", PoolSize: 1})
+	fast := pgStep("fast", load.PGStatement{DSN: shopDSN(pg), Query: "SELECT 1"})
+	sc := &load.Scenario{Name: "s", Steps: []load.Step{*slow, *fast}}
+	vu1, vu2 := newVU(sc), newVU(sc)
+	vu2.Clock = vu1.Clock
+	var first load.Result
+	var wg sync.WaitGroup
+	wg.Go(func() { first = do(d, vu1, slow) })
+	time.Sleep(100 * time.Millisecond)
+	second := do(d, vu2, fast)
+	wg.Wait()
+	if !first.OK() || !second.OK() {
+		t.Fatalf("failed: %v %v", first.Err, second.Err)
+	}
+	if second.DispatchLag() < 100*time.Millisecond || second.ServiceTime() > 100*time.Millisecond || second.NewConns != 0 {
+		t.Errorf("second: dispatch lag %v service %v conns %d; want >= 100ms waiting for the one connection, a short service, none made",
+			second.DispatchLag(), second.ServiceTime(), second.NewConns)
+	}
+}
+
+// TestBadStatements fail as class error without connecting.
+func TestBadStatements(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	for _, step := range []*load.Step{
+		{Name: "no pg"},
+		pgStep("both", load.PGStatement{DSN: "postgres://x@127.0.0.1:1/x", Query: "SELECT 1", Exec: "SELECT 1"}),
+		pgStep("neither", load.PGStatement{DSN: "postgres://x@127.0.0.1:1/x"}),
+		pgStep("bad dsn", load.PGStatement{DSN: "postgres://%zz", Query: "SELECT 1"}),
+	} {
+		if r := do(d, newVU(nil), step); r.Class != load.ClassOther || r.Err == nil {
+			t.Errorf("%s: class %q err %v, want class error", step.Name, r.Class, r.Err)
+		}
+	}
+	d.Close()
+	r := do(d, newVU(nil), pgStep("closed", load.PGStatement{DSN: "postgres://x@127.0.0.1:1/x", Query: "SELECT 1"}))
+	if r.Class != load.ClassOther || !strings.Contains(r.Err.Error(), "closed") {
+		t.Errorf("after Close: class %q err %v", r.Class, r.Err)
+	}
+}
+
+// TestClassOf: the classes of errors without a server.
+func TestClassOf(t *testing.T) {
+	t.Parallel()
+	if got := pgload.ClassOf(nil); got != "" {
+		t.Errorf("nil: %q", got)
+	}
+	if got := pgload.ClassOf(context.DeadlineExceeded); got != load.ClassTimeout {
+		t.Errorf("deadline: %q", got)
+	}
+}
