@@ -10,9 +10,12 @@ import (
 )
 
 // kindProtocols lists, for fault kinds that act on a dependency directly
-// rather than on the proxy's data path, the target protocols they work on.
+// rather than on the proxy's data path, the target protocols they work on:
+// pool exhaustion holds real server connections (PostgreSQL through the
+// target's dsn, Redis through its upstream address). Every other kind acts
+// on the proxy's TCP data path and works with any protocol.
 var kindProtocols = map[faults.Kind][]string{
-	faults.PoolExhaustion: {"postgres"},
+	faults.PoolExhaustion: {"postgres", "redis"},
 }
 
 func (c *checker) faults() {

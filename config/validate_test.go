@@ -136,10 +136,10 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`14:35 scenarios.s.steps.0.http.url: goes through target "pg", whose protocol is postgres`}},
 		// an unknown fault kind, with a suggestion
 		{"kind unknown", editChaos("kind: pool-exhaustion", "kind: pool-exhaustoin"),
-			[]string{`21:11 faults.0.kind: unknown fault kind "pool-exhaustoin"; valid kinds: latency, reset, down, pool-exhaustion (did you mean "pool-exhaustion"?)`}},
+			[]string{`21:11 faults.0.kind: unknown fault kind "pool-exhaustoin"; valid kinds: latency, bandwidth, slow-close, timeout, reset-peer, reset, slicer, limit-data, down, loss, conn-limit, connect-delay, pool-exhaustion (did you mean "pool-exhaustion"?)`}},
 		// a fault kind is required
 		{"kind missing", editChaos("    kind: pool-exhaustion", "    # none"),
-			[]string{`19:5 faults.0.kind: is required; valid kinds: latency, reset, down, pool-exhaustion`}},
+			[]string{`19:5 faults.0.kind: is required; valid kinds: latency, bandwidth, slow-close, timeout, reset-peer, reset, slicer, limit-data, down, loss, conn-limit, connect-delay, pool-exhaustion`}},
 		// a parameter of another kind (faults.Validate, mapped to its field)
 		{"foreign parameter", editChaos("kind: pool-exhaustion", "kind: reset\n    latency: 1s"),
 			[]string{`22:14 faults.0.latency: is not a parameter of kind "reset"`}},
@@ -149,9 +149,9 @@ func TestValidateErrors(t *testing.T) {
 		// the fault's target must exist
 		{"fault target unknown", editChaos("    target: pg\n    kind", "    target: pgg\n    kind"),
 			[]string{`20:13 faults.0.target: unknown target "pgg" (did you mean "pg"?); valid targets: api, pg`}},
-		// pool exhaustion needs a postgres target
+		// pool exhaustion needs a postgres or redis target
 		{"pool exhaustion on http", editChaos("    target: pg\n    kind", "    target: api\n    kind"),
-			[]string{`20:13 faults.0.target: pool-exhaustion needs a postgres target; "api" has protocol http`}},
+			[]string{`20:13 faults.0.target: pool-exhaustion needs a postgres or redis target; "api" has protocol http`}},
 		// ...with a dsn, which verify needs too: one problem at the target
 		{"dsn missing", editChaos(`, dsn: "postgres://u@127.0.0.1:5432/shop"`, ""),
 			[]string{`5:3 targets.pg.dsn: is required: fault "exhaust" (pool-exhaustion) and verify need it to connect`}},

@@ -13,6 +13,10 @@ type TargetInfo struct {
 	Protocol string
 	// DSN connects directly to a postgres target's server.
 	DSN string
+	// Addr is host:port of the target's server, for faults that connect to
+	// it directly (redis pool exhaustion). Empty: the proxy's upstream, when
+	// Proxy has an Upstream() string method (as *proxy.Proxy does).
+	Addr string
 	// Proxy carries out data-path faults on the target.
 	Proxy Injector
 }
@@ -23,14 +27,8 @@ func Bind(f *Fault, t TargetInfo, logger zerolog.Logger) (Action, error) {
 	spec := f.Spec()
 	switch s := spec.(type) {
 	case PoolExhaustionSpec:
-		if t.Protocol != "postgres" {
-			return nil, fmt.Errorf("fault %q: pool-exhaustion needs a postgres target; %q is %s", f.Name, t.Name, t.Protocol)
-		}
-		if t.DSN == "" {
-			return nil, fmt.Errorf("fault %q: pool-exhaustion needs target %q to have a dsn", f.Name, t.Name)
-		}
-		return &pgExhaustion{name: f.Name, dsn: t.DSN, leaveFree: s.LeaveFree, logger: logger}, nil
-	case LatencySpec, ResetSpec, DownSpec:
+		return bindPoolExhaustion(f, s, t, logger)
+	default:
 		if t.Proxy == nil {
 			return nil, fmt.Errorf("fault %q: target %q has no proxy", f.Name, t.Name)
 		}
@@ -39,5 +37,24 @@ func Bind(f *Fault, t TargetInfo, logger zerolog.Logger) (Action, error) {
 			return t.Proxy.Inject(ctx, name, spec, tox)
 		}), nil
 	}
-	return nil, fmt.Errorf("fault %q: kind %q has no action", f.Name, f.Kind)
+}
+
+// bindPoolExhaustion makes the action of a pool-exhaustion fault: on a
+// postgres target through its dsn, on a redis target through the proxy's
+// upstream address (TargetInfo.Addr when set).
+func bindPoolExhaustion(f *Fault, s PoolExhaustionSpec, t TargetInfo, logger zerolog.Logger) (Action, error) {
+	switch t.Protocol {
+	case "postgres":
+		if t.DSN == "" {
+			return nil, fmt.Errorf("fault %q: pool-exhaustion needs target %q to have a dsn", f.Name, t.Name)
+		}
+		return &pgExhaustion{name: f.Name, dsn: t.DSN, leaveFree: s.LeaveFree, logger: logger}, nil
+	case "redis":
+		addr := func() string { return t.Addr }
+		if up, ok := t.Proxy.(interface{ Upstream() string }); ok && t.Addr == "" {
+			addr = up.Upstream // read at Apply: a stack's address is known late
+		}
+		return &redisExhaustion{name: f.Name, addr: addr, leaveFree: s.LeaveFree, logger: logger}, nil
+	}
+	return nil, fmt.Errorf("fault %q: pool-exhaustion needs a postgres or redis target; %q is %s", f.Name, t.Name, t.Protocol)
 }

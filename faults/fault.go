@@ -20,13 +20,23 @@ type Kind string
 // The fault kinds. The set is closed: every switch over Kind lists them all.
 const (
 	Latency        Kind = "latency"
+	Bandwidth      Kind = "bandwidth"
+	SlowClose      Kind = "slow-close"
+	Timeout        Kind = "timeout"
+	ResetPeer      Kind = "reset-peer"
 	Reset          Kind = "reset"
+	Slicer         Kind = "slicer"
+	LimitData      Kind = "limit-data"
 	Down           Kind = "down"
+	Loss           Kind = "loss"
+	ConnLimit      Kind = "conn-limit"
+	ConnectDelay   Kind = "connect-delay"
 	PoolExhaustion Kind = "pool-exhaustion"
 )
 
 // Kinds lists every kind in the order the documentation gives them.
-var Kinds = []Kind{Latency, Reset, Down, PoolExhaustion}
+var Kinds = []Kind{Latency, Bandwidth, SlowClose, Timeout, ResetPeer, Reset, Slicer, LimitData,
+	Down, Loss, ConnLimit, ConnectDelay, PoolExhaustion}
 
 // Direction says which way through a proxy a data-path fault acts.
 // Upstream is client → server, downstream is server → client.
@@ -57,10 +67,35 @@ type Fault struct {
 	// per connection from the experiment seed. Nil means 1 (every connection).
 	Toxicity *Percent `yaml:"toxicity"`
 
-	// latency
+	// latency (jitter also connect-delay; direction also bandwidth,
+	// slow-close, slicer, limit-data and loss)
 	Latency   time.Duration `yaml:"latency"`
 	Jitter    time.Duration `yaml:"jitter"`
 	Direction Direction     `yaml:"direction"`
+
+	// Rate is a byte rate for bandwidth (64KB/s) and a share for loss (5%).
+	Rate Rate `yaml:"rate"`
+	// Delay is the delay of slow-close, slicer (between slices) and
+	// connect-delay.
+	Delay time.Duration `yaml:"delay"`
+	// Timeout is when timeout closes a black-holed connection (0: never)
+	// and when reset-peer resets one.
+	Timeout time.Duration `yaml:"timeout"`
+
+	// slicer
+	Size          ByteSize `yaml:"size"`
+	SizeVariation ByteSize `yaml:"sizeVariation"`
+
+	// limit-data
+	Bytes ByteSize `yaml:"bytes"`
+
+	// loss
+	RTO  time.Duration `yaml:"rto"`
+	Mode LossMode      `yaml:"mode"`
+
+	// conn-limit
+	Max      int    `yaml:"max"`
+	OnExcess Excess `yaml:"onExcess"`
 
 	// pool-exhaustion
 	LeaveFree int `yaml:"leaveFree"`
@@ -133,64 +168,6 @@ func (f *Fault) Validate() []Problem {
 	}
 	return append(ps, spec.validate(f)...)
 }
-
-// Spec returns the typed spec of the fault's kind. The entry must be valid.
-func (f *Fault) Spec() Spec {
-	switch f.Kind {
-	case Latency:
-		d := f.Direction
-		if d == "" {
-			d = Downstream
-		}
-		return LatencySpec{Latency: f.Latency, Jitter: f.Jitter, Direction: d}
-	case Reset:
-		return ResetSpec{}
-	case Down:
-		return DownSpec{}
-	case PoolExhaustion:
-		return PoolExhaustionSpec{LeaveFree: f.LeaveFree}
-	}
-	panic(fmt.Sprintf("faults: Spec of unvalidated kind %q", f.Kind))
-}
-
-// Spec is the typed spec of one fault kind. Package proxy switches over the
-// concrete types of the kinds it carries out.
-type Spec interface {
-	Kind() Kind
-}
-
-// LatencySpec delays every chunk by Latency ± a uniform Jitter in Direction.
-type LatencySpec struct {
-	Latency   time.Duration
-	Jitter    time.Duration
-	Direction Direction
-}
-
-// ResetSpec resets every active connection (TCP RST) and refuses new ones
-// while applied.
-type ResetSpec struct{}
-
-// DownSpec closes the listener (new connections are refused) and closes every
-// active connection while applied.
-type DownSpec struct{}
-
-// PoolExhaustionSpec holds direct connections to the server until it refuses
-// more, leaving LeaveFree of them free.
-type PoolExhaustionSpec struct {
-	LeaveFree int
-}
-
-// Kind implements Spec.
-func (LatencySpec) Kind() Kind { return Latency }
-
-// Kind implements Spec.
-func (ResetSpec) Kind() Kind { return Reset }
-
-// Kind implements Spec.
-func (DownSpec) Kind() Kind { return Down }
-
-// Kind implements Spec.
-func (PoolExhaustionSpec) Kind() Kind { return PoolExhaustion }
 
 // Revert undoes an applied fault. It must return by the context's deadline.
 type Revert func(ctx context.Context) error

@@ -27,7 +27,7 @@ func TestValidate(t *testing.T) {
 		// a parameter of another kind is named as such
 		{"foreign param", Fault{Name: "a", Target: "pg", Kind: Reset, Latency: time.Second}, "latency", `not a parameter of kind "reset"`},
 		// unknown kinds list the valid ones
-		{"unknown kind", Fault{Name: "a", Target: "pg", Kind: "meteor"}, "kind", "valid kinds: latency, reset"},
+		{"unknown kind", Fault{Name: "a", Target: "pg", Kind: "meteor"}, "kind", "valid kinds: latency, bandwidth"},
 		// toxicity is a share
 		{"toxicity", Fault{Name: "a", Target: "pg", Kind: Down, Toxicity: pct(1.5)}, "toxicity", "between 0% and 100%"},
 		// leaveFree cannot be negative

@@ -24,29 +24,19 @@ func params(names ...string) map[string]bool {
 }
 
 var specs = map[Kind]kindSpec{
-	Latency: {params("latency", "jitter", "direction"), func(f *Fault) []Problem {
-		var ps []Problem
-		if f.Latency <= 0 {
-			ps = append(ps, Problem{"latency", "is required and must be positive (e.g. 100ms)"})
-		}
-		if f.Jitter < 0 || f.Jitter > f.Latency {
-			ps = append(ps, Problem{"jitter", "must be between 0 and latency"})
-		}
-		switch f.Direction {
-		case "", Upstream, Downstream, Both:
-		default:
-			ps = append(ps, Problem{"direction", "must be upstream, downstream or both"})
-		}
-		return ps
-	}},
-	Reset: {params(), noChecks},
-	Down:  {params(), noChecks},
-	PoolExhaustion: {params("leaveFree"), func(f *Fault) []Problem {
-		if f.LeaveFree < 0 {
-			return []Problem{{"leaveFree", "must not be negative"}}
-		}
-		return nil
-	}},
+	Latency:        {params("latency", "jitter", "direction"), checkLatency},
+	Bandwidth:      {params("rate", "direction"), checkBandwidth},
+	SlowClose:      {params("delay", "direction"), checkSlowClose},
+	Timeout:        {params("timeout"), checkTimeout},
+	ResetPeer:      {params("timeout"), checkTimeout},
+	Reset:          {params(), noChecks},
+	Slicer:         {params("size", "sizeVariation", "delay", "direction"), checkSlicer},
+	LimitData:      {params("bytes", "direction"), checkLimitData},
+	Down:           {params(), noChecks},
+	Loss:           {params("rate", "rto", "mode", "direction"), checkLoss},
+	ConnLimit:      {params("max", "onExcess"), checkConnLimit},
+	ConnectDelay:   {params("delay", "jitter"), checkConnectDelay},
+	PoolExhaustion: {params("leaveFree"), checkPoolExhaustion},
 }
 
 func noChecks(*Fault) []Problem { return nil }
@@ -86,17 +76,24 @@ func contains(list []string, s string) bool {
 // (non-zero) in f.
 func setFields(f *Fault) []string {
 	var s []string
-	if f.Latency != 0 {
-		s = append(s, "latency")
+	add := func(set bool, name string) {
+		if set {
+			s = append(s, name)
+		}
 	}
-	if f.Jitter != 0 {
-		s = append(s, "jitter")
-	}
-	if f.Direction != "" {
-		s = append(s, "direction")
-	}
-	if f.LeaveFree != 0 {
-		s = append(s, "leaveFree")
-	}
+	add(f.Latency != 0, "latency")
+	add(f.Jitter != 0, "jitter")
+	add(f.Direction != "", "direction")
+	add(!f.Rate.IsZero(), "rate")
+	add(f.Delay != 0, "delay")
+	add(f.Timeout != 0, "timeout")
+	add(f.Size != 0, "size")
+	add(f.SizeVariation != 0, "sizeVariation")
+	add(f.Bytes != 0, "bytes")
+	add(f.RTO != 0, "rto")
+	add(f.Mode != "", "mode")
+	add(f.Max != 0, "max")
+	add(f.OnExcess != "", "onExcess")
+	add(f.LeaveFree != 0, "leaveFree")
 	return s
 }

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -37,4 +38,136 @@ func ParsePercent(s string) (float64, error) {
 		return 0, fmt.Errorf("%q is not a percentage (e.g. 5%% or 0.05)", s)
 	}
 	return v * scale, nil
+}
+
+// ByteSize is a number of bytes, written in a file with a unit: "512B",
+// "64KB", "1MB", "1GB" (powers of 1000, as Toxiproxy's KB), "64KiB", "1MiB",
+// "1GiB" (powers of 1024), or a bare integer meaning bytes.
+type ByteSize int64
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	v, err := ParseByteSize(string(text))
+	if err != nil {
+		return err
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler: bytes with the B unit.
+func (b ByteSize) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// String renders the size in bytes, e.g. "65536B".
+func (b ByteSize) String() string { return strconv.FormatInt(int64(b), 10) + "B" }
+
+// byteUnits maps a unit to its number of bytes; the longest suffix is
+// tried first.
+var byteUnits = []struct {
+	suffix string
+	scale  float64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1},
+}
+
+// ParseByteSize parses "64KB", "1MiB", "512B" or "1000" into bytes. The
+// result must be a whole, non-negative number of bytes.
+func ParseByteSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	bad := fmt.Errorf("%q is not a size (e.g. 512B, 64KB, 1MB, 64KiB)", s)
+	scale := 0.0
+	for _, u := range byteUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, scale = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.scale
+			break
+		}
+	}
+	if scale == 0 { // a bare integer: bytes
+		n, err := strconv.ParseInt(t, 10, 64)
+		if err != nil || n < 0 {
+			return 0, bad
+		}
+		return n, nil
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 || v*scale > math.MaxInt64/2 {
+		return 0, bad
+	}
+	n := v * scale
+	if n != math.Trunc(n) {
+		return 0, fmt.Errorf("%q is not a whole number of bytes", s)
+	}
+	return int64(n), nil
+}
+
+// Rate is the rate of a fault: a byte rate for bandwidth ("64KB/s",
+// "1MiB/s", "500B/s") or a share for loss ("5%", "0.5%"). Exactly one of
+// its fields is non-zero once decoded; the zero Rate means "not set".
+type Rate struct {
+	// PerSecond is a byte rate in bytes per second.
+	PerSecond float64
+	// Share is a share in (0, 1].
+	Share float64
+}
+
+// IsZero reports whether the rate is unset.
+func (r Rate) IsZero() bool { return r.PerSecond == 0 && r.Share == 0 }
+
+// String renders the rate as it is written in a file.
+func (r Rate) String() string {
+	if r.Share != 0 {
+		return Percent(r.Share).String()
+	}
+	return strconv.FormatFloat(r.PerSecond, 'f', -1, 64) + "B/s"
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Rate) UnmarshalText(text []byte) error {
+	v, err := ParseRate(string(text))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (r Rate) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// ParseRate parses a byte rate ("64KB/s") or a percentage ("5%"). A bare
+// number is refused: it would be ambiguous.
+func ParseRate(s string) (Rate, error) {
+	t := strings.TrimSpace(s)
+	switch {
+	case strings.HasSuffix(t, "%"):
+		v, err := ParsePercent(t)
+		if err != nil || v <= 0 || v > 1 {
+			return Rate{}, fmt.Errorf("%q is not a share above 0%% and up to 100%% (e.g. 5%%)", s)
+		}
+		return Rate{Share: v}, nil
+	case strings.HasSuffix(t, "/s"):
+		n, err := parseBytesPerSecond(strings.TrimSuffix(t, "/s"))
+		if err != nil || n <= 0 {
+			return Rate{}, fmt.Errorf("%q is not a positive byte rate (e.g. 64KB/s, 1MB/s, 500B/s)", s)
+		}
+		return Rate{PerSecond: n}, nil
+	}
+	return Rate{}, fmt.Errorf("%q has no unit: write a byte rate such as 64KB/s (bandwidth) or a share such as 5%% (loss)", s)
+}
+
+// parseBytesPerSecond parses the size part of a byte rate, which may be
+// fractional ("1.5KB").
+func parseBytesPerSecond(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	for _, u := range byteUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), 64)
+			if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+				return 0, fmt.Errorf("bad byte rate %q", s)
+			}
+			return v * u.scale, nil
+		}
+	}
+	return 0, fmt.Errorf("bad byte rate %q: no unit", s)
 }
