@@ -22,6 +22,41 @@ type measurement struct {
 	acks    *ackSink
 	// progressAgg is reused by every progress report.
 	progressAgg metrics.Aggregate
+	// samples are the load's state at each watch tick, for charts.
+	samples loadSamples
+}
+
+// loadSample is the load's state at one instant.
+type loadSample struct {
+	at        time.Duration
+	vus, busy int64
+	// arrivals counts the iterations due so far: started or dropped.
+	arrivals int64
+}
+
+func sampleOf(at time.Duration, st load.Stats) loadSample {
+	return loadSample{at: at, vus: st.ActiveVUs, busy: st.BusyVUs, arrivals: st.Started + st.Dropped}
+}
+
+// loadSamples are taken in time order, about one per interval.
+type loadSamples []loadSample
+
+// fill sets each interval's VUs, BusyVUs and Arrivals from the last sample
+// taken by the interval's end; a late tick leaves the previous sample in
+// force. ivs[k] starts at k·iv (metrics.Recorder.Intervals has no holes).
+func (ss loadSamples) fill(ivs []Interval, iv time.Duration) {
+	var cur, prev loadSample
+	k := 0
+	for i := range ivs {
+		end := time.Duration(i+1) * iv
+		for k < len(ss) && ss[k].at <= end {
+			cur = ss[k]
+			k++
+		}
+		ivs[i].VUs, ivs[i].BusyVUs = cur.vus, cur.busy
+		ivs[i].Arrivals = cur.arrivals - prev.arrivals
+		prev = cur
+	}
 }
 
 // execute runs the load and the fault timeline on one clock, with the abort
@@ -67,6 +102,7 @@ func (r *run) execute(ctx context.Context) error {
 	stopTimeline()
 	stopWatch()
 	wg.Wait()
+	m.samples = append(m.samples, sampleOf(m.loadEnd, ld.Stats()))
 	r.recordFaults(m.records)
 	if tlErr != nil {
 		return &InfraError{tlErr}
@@ -142,6 +178,8 @@ func (r *run) watch(ctx context.Context, ld *load.Load, tl *faults.Timeline, sto
 		case <-tick.C:
 		}
 		now := r.m.clock.Now()
+		st := ld.Stats()
+		r.m.samples = append(r.m.samples, sampleOf(now, st))
 		if fired, reason := abort.Check(r.m.rec, now); fired {
 			r.abortReason = reason
 			if r.opts.OnEvent != nil {
@@ -152,19 +190,22 @@ func (r *run) watch(ctx context.Context, ld *load.Load, tl *faults.Timeline, sto
 		}
 		if r.opts.OnProgress != nil && now-lastProgress >= every {
 			lastProgress = now
-			r.opts.OnProgress(r.progress(now, ld, tl))
+			r.opts.OnProgress(r.progress(now, st, tl))
 		}
 	}
 }
 
-func (r *run) progress(now time.Duration, ld *load.Load, tl *faults.Timeline) Progress {
+func (r *run) progress(now time.Duration, st load.Stats, tl *faults.Timeline) Progress {
 	from := max(0, now-time.Second-r.m.rec.Interval())
 	agg := &r.m.progressAgg
 	if agg.Latency == nil {
 		agg.Latency = metrics.NewHistogram()
 	}
 	r.m.rec.WindowInto(agg, from, now-r.m.rec.Interval(), metrics.Selector{})
-	p := Progress{Elapsed: now, Total: load.Span(r.exp.Scenarios), ActiveFaults: tl.Active(), VUs: int(ld.Stats().ActiveVUs)}
+	p := Progress{
+		Elapsed: now, Total: load.Span(r.exp.Scenarios), ActiveFaults: tl.Active(),
+		VUs: int(st.ActiveVUs), BusyVUs: int(st.BusyVUs), Dropped: st.Dropped,
+	}
 	p.Phase = r.livePhase(now, tl)
 	if agg.Ops > 0 {
 		p.OpsPerSec = float64(agg.Ops) / agg.Span.Seconds()

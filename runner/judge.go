@@ -31,7 +31,7 @@ func (r *run) judge() {
 		},
 	})
 	for _, p := range v.Phases {
-		r.out.Phases = append(r.out.Phases, Phase{Name: p.Name, StartS: seconds(p.Start), EndS: seconds(p.End)})
+		r.out.Phases = append(r.out.Phases, phaseStats(m.rec, p))
 	}
 	for _, c := range v.Checks {
 		if c.Name == "recovery" {
@@ -47,8 +47,32 @@ func (r *run) judge() {
 		r.out.Intervals = append(r.out.Intervals, Interval{
 			TS: seconds(iv.T), Ops: iv.Ops, Errors: iv.Errors,
 			P50MS: ms(iv.P50), P95MS: ms(iv.P95), P99MS: ms(iv.P99),
+			ByClass: iv.ByClass,
 		})
 	}
+	m.samples.fill(r.out.Intervals, m.rec.Interval())
+}
+
+// phaseStats is p with what its operations did: counts, rates and latency
+// percentiles over the intervals judged as the phase.
+func phaseStats(rec *metrics.Recorder, p slo.Phase) Phase {
+	out := Phase{Name: p.Name, StartS: seconds(p.Start), EndS: seconds(p.End)}
+	if p.End <= p.Start {
+		return out
+	}
+	from, to := phaseWindow(rec.Interval(), p)
+	a := rec.Window(from, to, metrics.Selector{})
+	out.Ops, out.Errors, out.Dropped = a.Ops, a.Errors, a.ByClass[load.ClassDropped]
+	if a.Span > 0 {
+		out.OpsPerS = a.Rate()
+		out.OKPerS = float64(a.Ops-a.Errors) / a.Span.Seconds()
+	}
+	if a.Latency != nil && a.Latency.TotalCount() > 0 {
+		out.P50MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(50)))
+		out.P95MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(95)))
+		out.P99MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(99)))
+	}
+	return out
 }
 
 // faultWindows keeps the faults that were applied, in effect from the
@@ -129,6 +153,19 @@ func totals(a metrics.Aggregate) Totals {
 	}
 	t.Dropped = a.ByClass[load.ClassDropped]
 	return t
+}
+
+// phaseWindow aligns a phase to whole intervals the way slo judges it: the
+// fault phase takes every interval it touches, the others only the
+// intervals wholly inside them (an interval in which a fault began or ended
+// holds results from both sides).
+func phaseWindow(iv time.Duration, p slo.Phase) (from, to time.Duration) {
+	floor := func(d time.Duration) time.Duration { return d / iv * iv }
+	ceil := func(d time.Duration) time.Duration { return (d + iv - 1) / iv * iv }
+	if p.Name == slo.PhaseFault {
+		return floor(p.Start), ceil(p.End)
+	}
+	return ceil(p.Start), floor(p.End)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

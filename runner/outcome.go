@@ -45,6 +45,9 @@ type Outcome struct {
 	// IntervalS is the length of each entry of Intervals.
 	IntervalS float64    `json:"interval_s"`
 	Intervals []Interval `json:"intervals"`
+	// Comparison compares this run with a saved one (--baseline); nil
+	// without a baseline. See Outcome.Compare.
+	Comparison *Comparison `json:"comparison,omitempty"`
 }
 
 // Verdict is the one-word result of a run.
@@ -81,11 +84,25 @@ type TargetResult struct {
 	BytesDn  int64  `json:"bytes_down"`
 }
 
-// Phase is one judged span of the run.
+// Phase is one judged span of the run, with what its operations did (all
+// operations bucketed by intended start in [StartS, EndS)).
 type Phase struct {
 	Name   string  `json:"name"`
 	StartS float64 `json:"start_s"`
 	EndS   float64 `json:"end_s"`
+	// Ops counts every operation, dropped arrivals included; Errors those
+	// that failed (dropped ones included); Dropped the dropped arrivals.
+	Ops     int64 `json:"ops"`
+	Errors  int64 `json:"errors"`
+	Dropped int64 `json:"dropped"`
+	// OpsPerS is Ops per second of the phase; OKPerS the operations that
+	// succeeded per second: the throughput baselines compare.
+	OpsPerS float64 `json:"ops_per_s"`
+	OKPerS  float64 `json:"ok_per_s"`
+	// Latency percentiles of the phase's timed operations (0 without any).
+	P50MS float64 `json:"p50_ms"`
+	P95MS float64 `json:"p95_ms"`
+	P99MS float64 `json:"p99_ms"`
 }
 
 // Check is one expectation and what was observed.
@@ -165,6 +182,64 @@ type Interval struct {
 	P50MS  float64 `json:"p50_ms"`
 	P95MS  float64 `json:"p95_ms"`
 	P99MS  float64 `json:"p99_ms"`
+	// ByClass splits Errors by error class (omitted when there are none).
+	ByClass map[string]int64 `json:"by_class,omitempty"`
+	// VUs and BusyVUs are the load's VUs in service and running an
+	// iteration, sampled by the runner at the end of the interval.
+	VUs     int64 `json:"vus"`
+	BusyVUs int64 `json:"busy_vus"`
+	// Arrivals counts the iterations due in the interval (started or
+	// dropped), from the same samples: the arrival rate of an open model.
+	Arrivals int64 `json:"arrivals"`
+	// Resources are the monitored target's sampled gauges by metric name
+	// (target_cpu in percent of one core, target_rss in bytes, target_fds);
+	// omitted when no target is monitored (issue 6 fills them).
+	Resources map[string]float64 `json:"resources,omitempty"`
+}
+
+// Comparison is this run set against a saved baseline run: p95 latency and
+// throughput per phase, and the recovery time, each allowed to be worse by
+// at most MaxRegression.
+type Comparison struct {
+	// Baseline names the saved run (its file, as given).
+	Baseline string `json:"baseline"`
+	// BaselineStartedAt is when the baseline run started.
+	BaselineStartedAt time.Time `json:"baseline_started_at"`
+	// MaxRegression is the bound as a fraction (0.1 for 10%).
+	MaxRegression float64 `json:"max_regression"`
+	// Passed is false when any compared metric regressed beyond the bound.
+	Passed  bool           `json:"passed"`
+	Metrics []MetricChange `json:"metrics"`
+}
+
+// MetricChange is one metric of a Comparison.
+type MetricChange struct {
+	// Metric is "p95_ms", "ok_per_s" or "recovery_s".
+	Metric string `json:"metric"`
+	// Phase is the phase compared ("" for the recovery time).
+	Phase string `json:"phase,omitempty"`
+	// Baseline and Current are the values; nil when a run lacks it (not
+	// recovered, or a phase it did not have).
+	Baseline *float64 `json:"baseline"`
+	Current  *float64 `json:"current"`
+	// Change is (Current − Baseline) / Baseline, signed so that a positive
+	// change is worse (slower, less throughput, later recovery); nil when
+	// not computable.
+	Change *float64 `json:"change"`
+	// Regressed is true when the change is worse than the bound allows.
+	Regressed bool `json:"regressed"`
+	// Skipped is set when the metric was not judged; Note says why.
+	Skipped bool   `json:"skipped,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+// Compare attaches a comparison with a baseline run: a run that passed but
+// regressed beyond the bound fails (the gate), other verdicts stay.
+func (o *Outcome) Compare(c *Comparison) {
+	o.Comparison = c
+	if c != nil && !c.Passed && o.Verdict == Passed {
+		o.Verdict, o.Passed = Failed, false
+	}
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }

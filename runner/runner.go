@@ -49,15 +49,21 @@ type Event struct {
 	Message string
 }
 
-// Progress is a snapshot of a running experiment.
+// Progress is a snapshot of a running experiment. The rates and p95 are
+// over the last second of complete intervals.
 type Progress struct {
+	// Elapsed is the time since the load started; Total the planned length.
 	Elapsed, Total time.Duration
-	Phase          string
-	ActiveFaults   []string
-	OpsPerSec      float64
-	P95            time.Duration
-	ErrorRate      float64
-	VUs            int
+	// Phase is the live phase: warm-up, baseline, fault or recovery.
+	Phase        string
+	ActiveFaults []string
+	OpsPerSec    float64
+	P95          time.Duration
+	ErrorRate    float64
+	// VUs are in service, BusyVUs running an iteration now.
+	VUs, BusyVUs int
+	// Dropped counts the arrivals so far that found no free VU.
+	Dropped int64
 }
 
 // InfraError is a problem of the environment, not of the service under
