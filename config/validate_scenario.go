@@ -182,6 +182,7 @@ func (c *checker) step(st *load.Step, path string) {
 	if st.HTTP != nil {
 		c.httpStep(st, path+".http")
 	}
+	c.protocolStep(st, path)
 }
 
 // failedUnder reports whether any of path's keys failed to decode.
