@@ -9,6 +9,9 @@ import (
 	"github.com/chaosload/chaosload/faults"
 	"github.com/chaosload/chaosload/load"
 	"github.com/chaosload/chaosload/load/httpload"
+	"github.com/chaosload/chaosload/load/pgload"
+	"github.com/chaosload/chaosload/load/redisload"
+	"github.com/chaosload/chaosload/load/wsload"
 	"github.com/chaosload/chaosload/metrics"
 	"github.com/chaosload/chaosload/slo"
 )
@@ -75,10 +78,13 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	m.clock = load.Clock{Epoch: time.Now()}
 	tl.Now = m.clock.Now
-	httpDriver := httpload.New(httpload.Config{})
-	defer httpDriver.Close()
+	drivers, closeDrivers, err := newDrivers(m.rec)
+	if err != nil {
+		return infra("load: %w", err)
+	}
+	defer closeDrivers()
 	ld, err := load.New(r.exp.Scenarios, load.Config{
-		Drivers: map[load.Protocol]load.Driver{load.HTTP: httpDriver},
+		Drivers: drivers,
 		Sink:    teeSink{m.rec, m.acks},
 		Seed:    r.out.Seed,
 		Clock:   m.clock,
@@ -261,4 +267,22 @@ func (t teeSink) Record(res *load.Result) {
 	for _, s := range t {
 		s.Record(res)
 	}
+}
+
+// newDrivers makes a driver per protocol; close releases their connections
+// once the load has ended. The WebSocket driver records its connects and
+// messages into rec itself (the step results go through the load's sink).
+func newDrivers(rec *metrics.Recorder) (drivers map[load.Protocol]load.Driver, close func(), err error) {
+	ws, err := wsload.New(wsload.Config{Sink: rec})
+	if err != nil {
+		return nil, nil, err
+	}
+	httpD, pg, rd := httpload.New(httpload.Config{}), pgload.New(pgload.Config{}), redisload.New(redisload.Config{})
+	drivers = map[load.Protocol]load.Driver{load.HTTP: httpD, load.WS: ws, load.PG: pg, load.Redis: rd}
+	return drivers, func() {
+		httpD.Close()
+		ws.Close()
+		pg.Close()
+		rd.Close()
+	}, nil
 }
