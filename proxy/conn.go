@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/Shopify/toxiproxy/v2/stream"
 )
@@ -17,6 +18,13 @@ type conn struct {
 	seq    uint64 // accept sequence number, 1-based: the toxicity draws' input
 	client *net.TCPConn
 	dead   chan struct{} // closed when the connection is closed
+
+	// Set by admit before serve starts: conn-limit gates to wait for, and
+	// the connect delay (ended early when delayGone closes).
+	queued    []*gate
+	delay     time.Duration
+	delayGone <-chan struct{}
+	gates     []*gate // conn-limit slots held; guarded by p.mu
 
 	mu         sync.Mutex
 	up         *net.TCPConn
@@ -37,6 +45,9 @@ func (c *conn) serve(ctx context.Context) {
 	defer c.p.wg.Done()
 	defer c.p.forget(c)
 	defer c.close(false)
+	if c.awaitAdmission(ctx) != nil {
+		return
+	}
 	up, err := c.dial(ctx)
 	if err != nil {
 		if !errors.Is(err, errConnClosed) && ctx.Err() == nil {
@@ -48,6 +59,7 @@ func (c *conn) serve(ctx context.Context) {
 	if !c.attach(up) {
 		return
 	}
+	c.markUpstream()
 	var down sync.WaitGroup
 	down.Go(c.links[stream.Downstream].run)
 	c.links[stream.Upstream].run()

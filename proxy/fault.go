@@ -23,17 +23,48 @@ type fault struct {
 	dirs     [2]bool   // link directions its stage runs on, by stream.Direction
 	applied  time.Time // guarded by Proxy.mu
 	reverted time.Time // guarded by Proxy.mu; zero while active
+	gone     chan struct{} // closed when the fault is reverted
+
+	// Connection-level state: the conn-limit gate, the reset-peer timers
+	// (guarded by Proxy.mu) and the kernel-loss table.
+	gate   *gate
+	timers map[*conn]*time.Timer
+	nft    *nftTable
 
 	affected, delayedChunks, delayNanos atomic.Int64
 }
 
 func newFault(seed int64, name string, spec faults.Spec, toxicity float64) *fault {
-	f := &fault{name: name, spec: spec, toxicity: toxicity, key: faultKey(seed, name), applied: time.Now()}
-	if l, ok := spec.(faults.LatencySpec); ok {
-		f.dirs = directions(l.Direction)
+	f := &fault{name: name, spec: spec, toxicity: toxicity, key: faultKey(seed, name), applied: time.Now(),
+		gone: make(chan struct{})}
+	switch s := spec.(type) {
+	case faults.LatencySpec:
+		f.dirs = directions(s.Direction)
+	case faults.BandwidthSpec:
+		f.dirs = directions(s.Direction)
+	case faults.SlowCloseSpec:
+		f.dirs = directions(s.Direction)
+	case faults.SlicerSpec:
+		f.dirs = directions(s.Direction)
+	case faults.LimitDataSpec:
+		f.dirs = directions(s.Direction)
+	case faults.LossSpec:
+		if s.Mode != faults.Kernel {
+			f.dirs = directions(s.Direction)
+		}
+	case faults.TimeoutSpec:
+		f.dirs = [2]bool{true, true}
+	case faults.ConnLimitSpec:
+		f.gate = newGate(s.Max)
+	case faults.ResetPeerSpec:
+		f.timers = map[*conn]*time.Timer{}
 	}
 	return f
 }
+
+// isStage reports whether the fault runs as a stage on links (it acts on a
+// link direction), rather than on connections or the listener.
+func (f *fault) isStage() bool { return f.dirs[0] || f.dirs[1] }
 
 // directions maps a faults.Direction to the link directions it covers. The
 // empty direction is downstream, as in package faults.
@@ -50,15 +81,28 @@ func directions(d faults.Direction) [2]bool {
 // selects reports whether the fault affects connection seq (its toxicity draw).
 func (f *fault) selects(seq uint64) bool { return selects(f.key, seq, f.toxicity) }
 
-// newStage returns the stage that carries the fault out on one link, and the
-// capacity of the stage's input channel.
-func (f *fault) newStage(l *link) (toxics.Toxic, int) {
+// newStage returns the stage that carries the fault out on one link of
+// pipeline pl, and the capacity of the stage's input channel.
+func (f *fault) newStage(l *link, pl *pipeline) (toxics.Toxic, int) {
+	w := stageWait{dead: l.c.dead, gone: f.gone}
 	switch s := f.spec.(type) {
 	case faults.LatencySpec:
 		return &latencyStage{
 			latency: s.Latency, jitter: s.Jitter, fault: f,
 			rng: l.rand(f), dead: l.c.dead,
 		}, latencyBuffer
+	case faults.BandwidthSpec:
+		return &bandwidthStage{rate: s.Rate, w: w}, 0
+	case faults.SlowCloseSpec:
+		return &slowCloseStage{delay: s.Delay, eof: pl.eof.Load, w: w}, 0
+	case faults.TimeoutSpec:
+		return &timeoutStage{timeout: s.Timeout, st: l.state(f), c: l.c, w: w}, 0
+	case faults.SlicerSpec:
+		return &slicerStage{size: s.Size, variation: s.SizeVariation, delay: s.Delay, rng: l.rand(f), w: w}, 0
+	case faults.LimitDataSpec:
+		return &limitStage{limit: s.Bytes, st: l.state(f), w: w}, 0
+	case faults.LossSpec:
+		return &lossStage{rate: s.Rate, rto: s.RTO, rng: l.rand(f), fault: f, w: w}, latencyBuffer
 	}
 	// Inject admits only the kinds above as stages.
 	panic("proxy: no stage for fault kind " + string(f.spec.Kind()))
@@ -66,7 +110,7 @@ func (f *fault) newStage(l *link) (toxics.Toxic, int) {
 
 // stats returns the fault's metrics. The caller holds Proxy.mu.
 func (f *fault) stats() FaultStats {
-	return FaultStats{
+	s := FaultStats{
 		Kind:          f.spec.Kind(),
 		Toxicity:      f.toxicity,
 		Active:        f.reverted.IsZero(),
@@ -76,24 +120,33 @@ func (f *fault) stats() FaultStats {
 		DelayedChunks: f.delayedChunks.Load(),
 		InjectedDelay: time.Duration(f.delayNanos.Load()),
 	}
+	if f.nft != nil {
+		d := f.nft.dropped()
+		s.DroppedUp, s.DroppedDown = d[0], d[1]
+	}
+	return s
 }
 
 // faultSet is the immutable set of active data-path faults. A new set is
 // built for every change and published through Proxy.faults, so links read it
 // without a lock.
 type faultSet struct {
-	stages []*fault // faults that run as stages on links (latency), oldest first
+	stages []*fault // faults that run as stages on links, oldest first
 	resets []*fault // reset faults: refuse new connections while applied
+	conns  []*fault // connection-level faults new connections meet: conn-limit,
+	// connect-delay, reset-peer, kernel loss
 }
 
 // with returns a copy of the set with f added.
 func (s *faultSet) with(f *fault) *faultSet {
-	n := &faultSet{stages: slices.Clone(s.stages), resets: slices.Clone(s.resets)}
-	switch f.spec.(type) {
-	case faults.ResetSpec:
+	n := &faultSet{stages: slices.Clone(s.stages), resets: slices.Clone(s.resets), conns: slices.Clone(s.conns)}
+	switch {
+	case f.isStage():
+		n.stages = append(n.stages, f)
+	case f.spec.Kind() == faults.Reset:
 		n.resets = append(n.resets, f)
 	default:
-		n.stages = append(n.stages, f)
+		n.conns = append(n.conns, f)
 	}
 	return n
 }
@@ -104,6 +157,7 @@ func (s *faultSet) without(f *fault) *faultSet {
 	return &faultSet{
 		stages: slices.DeleteFunc(slices.Clone(s.stages), is),
 		resets: slices.DeleteFunc(slices.Clone(s.resets), is),
+		conns:  slices.DeleteFunc(slices.Clone(s.conns), is),
 	}
 }
 

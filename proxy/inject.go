@@ -26,27 +26,54 @@ func (p *Proxy) Inject(ctx context.Context, name string, spec faults.Spec, toxic
 		return nil, fmt.Errorf("proxy %q: inject fault %q: %w", p.cfg.Name, name, err)
 	}
 	f := newFault(p.cfg.Seed, name, spec, toxicity)
+	if err := p.prepare(ctx, f); err != nil {
+		return nil, fmt.Errorf("proxy %q: inject fault %q: %w", p.cfg.Name, name, err)
+	}
+	if err := p.apply(f); err != nil {
+		p.unprepare(f)
+		return nil, fmt.Errorf("proxy %q: inject fault %q: %w", p.cfg.Name, name, err)
+	}
+	p.log.Info().Str("fault", name).Str("kind", string(spec.Kind())).Float64("toxicity", toxicity).
+		Int64("affected", f.affected.Load()).Msg("fault applied")
+	return func(ctx context.Context) error {
+		err := p.revert(f)
+		return errors.Join(err, p.unprepareCtx(ctx, f))
+	}, nil
+}
+
+// apply registers f and carries it out, under p.mu.
+func (p *Proxy) apply(f *fault) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closing {
-		return nil, fmt.Errorf("proxy %q: inject fault %q: the proxy is closed", p.cfg.Name, name)
+		return errors.New("the proxy is closed")
 	}
-	if _, dup := p.active[name]; dup {
-		return nil, fmt.Errorf("proxy %q: inject fault %q: a fault of that name is already active", p.cfg.Name, name)
+	if _, dup := p.active[f.name]; dup {
+		return errors.New("a fault of that name is already active")
 	}
-	p.active[name] = f
-	p.records[name] = f
-	switch spec.(type) {
-	case faults.LatencySpec:
-		p.applyStage(f)
+	p.active[f.name] = f
+	p.records[f.name] = f
+	switch f.spec.(type) {
 	case faults.ResetSpec:
 		p.applyReset(f)
 	case faults.DownSpec:
 		p.applyDown(f)
+	case faults.ResetPeerSpec:
+		p.applyResetPeer(f)
+	case faults.ConnLimitSpec:
+		p.applyConnLimit(f)
+	case faults.ConnectDelaySpec:
+		p.faults.Store(p.faults.Load().with(f))
+	case faults.LossSpec:
+		if f.nft != nil {
+			p.applyKernelLoss(f)
+		} else {
+			p.applyStage(f)
+		}
+	default:
+		p.applyStage(f)
 	}
-	p.log.Info().Str("fault", name).Str("kind", string(spec.Kind())).Float64("toxicity", toxicity).
-		Int64("affected", f.affected.Load()).Msg("fault applied")
-	return func(context.Context) error { return p.revert(f) }, nil
+	return nil
 }
 
 // checkInject validates what Inject was given.
@@ -65,6 +92,9 @@ func (p *Proxy) checkInject(ctx context.Context, name string, spec faults.Spec, 
 		return checkLatency(s)
 	case faults.ResetSpec, faults.DownSpec:
 		return nil
+	case faults.BandwidthSpec, faults.SlowCloseSpec, faults.TimeoutSpec, faults.ResetPeerSpec,
+		faults.SlicerSpec, faults.LimitDataSpec, faults.LossSpec, faults.ConnLimitSpec, faults.ConnectDelaySpec:
+		return checkCatalogue(s)
 	case faults.PoolExhaustionSpec:
 		return errors.New("pool-exhaustion is not a proxy fault: package faults holds the server's connections itself (faults.Bind)")
 	case nil:
@@ -102,15 +132,21 @@ func (p *Proxy) revert(f *fault) error {
 	if p.active[f.name] == f {
 		delete(p.active, f.name)
 	}
+	close(f.gone)
 	p.log.Info().Str("fault", f.name).Str("kind", string(f.spec.Kind())).Msg("fault reverted")
 	switch f.spec.(type) {
-	case faults.LatencySpec:
-		p.publish(p.faults.Load().without(f), f)
-	case faults.ResetSpec:
-		p.faults.Store(p.faults.Load().without(f))
 	case faults.DownSpec:
 		p.downs--
 		return p.relisten(f)
+	case faults.ResetPeerSpec:
+		p.revertResetPeer(f)
+	case faults.ConnLimitSpec:
+		f.gate.openUp()
+	}
+	if f.isStage() {
+		p.publish(p.faults.Load().without(f), f)
+	} else {
+		p.faults.Store(p.faults.Load().without(f))
 	}
 	return nil
 }

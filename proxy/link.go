@@ -40,6 +40,7 @@ type link struct {
 	want    []*fault              // scratch: the stages wanted now
 	pending *stream.StreamChunk   // read, not yet handed to the pipeline
 	rngs    map[*fault]*rand.Rand // per-stage generators, kept across rebuilds
+	states  map[*fault]*linkState // per-stage state, kept across rebuilds
 	readFn  func(fd uintptr) bool // l.onReadable and
 	copyFn  func(fd uintptr) bool // l.copyReady, bound once (no allocation per call)
 	rbuf    *[]byte               // result of the last read: pooled buffer,

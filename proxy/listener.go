@@ -86,6 +86,13 @@ func (p *Proxy) admit(ctx context.Context, ln net.Listener, nc *net.TCPConn, seq
 		return
 	}
 	c := newConn(p, seq, nc)
+	if f := p.admitConn(c); f != nil { // over a conn-limit that refuses
+		p.mu.Unlock()
+		f.affected.Add(1)
+		p.ctr.refused.Add(1)
+		resetTCP(nc)
+		return
+	}
 	p.conns[c] = struct{}{}
 	for _, f := range p.faults.Load().stages {
 		if f.selects(seq) {
@@ -102,6 +109,7 @@ func (p *Proxy) admit(ctx context.Context, ln net.Listener, nc *net.TCPConn, seq
 func (p *Proxy) forget(c *conn) {
 	p.mu.Lock()
 	delete(p.conns, c)
+	p.forgetConn(c)
 	p.mu.Unlock()
 	p.ctr.active.Add(-1)
 }

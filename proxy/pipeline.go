@@ -31,6 +31,7 @@ type pipeline struct {
 	in          chan *stream.StreamChunk
 	inClosed    bool
 	ending      atomic.Bool   // the link closed in: the stream ends because it asked
+	eof         atomic.Bool   // ...because the source half-closed (set before ending)
 	writerDone  chan struct{} // closed when the writer has written everything
 	wg          sync.WaitGroup
 }
@@ -39,6 +40,7 @@ type pipeline struct {
 // changes, the source half-closes or the connection dies.
 func (l *link) piped(stages []*fault) outcome {
 	l.keepRand(stages)
+	l.keepState(stages)
 	pl := l.startPipeline(stages)
 	switch l.feed(pl) {
 	case reconsider:
@@ -55,7 +57,7 @@ func (l *link) startPipeline(stages []*fault) *pipeline {
 	toxs := make([]toxics.Toxic, len(stages))
 	caps := make([]int, len(stages)+1) // capacity of each stage's input; the writer's is 0
 	for i, f := range stages {
-		toxs[i], caps[i] = f.newStage(l)
+		toxs[i], caps[i] = f.newStage(l, pl)
 	}
 	pl.in = make(chan *stream.StreamChunk, caps[0])
 	prev := pl.in
@@ -122,6 +124,9 @@ func (l *link) reconfigure(pl *pipeline) outcome {
 // drain closes the pipeline's input and waits until every chunk has been
 // written (or the connection died), then returns o.
 func (l *link) drain(pl *pipeline, o outcome) outcome {
+	if o == srcEOF {
+		pl.eof.Store(true)
+	}
 	pl.closeInput()
 	select {
 	case <-pl.writerDone:

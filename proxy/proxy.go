@@ -78,6 +78,7 @@ func Listen(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy %q: listen on %s: %w", cfg.Name, cfg.Listen, err)
 	}
+	sweepStaleTablesOnce(cfg.Logger)
 	p := &Proxy{
 		cfg:     cfg,
 		log:     cfg.Logger.With().Str("proxy", cfg.Name).Logger(),
@@ -157,7 +158,19 @@ func (p *Proxy) shut() {
 	for c := range p.conns {
 		conns = append(conns, c)
 	}
+	var tables []*fault
+	for _, f := range p.active {
+		if f.nft != nil {
+			tables = append(tables, f)
+		}
+		if f.gate != nil {
+			f.gate.openUp()
+		}
+	}
 	p.mu.Unlock()
+	for _, f := range tables { // kernel loss never outlives the proxy
+		p.unprepare(f)
+	}
 	if ln != nil {
 		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			p.log.Warn().Err(err).Msg("close listener")

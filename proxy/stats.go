@@ -60,6 +60,10 @@ type FaultStats struct {
 	// and the total time it held them.
 	DelayedChunks int64
 	InjectedDelay time.Duration
+	// DroppedUp and DroppedDown count the packets kernel loss dropped
+	// towards the upstream and back, read when its table was removed (zero
+	// while it is active).
+	DroppedUp, DroppedDown uint64
 }
 
 // counters are the proxy-wide live counters.
