@@ -19,10 +19,10 @@ type fault struct {
 	name     string
 	spec     faults.Spec
 	toxicity float64
-	key      uint64    // seed of its draws, see faultKey
-	dirs     [2]bool   // link directions its stage runs on, by stream.Direction
-	applied  time.Time // guarded by Proxy.mu
-	reverted time.Time // guarded by Proxy.mu; zero while active
+	key      uint64        // seed of its draws, see faultKey
+	dirs     [2]bool       // link directions its stage runs on, by stream.Direction
+	applied  time.Time     // guarded by Proxy.mu
+	reverted time.Time     // guarded by Proxy.mu; zero while active
 	gone     chan struct{} // closed when the fault is reverted
 
 	// Connection-level state: the conn-limit gate, the reset-peer timers
