@@ -87,7 +87,7 @@ func TestValidateErrors(t *testing.T) {
 		{"no scenarios", "version: 1\nname: t\n", []string{`1:1 scenarios: at least one scenario is required`}},
 		// executor is required
 		{"executor missing", edit("executor: constant-vus", "# none"),
-			[]string{`6:3 scenarios.s.executor: is required; valid executors: constant-arrival-rate, constant-vus, ramping-vus`}},
+			[]string{`6:3 scenarios.s.executor: is required; valid executors: constant-arrival-rate, ramping-arrival-rate, constant-vus, ramping-vus, per-vu-iterations, shared-iterations`}},
 		// an unknown executor, with a suggestion
 		{"executor unknown", edit("executor: constant-vus", "executor: constant-vu"),
 			[]string{`7:15 scenarios.s.executor: unknown executor "constant-vu" (did you mean "constant-vus"?)`}},

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// constantArrivalRate is the open-model executor: one scheduler goroutine
-// walks the pacer's absolute schedule and hands each arrival to an idle VU
-// goroutine; in-flight work never delays it.
+// arrivalRate is the open-model executor of constant-arrival-rate and
+// ramping-arrival-rate: one scheduler goroutine walks the pacer's absolute
+// schedule and hands each arrival to an idle VU goroutine; in-flight work
+// never delays it.
 //
 //	scheduler ─ pop idle ─▶ vu.in ◀─ VU goroutine: run iteration, push itself to idle
 //	    │ idle empty, fewer than maxVUs: start a VU with the arrival
@@ -17,7 +18,7 @@ import (
 // idle is a channel with room for every VU, so neither side ever blocks on
 // it: a VU is free exactly while it sits there. A VU is put there before its
 // goroutine runs, so a free VU never depends on goroutine scheduling.
-type constantArrivalRate struct {
+type arrivalRate struct {
 	*scenarioRun
 	pacer  Pacer
 	idle   chan *poolVU
@@ -39,17 +40,34 @@ type arrival struct {
 	at time.Duration // intended offset from the epoch
 }
 
-func newConstantArrivalRate(s *scenarioRun) *constantArrivalRate {
-	sc := s.sc
-	return &constantArrivalRate{
-		scenarioRun: s,
-		pacer:       ConstantPacer{Rate: sc.Rate, TimeUnit: sc.TimeUnit, Duration: sc.Duration},
-		idle:        make(chan *poolVU, sc.MaxVUs),
-	}
+func newArrivalRate(s *scenarioRun) *arrivalRate {
+	return &arrivalRate{scenarioRun: s, pacer: pacerOf(s.sc, s.seed), idle: make(chan *poolVU, s.sc.MaxVUs)}
 }
 
+// pacerOf returns the schedule of an arrival-rate scenario. A Poisson
+// schedule draws from the scenario's seed on a stream no VU uses (VUs use
+// streams from 0 up: their index or their arrival's).
+func pacerOf(sc *Scenario, seed uint64) Pacer {
+	var curve interface {
+		Pacer
+		Curve
+	}
+	if sc.Executor == RampingArrivalRate {
+		curve = NewRampingPacer(sc.StartRate, sc.Stages, sc.TimeUnit)
+	} else {
+		curve = ConstantPacer{Rate: sc.Rate, TimeUnit: sc.TimeUnit, Duration: sc.Duration}
+	}
+	if sc.Arrival == Poisson {
+		return NewPoissonPacer(curve, seed, poissonStream)
+	}
+	return curve
+}
+
+// poissonStream is the random stream of Poisson arrivals.
+const poissonStream = 1 << 63
+
 // run implements executor.
-func (e *constantArrivalRate) run(ctx context.Context) {
+func (e *arrivalRate) run(ctx context.Context) {
 	soft, hard, cancel := stopContexts(ctx, e.clock, e.sc.Span(), *e.sc.GracefulStop)
 	defer cancel()
 	var w waiter
@@ -71,7 +89,7 @@ func (e *constantArrivalRate) run(ctx context.Context) {
 // wake-up dispatches each arrival already due at once, without waiting: the
 // schedule catches up, never shifts, and an arrival due before the end is
 // offered even if the generator reaches it late.
-func (e *constantArrivalRate) schedule(ctx context.Context, w *waiter, dispatch func(arrival)) {
+func (e *arrivalRate) schedule(ctx context.Context, w *waiter, dispatch func(arrival)) {
 	for i := int64(0); ; i++ {
 		off, ok := e.pacer.Arrival(i)
 		if !ok {
@@ -86,7 +104,7 @@ func (e *constantArrivalRate) schedule(ctx context.Context, w *waiter, dispatch 
 }
 
 // dispatch hands a to an idle VU, else to a new VU, else drops it.
-func (e *constantArrivalRate) dispatch(soft, hard context.Context, a arrival) {
+func (e *arrivalRate) dispatch(soft, hard context.Context, a arrival) {
 	select {
 	case p := <-e.idle:
 		p.in <- a
@@ -101,7 +119,7 @@ func (e *constantArrivalRate) dispatch(soft, hard context.Context, a arrival) {
 
 // spawn starts a VU goroutine that runs each arrival of its inbox and then
 // offers itself as idle again.
-func (e *constantArrivalRate) spawn(soft, hard context.Context) *poolVU {
+func (e *arrivalRate) spawn(soft, hard context.Context) *poolVU {
 	p := &poolVU{vu: e.newVU(), in: make(chan arrival, 1)}
 	e.pool = append(e.pool, p)
 	e.stats.vus.Add(1)
@@ -118,7 +136,7 @@ func (e *constantArrivalRate) spawn(soft, hard context.Context) *poolVU {
 
 // arrive runs one iteration for arrival a, its random draws seeded by the
 // arrival's index so they do not depend on which VU took it.
-func (e *constantArrivalRate) arrive(soft, hard context.Context, vu *VU, a arrival) {
+func (e *arrivalRate) arrive(soft, hard context.Context, vu *VU, a arrival) {
 	if hard.Err() != nil {
 		return
 	}
@@ -130,7 +148,7 @@ func (e *constantArrivalRate) arrive(soft, hard context.Context, vu *VU, a arriv
 // dropped records a as dropped: an error of class dropped whose times are
 // all the arrival's intended time, so it is charged to the moment the load
 // was offered.
-func (e *constantArrivalRate) dropped(a arrival) {
+func (e *arrivalRate) dropped(a arrival) {
 	e.drop = Result{
 		Scenario: e.sc.Name, Tags: e.sc.Tags, Class: ClassDropped, Err: ErrDropped,
 		Intended: a.at, Dispatched: a.at, Start: a.at, End: a.at,

@@ -220,3 +220,85 @@ func TestThinkDrawsRepeatWithSeed(t *testing.T) {
 		t.Fatalf("seeds 7 and 8 drew the same think times: %v", a)
 	}
 }
+
+// TestRampingArrivalRate: ramping-arrival-rate makes its arrivals at the
+// ramp's instants (from StartTime) whatever the operations take, and drops
+// what finds no free VU, as constant-arrival-rate does.
+func TestRampingArrivalRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := time.Second
+		sc := Scenario{Name: "ramp", Executor: RampingArrivalRate, StartRate: 0, StartTime: s,
+			Stages:          []Stage{{2 * s, 4}, {s, 4}}, // N(t) = t² for 2s, then 4/s
+			PreAllocatedVUs: 1, MaxVUs: 2, Steps: []Step{step("get", 0)}}
+		l, rec := startLoad(t, sleepDriver(1200*time.Millisecond), sc)
+		run(t, l)
+		want := []time.Duration{0, s, 1414213562, 1732050808, 2 * s, 2250 * time.Millisecond,
+			2500 * time.Millisecond, 2750 * time.Millisecond}
+		rs := rec.results()
+		if len(rs) != len(want) {
+			t.Fatalf("%d results, want %d", len(rs), len(want))
+		}
+		var dropped int
+		for i, r := range rs {
+			if r.Intended != s+want[i] {
+				t.Errorf("arrival %d intended %v, want %v", i, r.Intended, s+want[i])
+			}
+			if r.Class == ClassDropped {
+				dropped++
+			}
+		}
+		// 1.2s per operation, 2 VUs: arrivals 0, 1 run; 2, 3 dropped (both busy);
+		// 4 runs (arrival 0's VU is free at 1.2s); 5 runs at 2.25 (arrival 1's VU free at 2.2)...
+		if st := l.Stats(); dropped == 0 || st.Dropped != int64(dropped) || st.Started+st.Dropped != 8 {
+			t.Errorf("stats %+v with %d dropped results", st, dropped)
+		}
+		if got, want := rec.clock.Now(), s+2750*time.Millisecond+1200*time.Millisecond; got != want {
+			t.Errorf("Run returned at %v, want %v", got, want)
+		}
+	})
+}
+
+// TestPoissonArrivals: arrival: poisson makes the Poisson schedule of the
+// scenario's seed, at exactly its instants, and the same seed repeats it.
+func TestPoissonArrivals(t *testing.T) {
+	runOnce := func(seed int64) []time.Duration {
+		var out []time.Duration
+		synctest.Test(t, func(t *testing.T) {
+			sc := arrivalScenario(100, 2*time.Second, 50, 50)
+			sc.Arrival = Poisson
+			rec := &recorder{clock: Clock{Epoch: time.Now()}}
+			l, err := New([]Scenario{sc}, Config{Drivers: map[Protocol]Driver{HTTP: nopDriver}, Sink: rec, Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, l)
+			want := arrivals(NewPoissonPacer(ConstantPacer{100, time.Second, 2 * time.Second}, scenarioSeed(seed, "open"), poissonStream))
+			for i, r := range rec.results() {
+				if i >= len(want) || r.Intended != want[i] || r.Dispatched != want[i] {
+					t.Fatalf("arrival %d intended %v dispatched %v, want the schedule's", i, r.Intended, r.Dispatched)
+				}
+				out = append(out, r.Intended)
+			}
+			if len(out) != len(want) {
+				t.Fatalf("%d arrivals, want %d", len(out), len(want))
+			}
+		})
+		return out
+	}
+	a, b, c := runOnce(1), runOnce(1), runOnce(2)
+	if !equal(a, b) || equal(a, c) {
+		t.Fatal("the Poisson schedule does not follow the seed")
+	}
+	if len(a) < 150 || len(a) > 250 {
+		t.Errorf("%d arrivals in 2s at 100/s", len(a))
+	}
+	evenly := 0
+	for i := 1; i < len(a); i++ {
+		if a[i]-a[i-1] == 10*time.Millisecond {
+			evenly++
+		}
+	}
+	if evenly > len(a)/10 {
+		t.Errorf("%d of %d gaps are exactly 10ms: not Poisson", evenly, len(a))
+	}
+}

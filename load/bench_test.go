@@ -49,7 +49,7 @@ func BenchmarkArrivalDispatch(b *testing.B) {
 	}
 	s := l.runs[0]
 	s.clock = Clock{Epoch: time.Now()}
-	e := newConstantArrivalRate(s)
+	e := newArrivalRate(s)
 	ctx := context.Background()
 	for range sc.PreAllocatedVUs {
 		e.idle <- e.spawn(ctx, ctx)

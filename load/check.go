@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -21,16 +22,9 @@ func prepare(sc Scenario, drivers map[Protocol]Driver) (*Scenario, []Driver, err
 	s.Stages = append([]Stage(nil), sc.Stages...)
 	applyDefaults(&s)
 	errs := checkCommon(&s)
-	switch s.Executor {
-	case ConstantArrivalRate:
-		errs = append(errs, checkArrivalRate(&s)...)
-	case ConstantVUs:
-		errs = append(errs, checkConstantVUs(&s)...)
-	case RampingVUs:
-		errs = append(errs, checkRampingVUs(&s)...)
-	default:
-		errs = append(errs, fmt.Errorf("executor %q is unknown (want one of %v)", s.Executor, Executors))
-	}
+	errs = append(errs, checkExecutor(&s)...)
+	errs = append(errs, checkData(&s)...)
+	errs = append(errs, compileSteps(&s)...)
 	ds, derrs := stepDrivers(&s, drivers)
 	errs = append(errs, derrs...)
 	if len(errs) > 0 {
@@ -39,10 +33,38 @@ func prepare(sc Scenario, drivers map[Protocol]Driver) (*Scenario, []Driver, err
 	return &s, ds, nil
 }
 
+// checkExecutor checks the fields of the scenario's executor.
+func checkExecutor(s *Scenario) []error {
+	switch s.Executor {
+	case ConstantArrivalRate:
+		return append(checkArrivalRate(s), checkArrival(s)...)
+	case RampingArrivalRate:
+		return append(checkRampingArrivalRate(s), checkArrival(s)...)
+	case ConstantVUs:
+		return checkConstantVUs(s)
+	case RampingVUs:
+		return checkRampingVUs(s)
+	case PerVUIterations, SharedIterations:
+		return checkIterations(s)
+	}
+	return []error{fmt.Errorf("executor %q is unknown (want one of %v)", s.Executor, Executors)}
+}
+
 // applyDefaults fills the optional fields left unset with k6's defaults.
 func applyDefaults(s *Scenario) {
 	if s.TimeUnit == 0 {
 		s.TimeUnit = DefaultTimeUnit
+	}
+	if s.Arrival == "" {
+		s.Arrival = Uniform
+	}
+	if s.DataOrder == "" {
+		s.DataOrder = RoundRobin
+	}
+	if s.Executor == PerVUIterations || s.Executor == SharedIterations {
+		s.VUs = cmp.Or(s.VUs, DefaultVUs)
+		s.Iterations = cmp.Or(s.Iterations, DefaultIterations)
+		s.MaxDuration = cmp.Or(s.MaxDuration, DefaultMaxDuration)
 	}
 	if s.GracefulStop == nil {
 		s.GracefulStop = ptr(DefaultGracefulStop)
@@ -102,11 +124,81 @@ func checkArrivalRate(s *Scenario) []error {
 	if s.Duration <= 0 {
 		errs = append(errs, fmt.Errorf("duration %s must be > 0", s.Duration))
 	}
+	return append(errs, checkPool(s)...)
+}
+
+// checkPool checks the VU pool of an arrival-rate executor.
+func checkPool(s *Scenario) []error {
+	var errs []error
 	if s.PreAllocatedVUs < 0 {
 		errs = append(errs, fmt.Errorf("preAllocatedVUs %d is negative", s.PreAllocatedVUs))
 	}
 	if s.MaxVUs < 1 || s.MaxVUs < s.PreAllocatedVUs {
 		errs = append(errs, fmt.Errorf("maxVUs %d must be >= 1 and >= preAllocatedVUs (%d)", s.MaxVUs, s.PreAllocatedVUs))
+	}
+	return errs
+}
+
+// checkRampingArrivalRate checks ramping-arrival-rate's fields.
+func checkRampingArrivalRate(s *Scenario) []error {
+	var errs []error
+	if math.IsNaN(s.StartRate) || s.StartRate < 0 || math.IsInf(s.StartRate, 0) {
+		errs = append(errs, fmt.Errorf("startRate %v must be a number >= 0", s.StartRate))
+	}
+	errs = append(errs, checkStages(s.Stages, "ramping-arrival-rate")...)
+	peak := s.StartRate
+	for _, st := range s.Stages {
+		peak = max(peak, float64(st.Target))
+	}
+	if perSecond := peak * float64(time.Second) / float64(s.TimeUnit); s.TimeUnit > 0 && perSecond > maxRatePerSecond {
+		errs = append(errs, fmt.Errorf("peak rate %v per %s is %.0f/s, above the %.0f/s one scenario can pace",
+			peak, s.TimeUnit, perSecond, float64(maxRatePerSecond)))
+	}
+	if s.TimeUnit < 0 {
+		errs = append(errs, fmt.Errorf("timeUnit %s is negative", s.TimeUnit))
+	}
+	return append(errs, checkPool(s)...)
+}
+
+// checkArrival checks the arrival process of an arrival-rate executor.
+func checkArrival(s *Scenario) []error {
+	if s.Arrival != Uniform && s.Arrival != Poisson {
+		return []error{fmt.Errorf("arrival %q is unknown (want one of %v)", s.Arrival, Arrivals)}
+	}
+	return nil
+}
+
+// checkIterations checks per-vu-iterations' and shared-iterations' fields.
+func checkIterations(s *Scenario) []error {
+	var errs []error
+	if s.VUs < 1 {
+		errs = append(errs, fmt.Errorf("vus %d must be >= 1", s.VUs))
+	}
+	if s.Iterations < 1 {
+		errs = append(errs, fmt.Errorf("iterations %d must be >= 1", s.Iterations))
+	}
+	if s.MaxDuration <= 0 {
+		errs = append(errs, fmt.Errorf("maxDuration %s must be > 0", s.MaxDuration))
+	}
+	if s.Executor == SharedIterations && s.Iterations >= 1 && s.Iterations < s.VUs {
+		errs = append(errs, fmt.Errorf("iterations %d must be >= vus %d: a VU would have nothing to do", s.Iterations, s.VUs))
+	}
+	return errs
+}
+
+// checkData reads the scenario's data file when Rows is not set yet, and
+// checks its order.
+func checkData(s *Scenario) []error {
+	var errs []error
+	if s.DataOrder != RoundRobin && s.DataOrder != Random {
+		errs = append(errs, fmt.Errorf("dataOrder %q is unknown (want one of %v)", s.DataOrder, DataOrders))
+	}
+	if s.Data != "" && s.Rows == nil {
+		rows, err := ReadDataFile(s.Data)
+		if err != nil {
+			return append(errs, err)
+		}
+		s.Rows = rows
 	}
 	return errs
 }
@@ -132,17 +224,23 @@ func checkRampingVUs(s *Scenario) []error {
 	if *s.GracefulRampDown < 0 {
 		errs = append(errs, fmt.Errorf("gracefulRampDown %s is negative", *s.GracefulRampDown))
 	}
-	if len(s.Stages) == 0 {
-		errs = append(errs, errors.New("ramping-vus needs stages"))
+	return append(errs, checkStages(s.Stages, "ramping-vus")...)
+}
+
+// checkStages checks the stages of a ramping executor.
+func checkStages(stages []Stage, executor string) []error {
+	var errs []error
+	if len(stages) == 0 {
+		errs = append(errs, fmt.Errorf("%s needs stages", executor))
 	}
 	var total time.Duration
-	for i, st := range s.Stages {
+	for i, st := range stages {
 		if st.Duration < 0 || st.Target < 0 {
 			errs = append(errs, fmt.Errorf("stage %d: duration %s and target %d must be >= 0", i, st.Duration, st.Target))
 		}
 		total += st.Duration
 	}
-	if len(s.Stages) > 0 && total <= 0 {
+	if len(stages) > 0 && total <= 0 {
 		errs = append(errs, errors.New("stages last no time"))
 	}
 	return errs

@@ -10,18 +10,21 @@ import (
 // Error classes shared by every driver. Protocol drivers add their own
 // (pg_<SQLSTATE>, redis_<PREFIX>, ws_closed).
 const (
-	ClassHTTP4xx     = "http_4xx"
-	ClassHTTP5xx     = "http_5xx" // every 5xx but 503
-	ClassHTTP503     = "http_503"
-	ClassTimeout     = "timeout"
-	ClassConnRefused = "conn_refused"
-	ClassConnReset   = "conn_reset"
-	ClassDropped     = "dropped" // an arrival that found no free VU
-	ClassOther       = "error"   // any other failure
+	ClassHTTP4xx = "http_4xx"
+	ClassHTTP5xx = "http_5xx" // every 5xx but 503
+	ClassHTTP503 = "http_503"
+	// ClassHTTPUnexpected is a status below 400 that the step's expect
+	// does not list (a 302 where only 200 was expected).
+	ClassHTTPUnexpected = "http_unexpected"
+	ClassTimeout        = "timeout"
+	ClassConnRefused    = "conn_refused"
+	ClassConnReset      = "conn_reset"
+	ClassDropped        = "dropped" // an arrival that found no free VU
+	ClassOther          = "error"   // any other failure
 )
 
 // BuiltinClasses lists the classes every run may produce.
-var BuiltinClasses = []string{ClassHTTP4xx, ClassHTTP5xx, ClassHTTP503, ClassTimeout,
+var BuiltinClasses = []string{ClassHTTP4xx, ClassHTTP5xx, ClassHTTP503, ClassHTTPUnexpected, ClassTimeout,
 	ClassConnRefused, ClassConnReset, ClassDropped, ClassOther}
 
 // ErrDropped is the Err of a dropped arrival's Result.

@@ -26,21 +26,29 @@ func (e *constantVUs) run(ctx context.Context) {
 		e.stats.vus.Add(1)
 		wg.Go(func() {
 			defer e.stats.vus.Add(-1)
-			e.loop(soft, hard, vu, e.sc.StartTime, end)
+			e.loop(soft, hard, vu, e.sc.StartTime, end, endless)
 		})
 	}
 	wg.Wait()
 }
 
 // loop runs iterations back to back on vu, the first intended at `intended`,
-// while the next is intended before end and soft is not done.
-func (s *scenarioRun) loop(soft, hard context.Context, vu *VU, intended, end time.Duration) {
+// while the next is intended before end, soft is not done and take hands
+// out another iteration (setting vu.Iteration).
+func (s *scenarioRun) loop(soft, hard context.Context, vu *VU, intended, end time.Duration, take func(*VU) bool) {
 	defer vu.wait.stop()
-	for ; intended < end && soft.Err() == nil; vu.Iteration++ {
+	for intended < end && soft.Err() == nil && take(vu) {
 		next, ok := s.iterate(soft, hard, vu, intended)
 		if !ok {
 			return
 		}
 		intended = next
 	}
+}
+
+// endless hands a VU its own iterations 0, 1, 2, … without end.
+func endless(vu *VU) bool {
+	vu.Iteration = vu.iters
+	vu.iters++
+	return true
 }

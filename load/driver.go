@@ -29,3 +29,12 @@ func (c Clock) Now() time.Duration { return time.Since(c.Epoch) }
 
 // At returns the instant of an offset.
 func (c Clock) At(d time.Duration) time.Time { return c.Epoch.Add(d) }
+
+// IterationEnder is implemented by a Driver that keeps state for the length
+// of one iteration (httpload: the connection of newConnection steps, closed
+// when the iteration ends). The executor calls EndIteration after every
+// iteration of a VU whose scenario has a step of that driver, whether the
+// iteration completed or was cut by a stop, from the VU's goroutine.
+type IterationEnder interface {
+	EndIteration(vu *VU)
+}

@@ -23,6 +23,8 @@ func (s *scenarioRun) iterate(soft, hard context.Context, vu *VU, intended time.
 	s.stats.started.Add(1)
 	s.stats.busy.Add(1)
 	defer s.stats.busy.Add(-1)
+	s.pickRow(vu)
+	defer s.endIteration(vu)
 	last := len(s.sc.Steps) - 1
 	for i := range s.sc.Steps {
 		end := s.step(hard, vu, i, intended)
@@ -43,6 +45,30 @@ func (s *scenarioRun) iterate(soft, hard context.Context, vu *VU, intended time.
 	return intended, false
 }
 
+// pickRow gives vu the row of data of its next iteration: the next of the
+// scenario's shared counter (round-robin) or a draw from the VU's source.
+func (s *scenarioRun) pickRow(vu *VU) {
+	d := s.sc.Rows
+	if d == nil {
+		return
+	}
+	var i int
+	if s.sc.DataOrder == Random {
+		i = vu.Rand.IntN(len(d.rows))
+	} else {
+		i = int((s.nextRow.Add(1) - 1) % int64(len(d.rows)))
+	}
+	vu.row = d.rows[i]
+}
+
+// endIteration tells the drivers that want to know that vu's iteration
+// ended.
+func (s *scenarioRun) endIteration(vu *VU) {
+	for _, e := range s.enders {
+		e.EndIteration(vu)
+	}
+}
+
 // step performs step i on vu, records its Result and returns when it ended.
 func (s *scenarioRun) step(ctx context.Context, vu *VU, i int, intended time.Duration) time.Duration {
 	st := &s.sc.Steps[i]
@@ -61,6 +87,9 @@ func (s *scenarioRun) step(ctx context.Context, vu *VU, i int, intended time.Dur
 	}
 	if res.Class == ClassOther && ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 		res.Class = ClassTimeout // cut by a stop's bound (graceful stop, ramp down): it took too long
+	}
+	if s.health != nil {
+		s.health.observe(res.GeneratorLag())
 	}
 	s.sink.Record(res)
 	s.stats.ops.Add(1)

@@ -29,12 +29,15 @@ type Config struct {
 	Clock Clock
 	// Logger receives the load's few messages (dropped arrivals).
 	Logger zerolog.Logger
+	// Health tunes the generator's watch on itself (see Health).
+	Health HealthConfig
 }
 
 // Load runs scenarios. It is made by New and run once by Run.
 type Load struct {
-	runs []*scenarioRun
-	ids  atomic.Int64
+	runs   []*scenarioRun
+	ids    atomic.Int64
+	health *healthWatch
 
 	mu    sync.Mutex
 	clock Clock
@@ -50,7 +53,7 @@ func New(scenarios []Scenario, cfg Config) (*Load, error) {
 	if len(scenarios) == 0 {
 		return nil, errors.New("load: no scenarios")
 	}
-	l := &Load{clock: cfg.Clock}
+	l := &Load{clock: cfg.Clock, health: newHealthWatch(cfg.Health)}
 	seen := map[string]bool{}
 	var errs []error
 	for _, sc := range scenarios {
@@ -64,8 +67,8 @@ func New(scenarios []Scenario, cfg Config) (*Load, error) {
 			continue
 		}
 		l.runs = append(l.runs, &scenarioRun{
-			sc: s, drivers: drivers, sink: cfg.Sink, seed: scenarioSeed(cfg.Seed, s.Name),
-			ids: &l.ids, log: cfg.Logger,
+			sc: s, drivers: drivers, enders: enders(drivers), sink: cfg.Sink, seed: scenarioSeed(cfg.Seed, s.Name),
+			ids: &l.ids, log: cfg.Logger, health: l.health,
 		})
 	}
 	if len(errs) > 0 {
@@ -77,13 +80,17 @@ func New(scenarios []Scenario, cfg Config) (*Load, error) {
 // Run runs every scenario in parallel, each from its StartTime, and returns
 // once all have ended — their span plus graceful stop at the latest — or
 // soon after ctx is done; in both cases only after every goroutine it
-// started has exited. It returns nil when the schedule ran to its end, the
-// context's cause when ctx ended it early, and an error if called twice.
+// started has exited (the health watch's CPU sampler included). It returns
+// nil when the schedule ran to its end, the context's cause when ctx ended
+// it early, and an error if called twice.
 func (l *Load) Run(ctx context.Context) error {
 	clock, err := l.start()
 	if err != nil {
 		return err
 	}
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	var sampler sync.WaitGroup
+	sampler.Go(func() { l.health.sample(sampleCtx) })
 	var wg sync.WaitGroup
 	for _, r := range l.runs {
 		r.clock = clock
@@ -91,11 +98,18 @@ func (l *Load) Run(ctx context.Context) error {
 		wg.Go(func() { x.run(ctx) })
 	}
 	wg.Wait()
+	stopSampling()
+	sampler.Wait()
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
 	return nil
 }
+
+// Health returns the generator's view of itself so far: generator lag,
+// CPU use, and whether the run is invalid because the generator was the
+// bottleneck. It may be called while the load runs.
+func (l *Load) Health() Health { return l.health.view() }
 
 // start marks the Load as run and fixes its epoch.
 func (l *Load) start() (Clock, error) {

@@ -30,7 +30,21 @@ func TestNewRejects(t *testing.T) {
 		// no steps
 		{"no steps", func(s *Scenario) { s.Steps = nil }, "has no steps"},
 		// an executor we do not have
-		{"executor", func(s *Scenario) { s.Executor = "per-vu-iterations" }, `executor "per-vu-iterations" is unknown`},
+		{"executor", func(s *Scenario) { s.Executor = "externally-controlled" }, `executor "externally-controlled" is unknown`},
+		// ramping-arrival-rate without stages
+		{"no rate stages", func(s *Scenario) { s.Executor = RampingArrivalRate }, "ramping-arrival-rate needs stages"},
+		// an arrival process we do not have
+		{"arrival", func(s *Scenario) { s.Arrival = "bursty" }, `arrival "bursty" is unknown`},
+		// shared-iterations with fewer iterations than VUs
+		{"shared", func(s *Scenario) { s.Executor, s.VUs, s.Iterations = SharedIterations, 5, 2 }, "iterations 2 must be >= vus 5"},
+		// per-vu-iterations with a negative count
+		{"iterations", func(s *Scenario) { s.Executor, s.Iterations = PerVUIterations, -1 }, "iterations -1 must be >= 1"},
+		// an extract with two sources
+		{"extract", func(s *Scenario) {
+			s.Steps[0].Extract = []Extract{{Name: "t", JSON: "a", Header: "b"}}
+		}, "give exactly one of json, header, regex"},
+		// a data file that does not exist
+		{"data", func(s *Scenario) { s.Data = "/nonexistent/users.csv" }, "read data"},
 		// ramping-vus without stages
 		{"no stages", func(s *Scenario) { s.Executor = RampingVUs }, "ramping-vus needs stages"},
 		// constant-vus with negative VUs

@@ -18,6 +18,18 @@ type driverFunc func(ctx context.Context, vu *VU, step *Step, res *Result)
 
 func (f driverFunc) Do(ctx context.Context, vu *VU, step *Step, res *Result) { f(ctx, vu, step, res) }
 
+// serial makes d's calls one at a time (for drivers that note what they
+// see in plain maps and slices); d must not wait on time, which a
+// synctest bubble could not advance while others wait for the lock.
+func serial(d Driver) Driver {
+	var mu sync.Mutex
+	return driverFunc(func(ctx context.Context, vu *VU, st *Step, res *Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		d.Do(ctx, vu, st, res)
+	})
+}
+
 // nopDriver sends nothing and succeeds at once.
 var nopDriver = driverFunc(func(ctx context.Context, vu *VU, _ *Step, res *Result) {
 	res.Start = vu.Clock.Now()

@@ -87,6 +87,6 @@ func (e *rampingVUs) start(hard context.Context, at, end time.Duration) {
 	e.stats.vus.Add(1)
 	e.wg.Go(func() {
 		defer cancelHard(nil)
-		e.loop(vuSoft, vuHard, r.vu, at, end)
+		e.loop(vuSoft, vuHard, r.vu, at, end, endless)
 	})
 }

@@ -1,7 +1,9 @@
-// Package load owns the load model: scenarios and their executors
-// (constant/ramping VUs, constant arrival rate), intended-start pacing, steps
-// and think time, the Driver interface that protocol packages implement, and
-// the generator's view of its own health.
+// Package load owns the load model: scenarios and their executors (k6's
+// six: constant/ramping VUs, constant/ramping arrival rate, per-VU and
+// shared iterations), intended-start pacing (uniform or Poisson), steps and
+// think time, user flows (templates, extracted per-VU variables, data rows),
+// the Driver interface that protocol packages implement, and the
+// generator's view of its own health.
 //
 // Every operation is timed from its intended start: an arrival's place in an
 // absolute schedule (open model), or the moment a VU meant to act (closed
@@ -28,10 +30,20 @@ const (
 	ConstantVUs Executor = "constant-vus"
 	// RampingVUs moves the number of looping VUs through Stages (closed model).
 	RampingVUs Executor = "ramping-vus"
+	// RampingArrivalRate moves the arrival rate linearly through Stages,
+	// from StartRate (open model).
+	RampingArrivalRate Executor = "ramping-arrival-rate"
+	// PerVUIterations runs Iterations iterations on each of VUs VUs, within
+	// MaxDuration (closed model).
+	PerVUIterations Executor = "per-vu-iterations"
+	// SharedIterations runs Iterations iterations in all, shared by VUs VUs
+	// (a free VU takes the next one), within MaxDuration (closed model).
+	SharedIterations Executor = "shared-iterations"
 )
 
 // Executors lists every executor.
-var Executors = []Executor{ConstantArrivalRate, ConstantVUs, RampingVUs}
+var Executors = []Executor{ConstantArrivalRate, RampingArrivalRate, ConstantVUs, RampingVUs,
+	PerVUIterations, SharedIterations}
 
 // Scenario is one named load of an experiment, with k6's field names.
 type Scenario struct {
@@ -39,13 +51,15 @@ type Scenario struct {
 	Name     string   `yaml:"-"`
 	Executor Executor `yaml:"executor"`
 
-	// VUs is the number of virtual users of constant-vus.
+	// VUs is the number of virtual users of constant-vus, per-vu-iterations
+	// and shared-iterations (default 1).
 	VUs int `yaml:"vus"`
 	// Duration is how long the executor runs (constant-vus, arrival rates).
 	Duration time.Duration `yaml:"duration"`
 
-	// Stages of ramping-vus: the VU count moves linearly to Target over
-	// each stage's Duration.
+	// Stages of ramping-vus (the VU count) and ramping-arrival-rate (the
+	// rate per TimeUnit): the value moves linearly to Target over each
+	// stage's Duration.
 	Stages []Stage `yaml:"stages"`
 	// StartVUs is the VU count ramping-vus starts from (default 1).
 	StartVUs *int `yaml:"startVUs"`
@@ -59,6 +73,19 @@ type Scenario struct {
 	PreAllocatedVUs int           `yaml:"preAllocatedVUs"`
 	// MaxVUs caps the VUs of an arrival-rate executor (default PreAllocatedVUs).
 	MaxVUs int `yaml:"maxVUs"`
+	// StartRate is the rate per TimeUnit ramping-arrival-rate starts from
+	// (default 0).
+	StartRate float64 `yaml:"startRate"`
+	// Arrival spaces the arrivals of an arrival-rate executor: uniform
+	// (default) or poisson.
+	Arrival Arrival `yaml:"arrival"`
+
+	// Iterations is the iteration count of per-vu-iterations (per VU) and
+	// shared-iterations (in all); default 1.
+	Iterations int `yaml:"iterations"`
+	// MaxDuration bounds per-vu-iterations and shared-iterations (default
+	// 10m): no iteration starts after it.
+	MaxDuration time.Duration `yaml:"maxDuration"`
 
 	// StartTime delays the scenario from the start of the load.
 	StartTime time.Duration `yaml:"startTime"`
@@ -67,6 +94,17 @@ type Scenario struct {
 	GracefulStop *time.Duration `yaml:"gracefulStop"`
 	// Tags are added to every result of the scenario.
 	Tags map[string]string `yaml:"tags"`
+
+	// Data is a CSV file (a header row naming the columns, then one row per
+	// record) whose rows feed the steps: each iteration takes one row,
+	// read as ${data.COLUMN}. Relative to the working directory (package
+	// config makes a file's path relative to the experiment file).
+	Data string `yaml:"data"`
+	// DataOrder is how iterations take rows: round-robin (default: the
+	// next row, shared by every VU of the scenario) or random (seeded).
+	DataOrder DataOrder `yaml:"dataOrder"`
+	// Rows holds Data's rows once read; New reads Data when it is nil.
+	Rows *DataSet `yaml:"-"`
 
 	// Steps make up one iteration, run in order by one VU.
 	Steps []Step `yaml:"steps"`
@@ -85,25 +123,53 @@ const (
 	DefaultGracefulStop     = 30 * time.Second
 	DefaultGracefulRampDown = 30 * time.Second
 	DefaultStartVUs         = 1
+	DefaultVUs              = 1
+	DefaultIterations       = 1
+	DefaultMaxDuration      = 10 * time.Minute
 )
 
+// Arrival is how an arrival-rate executor spaces its arrivals.
+type Arrival string
+
+// The arrival processes.
+const (
+	// Uniform spaces arrivals evenly: arrival i when the expected count
+	// (the rate integrated from the scenario's start) reaches i.
+	Uniform Arrival = "uniform"
+	// Poisson draws exponential gaps (seeded) with the same mean rate, as
+	// independent users arrive: bursts and lulls the target must absorb.
+	Poisson Arrival = "poisson"
+)
+
+// Arrivals lists the arrival processes.
+var Arrivals = []Arrival{Uniform, Poisson}
+
 // Span is how long the scenario schedules work, from the start of the load:
-// its StartTime plus its duration (or the sum of its stages). Graceful stops
-// come after it.
+// its StartTime plus its duration (the sum of its stages for the ramping
+// executors, MaxDuration for the iteration-count ones, an upper bound).
+// Graceful stops come after it.
 func (s *Scenario) Span() time.Duration {
-	d := s.Duration
-	if s.Executor == RampingVUs {
-		d = 0
+	switch s.Executor {
+	case RampingVUs, RampingArrivalRate:
+		var d time.Duration
 		for _, st := range s.Stages {
 			d += st.Duration
 		}
+		return s.StartTime + d
+	case PerVUIterations, SharedIterations:
+		if s.MaxDuration <= 0 {
+			return s.StartTime + DefaultMaxDuration
+		}
+		return s.StartTime + s.MaxDuration
 	}
-	return s.StartTime + d
+	return s.StartTime + s.Duration
 }
 
 // OpenModel reports whether the scenario's executor keeps the offered load
 // whatever the target does (arrival-rate executors).
-func (s *Scenario) OpenModel() bool { return s.Executor == ConstantArrivalRate }
+func (s *Scenario) OpenModel() bool {
+	return s.Executor == ConstantArrivalRate || s.Executor == RampingArrivalRate
+}
 
 // Span returns the longest Span of scenarios: when the load ends.
 func Span(scenarios []Scenario) time.Duration {

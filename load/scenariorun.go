@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"hash/fnv"
+	"slices"
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
@@ -10,10 +11,11 @@ import (
 
 // scenarioRun is what every executor of one scenario shares: the scenario
 // (a private copy with defaults applied), each step's driver, the sink, the
-// clock, the seed and the counters.
+// clock, the seed, the counters and the generator's health watch.
 type scenarioRun struct {
 	sc      *Scenario
-	drivers []Driver // drivers[i] performs sc.Steps[i]
+	drivers []Driver         // drivers[i] performs sc.Steps[i]
+	enders  []IterationEnder // the distinct drivers that want EndIteration
 	sink    Sink
 	clock   Clock // set by Run before any goroutine starts
 	seed    uint64
@@ -21,6 +23,9 @@ type scenarioRun struct {
 	local   uint64        // VUs made so far, owned by the executor's goroutine
 	log     zerolog.Logger
 	stats   counters
+	health  *healthWatch
+	shared  atomic.Int64 // shared-iterations: iterations taken so far
+	nextRow atomic.Int64 // round-robin data: rows taken so far
 }
 
 // executor runs one scenario's schedule. run returns only after every
@@ -33,12 +38,14 @@ type executor interface {
 // newExecutor picks the executor of s.sc.Executor.
 func newExecutor(s *scenarioRun) executor {
 	switch s.sc.Executor {
-	case ConstantArrivalRate:
-		return newConstantArrivalRate(s)
+	case ConstantArrivalRate, RampingArrivalRate:
+		return newArrivalRate(s)
 	case ConstantVUs:
 		return &constantVUs{s}
 	case RampingVUs:
 		return newRampingVUs(s)
+	case PerVUIterations, SharedIterations:
+		return &iterations{s}
 	}
 	panic("load: unchecked executor " + string(s.sc.Executor)) // New checked it
 }
@@ -49,6 +56,18 @@ func (s *scenarioRun) newVU() *VU {
 	vu := newVU(int(s.ids.Add(1)), s.sc, s.clock, s.seed, s.local)
 	s.local++
 	return vu
+}
+
+// enders lists the distinct drivers that implement IterationEnder (such a
+// driver is compared by ==, so it must be comparable: a pointer is).
+func enders(drivers []Driver) []IterationEnder {
+	var out []IterationEnder
+	for _, d := range drivers {
+		if e, ok := d.(IterationEnder); ok && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // scenarioSeed derives a scenario's seed from the run's seed and its name,

@@ -37,6 +37,12 @@ type Step struct {
 	// Ack names the field of the JSON response that holds the id of an
 	// acknowledged write; the id is checked after the run (`verify:`).
 	Ack string `yaml:"ack"`
+	// Extract takes values from the step's response into VU variables that
+	// later steps (and later iterations of the VU) read as ${vu.NAME}.
+	// Written as a mapping: extract: {token: {json: data.token}}.
+	Extract []Extract `yaml:"extract"`
+	// extractors are Extract compiled by New (see extract.go).
+	extractors []extractor
 	// Target is the experiment target (proxy) the step goes through, set
 	// when its address names one (${targets.NAME}); "" otherwise.
 	Target string `yaml:"-"`
@@ -64,10 +70,37 @@ type HTTPRequest struct {
 	Headers map[string]string `yaml:"headers"`
 	// JSON is encoded as the body, with Content-Type application/json.
 	JSON any `yaml:"json"`
-	// Body is sent as is. At most one of JSON and Body is set.
+	// Body is sent as is. At most one of JSON, Body, BodyFile and BodySize
+	// is set. URL, header values, Body and the strings of JSON are
+	// templates: ${vu.NAME}, ${vu.id}, ${iteration}, ${data.COLUMN},
+	// ${random.uuid}, ${random.int(A,B)} are filled in per request (see
+	// Template).
 	Body string `yaml:"body"`
+	// BodyFile is a file streamed as the body of every request, never held
+	// in memory whole; not a template.
+	BodyFile string `yaml:"bodyFile"`
+	// BodySize generates a body of this many bytes, streamed (a repeated
+	// pattern), for bulk uploads: bodySize: 100MB.
+	BodySize ByteSize `yaml:"bodySize"`
 	// Timeout bounds the whole request (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
+	// Expect lists what counts as success; without it, any status below
+	// 400 does.
+	Expect *HTTPExpect `yaml:"expect"`
+	// NewConnection dials a connection for each iteration instead of
+	// reusing a pooled one: every newConnection step of one iteration of a
+	// VU shares it, and it is closed when the iteration ends. This is how a
+	// scenario establishes connections at a rate (conn_rate).
+	NewConnection bool `yaml:"newConnection"`
+}
+
+// HTTPExpect is what an HTTP step expects of its response.
+type HTTPExpect struct {
+	// Status lists the statuses that count as success. A status outside
+	// it is an error: of its usual class from 400 on (http_4xx, http_503,
+	// http_5xx), so a 5xx the step did not expect is still a 5xx; below
+	// 400, of class http_unexpected.
+	Status []int `yaml:"status"`
 }
 
 // DefaultHTTPTimeout bounds a request whose step sets no timeout.
