@@ -46,6 +46,7 @@ func (s *Service) handleCreateOrder(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		w.Header().Set("Location", "/api/orders/"+strconv.FormatInt(o.ID, 10))
 		writeJSON(w, http.StatusCreated, o)
+		s.feed.publishOrder(o)
 	case isClientError(err):
 		writeError(w, http.StatusUnprocessableEntity, "no such product: "+strconv.Itoa(req.Product))
 	default:

@@ -17,6 +17,8 @@ func (s *Service) newRoutes() http.Handler {
 	mux.HandleFunc("POST /api/orders", s.handleCreateOrder)
 	mux.HandleFunc("GET /api/orders/{id}", s.handleGetOrder)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.feed = newFeed(s.logger)
+	mux.HandleFunc("GET /ws/feed", s.feed.serve)
 	return mux
 }
 

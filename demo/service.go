@@ -66,6 +66,7 @@ type ServiceConfig struct {
 //	POST /api/orders         {"product":1,"qty":1} → 201 {"id","product","qty","created_at"} after COMMIT
 //	GET  /api/orders/{id}    200 order | 404
 //	GET  /healthz            200 {"status","mode","postgres","redis"}
+//	GET  /ws/feed            WebSocket: echoes each message; sends {"type":"order","order":{...}} per new order
 //
 // Graceful mode answers 503 with Retry-After when PostgreSQL is unavailable;
 // naive mode answers 500.
@@ -77,6 +78,7 @@ type Service struct {
 	rdb             *redis.Client
 	cache           *productCache
 	routes          http.Handler
+	feed            *feed // GET /ws/feed; made by newRoutes
 	shutdownTimeout time.Duration
 
 	// life is the context of naive-mode dependency calls: no deadline, and
@@ -255,6 +257,7 @@ func (s *Service) shutdown(srv *http.Server) {
 		// closing the client is what ends it.
 		_ = s.rdb.Close()
 	}
+	s.feed.close() // WebSocket clients are hijacked: Shutdown neither ends nor waits for them
 	s.inflight.closeAndWait()
 }
 

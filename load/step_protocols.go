@@ -21,10 +21,12 @@ import "time"
 // messages.
 //
 // The step's own result is the session: from its intended start to the
-// close. It fails with the connect's class (conn_refused, timeout, http_4xx
-// when the handshake is refused, ...), else ws_closed when the server ended
-// the connection before the step did, else timeout when an expected reply
-// never came.
+// close. It counts in ops, errors and conn_rate but not in latency (its
+// length is the hold, not a measurement; ws_connect and ws_rtt are the
+// timings). It fails with the connect's class (conn_refused, timeout,
+// http_4xx when the handshake is refused, ...), else ws_closed when the
+// server ended the connection before the step did, else timeout when an
+// expected reply never came.
 type WSSession struct {
 	// URL is a ws:// or wss:// URL.
 	URL string `yaml:"url"`

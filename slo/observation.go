@@ -93,7 +93,7 @@ func (w *windowSet) evaluate(th config.Threshold) Observation {
 func observeTrend(th config.Threshold, class string, h *hdrhistogram.Histogram, obs Observation) Observation {
 	if h.TotalCount() == 0 && th.Cond.Agg != config.AggCount {
 		if class == "" {
-			return noData(obs, "no data: nothing timed (all dropped, or no reply expected)")
+			return noData(obs, "no data: nothing timed (dropped arrivals, WebSocket sessions and messages without a reply are not)")
 		}
 		// Nothing of this class happened: a bound on it holds vacuously.
 		obs.Label, obs.Shown, obs.Pass = "", "no "+class+" results", true

@@ -88,8 +88,11 @@ func (d *Driver) Close() {}
 
 // Do implements load.Driver: it runs one WebSocket session. Start is when
 // the dial began, End when the session was closed; see load.WSSession for
-// the step's outcome.
+// the step's outcome. The result is Untimed: it counts in ops, errors and
+// conn_rate, but a session's length is its hold, not a latency, so it stays
+// out of the latency histograms (ws_connect and ws_rtt time a session).
 func (d *Driver) Do(ctx context.Context, vu *load.VU, step *load.Step, res *load.Result) {
+	res.Untimed = true // a session lasts its hold: ws_connect and ws_rtt are its timings
 	p, err := d.plan(step)
 	if err != nil {
 		res.Start, res.Class, res.Err = vu.Clock.Now(), load.ClassOther, err

@@ -25,8 +25,9 @@ func TestEchoAtRate(t *testing.T) {
 	d, k := newDriver(t)
 	url := wsServer(t, echo)
 	res := do(t, d, wsStep(url, &load.WSSend{Text: "ping", Rate: 50}, &load.WSExpect{Text: "ping"}, time.Second))
-	if !res.OK() || res.NewConns != 1 || res.Status != http.StatusSwitchingProtocols {
-		t.Fatalf("class %q (%v) conns %d status %d, want a success on one new connection", res.Class, res.Err, res.NewConns, res.Status)
+	if !res.OK() || res.NewConns != 1 || res.Status != http.StatusSwitchingProtocols || !res.Untimed {
+		t.Fatalf("class %q (%v) conns %d status %d untimed %v, want an untimed success on one new connection",
+			res.Class, res.Err, res.NewConns, res.Status, res.Untimed)
 	}
 	if took := res.End - res.Start; took < time.Second || took > 3*time.Second {
 		t.Errorf("session took %v, want about the 1s hold", took)
