@@ -221,3 +221,67 @@ func TestToxiproxyFreezes(t *testing.T) {
 		t.Fatalf("Toxiproxy did not freeze this time: %+v", r)
 	}
 }
+
+// everyKind is one spec of every kind the proxy carries out, for the tests
+// that must hold for all of them.
+func everyKind() []faults.Spec {
+	specs := []faults.Spec{
+		faults.LatencySpec{Latency: 20 * time.Millisecond, Direction: faults.Both},
+		faults.BandwidthSpec{Rate: 1000, Direction: faults.Both},
+		faults.SlowCloseSpec{Delay: time.Second, Direction: faults.Both},
+		faults.TimeoutSpec{},
+		faults.ResetPeerSpec{Timeout: time.Hour},
+		faults.ResetSpec{},
+		faults.SlicerSpec{Size: 10, Delay: 10 * time.Millisecond, Direction: faults.Both},
+		faults.LimitDataSpec{Bytes: 1 << 30, Direction: faults.Both},
+		faults.DownSpec{},
+		faults.LossSpec{Rate: 0.2, RTO: 50 * time.Millisecond, Mode: faults.Model, Direction: faults.Both},
+		faults.ConnLimitSpec{Max: 1, OnExcess: faults.Queue},
+		faults.ConnectDelaySpec{Delay: time.Second},
+	}
+	if kernelLossOK() == nil {
+		specs = append(specs, faults.LossSpec{Rate: 0.2, Mode: faults.Kernel})
+	}
+	return specs
+}
+
+// TestEveryKindChangesWithoutWaitingForAStuckConnection extends the freeze
+// test to every kind: with one client stuck behind a flooding upstream (its
+// link blocked in a write), applying and reverting the fault each return
+// within 1 s, and afterwards a new connection carries traffic.
+func TestEveryKindChangesWithoutWaitingForAStuckConnection(t *testing.T) {
+	for _, spec := range everyKind() {
+		name := string(spec.Kind())
+		if l, ok := spec.(faults.LossSpec); ok {
+			name += "-" + string(l.Mode)
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			up := serveTCP(t, floodOrEcho)
+			p := startProxy(t, proxy.Config{Name: "freeze", Upstream: up.Addr(), Seed: 1})
+			stuck := dial(t, p.Addr())
+			if _, err := stuck.Write([]byte("F")); err != nil {
+				t.Fatal(err)
+			}
+			waitBackPressured(t, &chaosloadTarget{p: p})
+			var undo faults.Revert
+			apply := timed(func() (err error) {
+				undo, err = p.Inject(context.Background(), "freeze", spec, 1)
+				return err
+			})
+			if apply < 0 {
+				t.Fatalf("%s: Inject did not return within 1s (or failed)", name)
+			}
+			revert := timed(func() error { return undo(context.Background()) })
+			if revert < 0 {
+				t.Fatalf("%s: Revert did not return within 1s (or failed)", name)
+			}
+			t.Logf("apply %v, revert %v", apply, revert)
+			fresh := dial(t, p.Addr())
+			if _, err := fresh.Write([]byte("E")); err != nil {
+				t.Fatal(err)
+			}
+			mustRoundTrip(t, fresh)
+		})
+	}
+}

@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"slices"
 	"sync"
@@ -39,6 +40,27 @@ func TestToxicityIsSeededPerConnection(t *testing.T) {
 	if !slices.Equal(resetAfter, latency) {
 		t.Errorf("same seed, same order, latency instead of reset: other ones\nreset:   %v\nlatency: %v",
 			resetAfter, latency)
+	}
+	// Every other per-connection kind draws the same way (every kind calls
+	// the one pure function selects): checked here by what the clients of
+	// kinds with an immediate, certain effect see (a delay ≥ 200 ms, a
+	// reset or a close). connect-delay, conn-limit, loss and timeout go
+	// through the same selects call (Stats.Affected counts it).
+	perConn := []struct {
+		spec       faults.Spec
+		faultFirst bool // the kind acts on connections made while applied
+	}{
+		{faults.BandwidthSpec{Rate: 10, Direction: faults.Downstream}, false},                            // "ping" takes 400 ms
+		{faults.SlicerSpec{Size: 1, Delay: 100 * time.Millisecond, Direction: faults.Downstream}, false}, // 4 slices
+		{faults.LimitDataSpec{Bytes: 1, Direction: faults.Downstream}, false},                            // closed after 1 byte
+		{faults.ResetPeerSpec{}, true}, // reset at once
+	}
+	for _, k := range perConn {
+		got := affected(t, up.Addr(), 11, n, k.spec, k.faultFirst)
+		if !slices.Equal(resetAfter, got) {
+			t.Errorf("same seed, same order, %s instead of reset: other ones\nreset: %v\n%s: %v",
+				k.spec.Kind(), resetAfter, k.spec.Kind(), got)
+		}
 	}
 	other := affected(t, up.Addr(), 12, n, faults.ResetSpec{}, false)
 	if slices.Equal(resetAfter, other) {
@@ -117,7 +139,8 @@ func affected(t *testing.T, upstream string, seed int64, n int, spec faults.Spec
 func sees(t *testing.T, c net.Conn, i int) bool {
 	d, err := roundTrip(c, []byte("ping"))
 	switch {
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return true
 	case err != nil:
 		t.Errorf("connection %d: %v", i, err)
