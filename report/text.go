@@ -1,5 +1,3 @@
-// Package report renders a run's Outcome for people and machines: the
-// terminal summary and the versioned JSON form. It runs nothing.
 package report
 
 import (
@@ -13,9 +11,10 @@ import (
 )
 
 // Text writes the terminal summary of o: the verdict, phases with their time
-// ranges, faults with applied/reverted times and revert durations, each check
-// with observed vs expected, the recovery time against its bound, the verify
-// results and the totals.
+// ranges, throughput and latency, faults with applied/reverted times and
+// revert durations, each check with observed vs expected, the recovery time
+// against its bound, the verify results, the comparison with a baseline and
+// the totals.
 func Text(w io.Writer, o *runner.Outcome) error {
 	ew := &errWriter{w: w}
 	header(ew, o)
@@ -23,9 +22,10 @@ func Text(w io.Writer, o *runner.Outcome) error {
 	faultTable(ew, o)
 	checks(ew, o)
 	verifyLines(ew, o)
+	comparison(ew, o)
 	totals(ew, o)
 	notes(ew, o)
-	verdictLine(ew, o)
+	ew.printf("\nVerdict: %s — %s\n", strings.ToUpper(string(o.Verdict)), verdictWhy(o))
 	return ew.err
 }
 
@@ -69,10 +69,19 @@ func phases(w *errWriter, o *runner.Outcome) {
 	}
 	w.printf("\nPhases\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  PHASE\tSPAN\tOPS\tOK/S\tP95\tERRORS\n")
 	for _, p := range o.Phases {
-		fmt.Fprintf(tw, "  %s\t%s – %s\t(%s)\n", p.Name, secs(p.StartS), secs(p.EndS), secs(p.EndS-p.StartS))
+		fmt.Fprintf(tw, "  %s\t%s – %s (%s)\t%d\t%.1f/s\t%s\t%s\n", p.Name, secs(p.StartS), secs(p.EndS),
+			secs(p.EndS-p.StartS), p.Ops, p.OKPerS, phaseP95(p), errorRate(p.Errors, p.Ops))
 	}
 	_ = tw.Flush()
+}
+
+func phaseP95(p runner.Phase) string {
+	if p.Ops == 0 {
+		return "—"
+	}
+	return fmtMS(p.P95MS)
 }
 
 func faultTable(w *errWriter, o *runner.Outcome) {
@@ -100,11 +109,7 @@ func checks(w *errWriter, o *runner.Outcome) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  PHASE\tCHECK\tOBSERVED\tRESULT\n")
 	for _, c := range o.Checks {
-		result := passFail(c.Passed)
-		if c.Skipped {
-			result = "skipped"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Phase, c.Name, c.Observed, result)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Phase, c.Name, c.Observed, checkResult(c))
 	}
 	if r := o.Recovery; r != nil {
 		fmt.Fprintf(tw, "  recovery\t%s\t%s\t%s\n", recoveryName(r), recoveryObserved(r), passFail(r.Passed))
@@ -113,21 +118,6 @@ func checks(w *errWriter, o *runner.Outcome) {
 	if r := o.Recovery; r != nil && r.Detail != "" {
 		w.printf("  %s\n", r.Detail)
 	}
-}
-
-func recoveryName(r *runner.Recovery) string {
-	return fmt.Sprintf("back to steady state within %s (hold %s, window %s)", secs(r.WithinS), secs(r.HoldS), secs(r.WindowS))
-}
-
-func recoveryObserved(r *runner.Recovery) string {
-	if r.MeasuredS == nil {
-		return "not recovered"
-	}
-	s := "recovered in " + secs(*r.MeasuredS)
-	if r.Flaps > 0 {
-		s += fmt.Sprintf(", %d flaps", r.Flaps)
-	}
-	return s
 }
 
 func verifyLines(w *errWriter, o *runner.Outcome) {
@@ -148,26 +138,50 @@ func verifyLines(w *errWriter, o *runner.Outcome) {
 	}
 }
 
+func comparison(w *errWriter, o *runner.Outcome) {
+	c := o.Comparison
+	if c == nil {
+		return
+	}
+	w.printf("\nBaseline: %s\n", comparisonHeading(c))
+	if c.Note != "" {
+		w.printf("  note: %s\n", c.Note)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  METRIC\tBASELINE\tNOW\tCHANGE\tRESULT\n")
+	for _, m := range c.Metrics {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", metricTitle(m), metricValue(m.Metric, m.Baseline),
+			metricValue(m.Metric, m.Current), changeText(m), comparisonResult(m))
+	}
+	_ = tw.Flush()
+}
+
 func totals(w *errWriter, o *runner.Outcome) {
 	t := o.Totals
-	rate := 0.0
-	if t.Ops > 0 {
-		rate = float64(t.Errors) / float64(t.Ops)
-	}
-	w.printf("\nTotals: %d ops in %s, %.2f%% errors", t.Ops, secs(o.DurationS), rate*100)
+	w.printf("\nTotals: %d ops in %s, %s errors", t.Ops, secs(o.DurationS), errorRate(t.Errors, t.Ops))
 	if len(t.ByClass) > 0 {
-		classes := make([]string, 0, len(t.ByClass))
-		for c := range t.ByClass {
-			classes = append(classes, c)
-		}
-		sort.Strings(classes)
-		parts := make([]string, len(classes))
-		for i, c := range classes {
-			parts[i] = fmt.Sprintf("%s %d", c, t.ByClass[c])
-		}
-		w.printf(" (%s)", strings.Join(parts, ", "))
+		w.printf(" (%s)", classList(t.ByClass))
 	}
 	w.printf(", %d dropped\n", t.Dropped)
+}
+
+// classList renders counts by error class in name order: "http_503 12, timeout 3".
+func classList(byClass map[string]int64) string {
+	classes := sortedKeys(byClass)
+	parts := make([]string, len(classes))
+	for i, c := range classes {
+		parts[i] = fmt.Sprintf("%s %d", c, byClass[c])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func notes(w *errWriter, o *runner.Outcome) {
@@ -177,64 +191,4 @@ func notes(w *errWriter, o *runner.Outcome) {
 	for _, s := range o.Errors {
 		w.printf("error: %s\n", s)
 	}
-}
-
-func verdictLine(w *errWriter, o *runner.Outcome) {
-	var why string
-	switch o.Verdict {
-	case runner.Passed:
-		why = "every expectation held"
-	case runner.Failed:
-		why = "failed: " + strings.Join(failedNames(o), "; ")
-	case runner.Aborted:
-		why = "aborted: " + o.AbortReason + " (faults reverted)"
-	case runner.Interrupted:
-		why = "interrupted (faults reverted, partial results)"
-	case runner.Errored:
-		why = "infrastructure error (see above)"
-	}
-	w.printf("\nVerdict: %s — %s\n", strings.ToUpper(string(o.Verdict)), why)
-}
-
-// failedNames lists every expectation that did not hold.
-func failedNames(o *runner.Outcome) []string {
-	var names []string
-	for _, c := range o.Checks {
-		if !c.Passed && !c.Skipped {
-			names = append(names, fmt.Sprintf("%s %s (observed %s)", c.Phase, c.Name, c.Observed))
-		}
-	}
-	if r := o.Recovery; r != nil && !r.Passed {
-		names = append(names, "recovery: "+recoveryObserved(r))
-	}
-	for _, v := range o.Verify {
-		if !v.Passed {
-			names = append(names, fmt.Sprintf("verify %s: %d lost", v.Step, v.Lost))
-		}
-	}
-	return names
-}
-
-func passFail(ok bool) string {
-	if ok {
-		return "pass"
-	}
-	return "FAIL"
-}
-
-func secs(s float64) string {
-	switch {
-	case s >= 100:
-		return fmt.Sprintf("%.0fs", s)
-	case s >= 10:
-		return fmt.Sprintf("%.1fs", s)
-	}
-	return fmt.Sprintf("%.2fs", s)
-}
-
-func optSecs(s *float64) string {
-	if s == nil {
-		return "—"
-	}
-	return secs(*s)
 }

@@ -1,0 +1,172 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/chaosload/chaosload/runner"
+)
+
+// The metrics a baseline comparison judges (runner.MetricChange.Metric).
+const (
+	// MetricP95 is a phase's p95 latency in milliseconds: higher is worse.
+	MetricP95 = "p95_ms"
+	// MetricThroughput is a phase's successful operations per second:
+	// lower is worse.
+	MetricThroughput = "ok_per_s"
+	// MetricRecovery is the recovery time in seconds: later is worse.
+	MetricRecovery = "recovery_s"
+)
+
+// MinCompareOps is the fewest operations a phase must hold in both runs for
+// its p95 and throughput to be compared: a p95 of a handful of operations
+// (a recovery phase of a quarter second) is noise, not a regression.
+const MinCompareOps = 100
+
+// DefaultMaxRegression is the bound of --max-regression when it is not set.
+const DefaultMaxRegression = 0.10
+
+// Compare sets cur against the saved run base (named baseName in the
+// report) and returns the comparison; attach it with cur.Compare, which
+// fails a run that regressed.
+//
+// Per judged phase present in both runs (warm-up is not judged), p95 latency
+// may grow and throughput (ok_per_s) may shrink by at most maxRegression
+// (0.1 for 10%); a phase with fewer than MinCompareOps operations in either
+// run is not compared. The recovery time may grow by at most maxRegression
+// plus one interval, the resolution it is measured to; a run that did not
+// recover when the baseline did has regressed.
+func Compare(cur, base *runner.Outcome, baseName string, maxRegression float64) *runner.Comparison {
+	c := &runner.Comparison{
+		Baseline: baseName, BaselineStartedAt: base.StartedAt, MaxRegression: maxRegression, Passed: true,
+	}
+	if base.Experiment != cur.Experiment {
+		c.Note = fmt.Sprintf("the baseline is a run of %q, this is %q", base.Experiment, cur.Experiment)
+	}
+	for _, p := range cur.Phases {
+		if p.Name != "warm-up" {
+			c.Metrics = append(c.Metrics, comparePhase(p, findPhase(base.Phases, p.Name), maxRegression)...)
+		}
+	}
+	for _, bp := range base.Phases {
+		if bp.Name != "warm-up" && findPhase(cur.Phases, bp.Name) == nil {
+			c.Metrics = append(c.Metrics, missingPhase(bp)...)
+		}
+	}
+	if m, ok := compareRecovery(cur, base, maxRegression); ok {
+		c.Metrics = append(c.Metrics, m)
+	}
+	for _, m := range c.Metrics {
+		if m.Regressed {
+			c.Passed = false
+		}
+	}
+	return c
+}
+
+func findPhase(ps []runner.Phase, name string) *runner.Phase {
+	for i := range ps {
+		if ps[i].Name == name {
+			return &ps[i]
+		}
+	}
+	return nil
+}
+
+// comparePhase compares p95 and throughput of one phase; base is nil when
+// the baseline had no such phase.
+func comparePhase(cur runner.Phase, base *runner.Phase, bound float64) []runner.MetricChange {
+	p95 := runner.MetricChange{Metric: MetricP95, Phase: cur.Name, Current: num(cur.P95MS)}
+	tput := runner.MetricChange{Metric: MetricThroughput, Phase: cur.Name, Current: num(cur.OKPerS)}
+	var skip string
+	switch {
+	case base == nil:
+		skip = "the baseline has no " + cur.Name + " phase"
+	case min(cur.Ops, base.Ops) < MinCompareOps:
+		skip = fmt.Sprintf("too few operations (%d now, %d in the baseline; at least %d needed)", cur.Ops, base.Ops, MinCompareOps)
+	}
+	if base != nil {
+		p95.Baseline, tput.Baseline = num(base.P95MS), num(base.OKPerS)
+	}
+	if skip != "" {
+		p95.Skipped, p95.Note, tput.Skipped, tput.Note = true, skip, true, skip
+		return []runner.MetricChange{p95, tput}
+	}
+	judge(&p95, cur.P95MS-base.P95MS, base.P95MS, bound, 0)
+	judge(&tput, base.OKPerS-cur.OKPerS, base.OKPerS, bound, 0)
+	return []runner.MetricChange{p95, tput}
+}
+
+// missingPhase reports a baseline phase this run did not have (a steady
+// phase, when the service did not recover this time).
+func missingPhase(base runner.Phase) []runner.MetricChange {
+	note := "this run has no " + base.Name + " phase"
+	return []runner.MetricChange{
+		{Metric: MetricP95, Phase: base.Name, Baseline: num(base.P95MS), Skipped: true, Note: note},
+		{Metric: MetricThroughput, Phase: base.Name, Baseline: num(base.OKPerS), Skipped: true, Note: note},
+	}
+}
+
+// judge sets m's change from worse (how much worse the current run is, in
+// the metric's unit) and the baseline value ref: it regressed when worse
+// exceeds bound·ref + slack.
+func judge(m *runner.MetricChange, worse, ref, bound, slack float64) {
+	if ref > 0 {
+		m.Change = num(worse / ref)
+	}
+	m.Regressed = worse > bound*ref+slack+1e-9*math.Abs(ref)
+}
+
+// compareRecovery compares the recovery times; ok is false when neither run
+// measured recovery (no faults, or no steady state to recover to).
+func compareRecovery(cur, base *runner.Outcome, bound float64) (runner.MetricChange, bool) {
+	cr, br := cur.Recovery, base.Recovery
+	if cr == nil && br == nil {
+		return runner.MetricChange{}, false
+	}
+	m := runner.MetricChange{Metric: MetricRecovery}
+	if cr != nil {
+		m.Current = cr.MeasuredS
+	}
+	if br != nil {
+		m.Baseline = br.MeasuredS
+	}
+	switch {
+	case cr == nil || br == nil:
+		m.Skipped, m.Note = true, "recovery was measured in only one of the runs"
+	case m.Current == nil && m.Baseline == nil:
+		m.Skipped, m.Note = true, "neither run recovered within its bound"
+	case m.Current == nil:
+		m.Regressed, m.Note = true, "not recovered (the baseline did)"
+	case m.Baseline == nil:
+		m.Note = "the baseline did not recover"
+	default:
+		slack := max(cur.IntervalS, base.IntervalS)
+		judge(&m, *m.Current-*m.Baseline, *m.Baseline, bound, slack)
+	}
+	return m, true
+}
+
+func num(v float64) *float64 { return &v }
+
+// ParseRegression reads a --max-regression bound: "10%" or the fraction
+// "0.1". A bare number above 1 is refused as ambiguous.
+func ParseRegression(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	percent := strings.HasSuffix(t, "%")
+	v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(t, "%")), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("max regression %q: want a percentage (10%%) or a fraction (0.1)", s)
+	}
+	if percent {
+		v /= 100
+	} else if v > 1 {
+		return 0, fmt.Errorf("max regression %q: ambiguous; write %s%% or %g", s, t, v/100)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("max regression %q: must not be negative", s)
+	}
+	return v, nil
+}

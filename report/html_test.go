@@ -1,0 +1,161 @@
+package report
+
+import (
+	"bytes"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chaosload/chaosload/runner"
+)
+
+func renderHTML(t *testing.T, o *runner.Outcome) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := HTML(&b, o); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestHTMLSelfContained: the page references nothing outside itself, so it
+// opens offline and fetches nothing.
+func TestHTMLSelfContained(t *testing.T) {
+	t.Parallel()
+	for _, o := range []*runner.Outcome{passedOutcome(), failedOutcome(), erroredOutcome()} {
+		page := renderHTML(t, o)
+		for _, bad := range []string{"<script", "<link", "<img", "<iframe", "src=", "url(", "@import", "http://", "https://"} {
+			if strings.Contains(page, bad) {
+				t.Errorf("%s: the report contains %q: it must not load anything", o.Verdict, bad)
+			}
+		}
+		if strings.Contains(page, "ZgotmplZ") {
+			t.Errorf("%s: html/template refused a value (ZgotmplZ)", o.Verdict)
+		}
+	}
+}
+
+var pathRE = regexp.MustCompile(`<path class="(line|area)" data-series="([^"]+)" data-points="(\d+)"`)
+
+// chartPoints maps each chart's series to its number of drawn points.
+func chartPoints(page string) map[string]map[string]int {
+	out := map[string]map[string]int{}
+	for _, svg := range strings.Split(page, `<svg class="chart" data-chart="`)[1:] {
+		id := svg[:strings.IndexByte(svg, '"')]
+		body := svg[:strings.Index(svg, "</svg>")]
+		out[id] = map[string]int{}
+		for _, m := range pathRE.FindAllStringSubmatch(body, -1) {
+			n, _ := strconv.Atoi(m[3])
+			out[id][m[2]] = n
+		}
+	}
+	return out
+}
+
+// TestHTMLCharts: every chart draws each of its series from the intervals,
+// the verdict table comes first, the fault windows are shaded and labelled
+// in every chart, and the recovery point is marked with its time and bound.
+func TestHTMLCharts(t *testing.T) {
+	t.Parallel()
+	o := passedOutcome()
+	page := renderHTML(t, o)
+	n := len(o.Intervals)
+	want := map[string]map[string]int{
+		"latency":    {"p50": n, "p95": n, "p99": n},
+		"throughput": {"all ops/s": n, "ok ops/s": n},
+		"errors":     {"http_503": 60, "timeout": 60}, // 20 s – 35 s at 0.25 s
+		"load":       {"VUs": n, "busy VUs": n, "arrivals/s": n},
+	}
+	got := chartPoints(page)
+	for chart, series := range want {
+		for name, points := range series {
+			if got[chart][name] != points {
+				t.Errorf("chart %s series %s: %d points, want %d", chart, name, got[chart][name], points)
+			}
+		}
+	}
+	if strings.Index(page, `id="verdict"`) > strings.Index(page, `id="charts"`) {
+		t.Errorf("the verdict table is not on top")
+	}
+	charts := strings.Count(page, `<svg class="chart"`)
+	if charts != 4 {
+		t.Errorf("%d charts, want 4 (no resource chart without monitoring)", charts)
+	}
+	for _, piece := range []struct{ what, text string }{
+		{"a shaded fault window per chart", `<rect class="fault"`},
+		{"a one-shot fault line per chart", `<line class="fault-shot"`},
+		{"the fault's label per chart", `class="fault-label">pg-connections-exhausted</text>`},
+		{"the recovery point per chart", `recovered +0.50s (bound 30.0s)`},
+	} {
+		if c := strings.Count(page, piece.text); c != charts {
+			t.Errorf("%s: %q appears %d times, want %d", piece.what, piece.text, c, charts)
+		}
+	}
+	if !strings.Contains(page, "not monitored in this run") {
+		t.Errorf("no place for the target's resource use")
+	}
+}
+
+// TestHTMLNotRecovered: the bound is marked as missed.
+func TestHTMLNotRecovered(t *testing.T) {
+	t.Parallel()
+	page := renderHTML(t, failedOutcome())
+	if !strings.Contains(page, "not recovered within 10.0s") || strings.Contains(page, `class="recovered"`) {
+		t.Errorf("the missed recovery bound is not marked")
+	}
+	if !strings.Contains(page, `<tr class="FAIL"><td>fault</td><td>errors{class:http_5xx}: count == 0</td>`) {
+		t.Errorf("the failed check is not a failed row of the verdict table")
+	}
+	if !strings.Contains(page, `id="baseline"`) || !strings.Contains(page, "25.0% worse") {
+		t.Errorf("the baseline comparison is missing")
+	}
+}
+
+// TestHTMLResources: a monitored target's gauges get a chart each.
+func TestHTMLResources(t *testing.T) {
+	t.Parallel()
+	o := passedOutcome()
+	for i := range o.Intervals {
+		o.Intervals[i].Resources = map[string]float64{"target_cpu": 30 + float64(i%40), "target_rss": 50 << 20}
+	}
+	got := chartPoints(renderHTML(t, o))
+	if got["resource-target_cpu"]["target_cpu"] != len(o.Intervals) || got["resource-target_rss"]["target_rss"] != len(o.Intervals) {
+		t.Fatalf("resource charts: %v", got)
+	}
+}
+
+// TestHTMLLongRun: a long run is merged to at most maxPoints points per
+// series, and a one-interval latency spike survives the merge.
+func TestHTMLLongRun(t *testing.T) {
+	t.Parallel()
+	o := passedOutcome()
+	o.Intervals = syntheticIntervals(3600, 0.25, 1000, 1100) // an hour: 14,400 intervals
+	o.DurationS = 3600
+	o.Intervals[7777].P99MS = 4321
+	page := renderHTML(t, o)
+	got := chartPoints(page)
+	if p := got["latency"]["p99"]; p == 0 || p > maxPoints {
+		t.Fatalf("p99 has %d points, want 1..%d", p, maxPoints)
+	}
+	bs := buckets(o)
+	var peak float64
+	for _, b := range bs {
+		peak = max(peak, b.P99MS)
+	}
+	if len(bs) > maxPoints || peak != 4321 {
+		t.Fatalf("%d buckets, peak p99 %v; want ≤ %d and the 4321ms spike kept", len(bs), peak, maxPoints)
+	}
+}
+
+// TestHTMLNoData: a run that measured nothing still renders, saying so.
+func TestHTMLNoData(t *testing.T) {
+	t.Parallel()
+	page := renderHTML(t, erroredOutcome())
+	if !strings.Contains(page, "No data was recorded.") || strings.Contains(page, `<svg class="chart"`) {
+		t.Errorf("no-data page draws charts or lacks the note")
+	}
+	if !strings.Contains(page, "unreachable") {
+		t.Errorf("the error is not shown")
+	}
+}

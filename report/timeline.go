@@ -1,0 +1,65 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+
+	"github.com/chaosload/chaosload/runner"
+)
+
+// timelineSVG draws the run's phases and faults on the charts' time axis:
+//
+//	phases  │warm-up│ baseline │░fault░│recovery│ steady │
+//	fault A │       │          │███████│        │        │
+//	fault B │       │          ┃       │        │        │   (one-shot)
+func timelineSVG(o *runner.Outcome, fr frame) template.HTML {
+	const row, top = 20.0, 4.0
+	h := top + row*float64(1+len(o.Faults)) + marginB
+	var s svgWriter
+	s.printf(`<svg class="timeline" data-chart="timeline" viewBox="0 0 %s %s" role="img" aria-label="phases and faults">`, f(chartW), f(h))
+	x := linear{fr.From, fr.To, marginL, chartW - marginR}
+	s.text(marginL-6, top+14, "end", "tick", "phases")
+	for _, p := range o.Phases {
+		x0, x1 := x.at(p.StartS), x.at(p.EndS)
+		s.printf(`<rect class="phase phase-%s" x="%s" y="%s" width="%s" height="%s"><title>%s %s – %s</title></rect>`,
+			esc(p.Name), f(x0), f(top), f(math.Max(x1-x0, 1)), f(row-4), esc(p.Name), secs(p.StartS), secs(p.EndS))
+		if x1-x0 > float64(len(p.Name))*6.5 {
+			s.text((x0+x1)/2, top+12, "middle", "phase-label", p.Name)
+		}
+	}
+	for i, ft := range o.Faults {
+		y := top + row*float64(i+1)
+		s.text(marginL-6, y+12, "end", "tick", "fault")
+		if ft.AppliedS == nil {
+			s.text(marginL+4, y+12, "start", "fault-label", ft.Name+" not applied: "+ft.Error)
+			continue
+		}
+		x0, x1 := x.at(*ft.AppliedS), x.at(fr.To)
+		if ft.RevertedS != nil {
+			x1 = x.at(*ft.RevertedS)
+		}
+		s.printf(`<rect class="fault-bar" x="%s" y="%s" width="%s" height="%s"><title>%s (%s on %s)</title></rect>`,
+			f(x0), f(y), f(math.Max(x1-x0, 2)), f(row-6), esc(ft.Name), esc(ft.Kind), esc(ft.Target))
+		label := fmt.Sprintf("%s (%s on %s)", ft.Name, ft.Kind, ft.Target)
+		if x1 > chartW*0.6 { // no room on the right: label to the left of the bar
+			s.text(x0-4, y+11, "end", "fault-label", label)
+		} else {
+			s.text(x1+4, y+11, "start", "fault-label", label)
+		}
+	}
+	drawXAxis(&s, fr, x, h-marginB)
+	s.printf(`</svg>`)
+	return s.html()
+}
+
+// drawXAxis draws time ticks along the line at y.
+func drawXAxis(s *svgWriter, fr frame, x linear, y float64) {
+	step := timeStep(fr.To - fr.From)
+	s.printf(`<line class="axis" x1="%s" x2="%s" y1="%s" y2="%s"/>`, f(marginL), f(chartW-marginR), f(y), f(y))
+	for t := math.Ceil(fr.From/step) * step; t <= fr.To+1e-9; t += step {
+		px := x.at(t)
+		s.printf(`<line class="xtick" x1="%s" x2="%s" y1="%s" y2="%s"/>`, f(px), f(px), f(y), f(y+4))
+		s.text(px, y+18, "middle", "tick", clock(t))
+	}
+}
