@@ -210,6 +210,9 @@ type Comparison struct {
 	// Passed is false when any compared metric regressed beyond the bound.
 	Passed  bool           `json:"passed"`
 	Metrics []MetricChange `json:"metrics"`
+	// Note is a caveat about the comparison (the baseline is a run of
+	// another experiment).
+	Note string `json:"note,omitempty"`
 }
 
 // MetricChange is one metric of a Comparison.
@@ -222,9 +225,10 @@ type MetricChange struct {
 	// recovered, or a phase it did not have).
 	Baseline *float64 `json:"baseline"`
 	Current  *float64 `json:"current"`
-	// Change is (Current − Baseline) / Baseline, signed so that a positive
-	// change is worse (slower, less throughput, later recovery); nil when
-	// not computable.
+	// Change is the relative change, signed so that positive is worse:
+	// (Current − Baseline) / Baseline for p95_ms and recovery_s,
+	// (Baseline − Current) / Baseline for ok_per_s; nil when Baseline is 0
+	// or either value is missing.
 	Change *float64 `json:"change"`
 	// Regressed is true when the change is worse than the bound allows.
 	Regressed bool `json:"regressed"`
