@@ -123,7 +123,7 @@ func (d *Driver) connect(ctx context.Context, vu *load.VU, p *plan, res *load.Re
 	}
 	res.NewConns = int(dialed.Load())
 	attempt := *res
-	attempt.Kind, attempt.End, attempt.NewConns = load.KindWSConnect, end, 0
+	attempt.Kind, attempt.End, attempt.NewConns, attempt.Untimed = load.KindWSConnect, end, 0, false
 	if err != nil {
 		attempt.Class, attempt.Err = dialClass(err, resp), fmt.Errorf("ws connect %s: %w", p.url, err)
 		if resp != nil {

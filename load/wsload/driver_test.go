@@ -49,7 +49,7 @@ func TestEchoAtRate(t *testing.T) {
 			t.Fatalf("no message intended at t0+%v: the schedule is not absolute", time.Duration(i)*20*time.Millisecond)
 		}
 	}
-	if c := k.of(load.KindWSConnect, ""); len(c) != 1 || !c[0].OK() || c[0].Latency() <= 0 || c[0].NewConns != 0 {
+	if c := k.of(load.KindWSConnect, ""); len(c) != 1 || !c[0].OK() || c[0].Untimed || c[0].Latency() <= 0 || c[0].NewConns != 0 {
 		t.Fatalf("connects %+v, want one successful, timed attempt", c)
 	}
 	if res.BytesOut != 200 || res.BytesIn != 200 {
