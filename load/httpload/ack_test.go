@@ -12,12 +12,16 @@ import (
 
 func TestAck(t *testing.T) {
 	t.Parallel()
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	eachMode(t, modes, testAck)
+}
+
+func testAck(t *testing.T, m mode) {
+	srv := m.serve(t, func(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
 		w.WriteHeader(code)
 		io.WriteString(w, r.URL.Query().Get("body"))
 	})
-	d := newDriver(t, Config{})
+	d := m.driver(t, Config{}, srv)
 	tests := []struct {
 		name, body, path string
 		code             int

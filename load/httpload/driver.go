@@ -1,18 +1,27 @@
 // Package httpload is the HTTP driver of chaosload's load: it performs
-// `http:` steps with one shared keep-alive Transport, times each request from
-// when it is actually sent (once it holds a connection) to when its body has
-// been read, classifies failures into chaosload's error classes, and reads
-// the id of an acknowledged write from the JSON response.
+// `http:` steps, times each request from when it is actually sent (once it
+// holds a connection) to when its body has been read, classifies failures
+// into chaosload's error classes, renders the steps' templates, reads the
+// id of an acknowledged write and the values of extracts from the
+// response, and streams bulk bodies both ways without holding them.
 //
-// It is the only package of chaosload's load that imports net/http; it knows
+// http:// URLs go through chaosload's own HTTP/1.1 client (pool.go,
+// conn.go): a keep-alive pool per host with an optional cap, request heads
+// rendered once per step when nothing in them varies, one write and a
+// buffered read per exchange, no goroutine per connection. That is what
+// keeps the generator's CPU per request low enough to load a service
+// harder than the tools it is compared with (bench/). https:// URLs (and
+// every URL with Config.NetHTTP) go through net/http, which speaks HTTP/2
+// when the server offers it. Both give the same Result for the same
+// exchange; the tests run against both.
+//
+// It is the only package of chaosload's load that speaks HTTP; it knows
 // nothing of executors or schedules.
 package httpload
 
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -34,6 +43,9 @@ type Config struct {
 	MaxConnsPerHost int
 	// TLS configures https targets; nil uses Go's defaults.
 	TLS *tls.Config
+	// NetHTTP sends http:// requests through net/http too, instead of the
+	// driver's own HTTP/1.1 client.
+	NetHTTP bool
 }
 
 // Default values of Config fields.
@@ -42,19 +54,25 @@ const (
 	DefaultMaxIdleConnsPerHost = 1024
 )
 
-// maxAckBody bounds how much of a response is kept to find an ack id; the
-// rest is read and counted, not kept.
-const maxAckBody = 1 << 20
-
 // Driver performs load.HTTP steps. It is safe for concurrent use by many
-// VUs; Close releases its idle connections.
+// VUs; Close releases its connections. It implements load.IterationEnder:
+// newConnection connections are closed when their iteration ends.
 type Driver struct {
-	transport *http.Transport
-	client    *http.Client
-	requests  sync.Map // *load.Step → *request, built once per step
+	cfg      Config
+	dialer   *net.Dialer
+	pools    sync.Map // host:port → *pool
+	std      *http.Transport
+	client   *http.Client
+	requests sync.Map // *load.Step → *request, built once per step
+
+	mu     sync.Mutex
+	states []*vuState // every VU's state, for Close
+	closed bool
 }
 
-// New returns a Driver with its own Transport.
+var _ load.IterationEnder = (*Driver)(nil)
+
+// New returns a Driver with its own connections.
 func New(cfg Config) *Driver {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = DefaultDialTimeout
@@ -62,96 +80,135 @@ func New(cfg Config) *Driver {
 	if cfg.MaxIdleConnsPerHost <= 0 {
 		cfg.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
 	}
-	t := &http.Transport{
+	d := &Driver{cfg: cfg, dialer: &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}}
+	d.std = d.newTransport(cfg.MaxConnsPerHost)
+	d.client = &http.Client{Transport: d.std, CheckRedirect: noRedirect}
+	return d
+}
+
+// newTransport returns a net/http transport configured like the driver.
+func (d *Driver) newTransport(maxConns int) *http.Transport {
+	return &http.Transport{
 		Proxy:               nil, // never an environment proxy: the target is the proxy
-		DialContext:         (&net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         d.dialer.DialContext,
 		MaxIdleConns:        0, // no total cap; per host below
-		MaxIdleConnsPerHost: cfg.MaxIdleConnsPerHost,
-		MaxConnsPerHost:     cfg.MaxConnsPerHost,
+		MaxIdleConnsPerHost: d.cfg.MaxIdleConnsPerHost,
+		MaxConnsPerHost:     maxConns,
 		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: cfg.DialTimeout,
-		TLSClientConfig:     cfg.TLS,
+		TLSHandshakeTimeout: d.cfg.DialTimeout,
+		TLSClientConfig:     d.cfg.TLS,
 		ForceAttemptHTTP2:   true,
 		// Bodies arrive as the server sends them: no transparent gzip, so
 		// BytesIn is what crossed the wire and no CPU goes to inflating.
 		DisableCompression: true,
 	}
-	return &Driver{transport: t, client: &http.Client{Transport: t}}
 }
 
-// Close closes the Driver's idle connections. Call it once the load has
-// ended; it is idempotent.
-func (d *Driver) Close() { d.transport.CloseIdleConnections() }
+// noRedirect hands a redirect back as the response: a load step measures
+// the request it was given, and its status is what expect judges.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Close closes the Driver's connections, idle and per-iteration. Call it
+// once the load has ended; it is idempotent.
+func (d *Driver) Close() {
+	d.mu.Lock()
+	d.closed = true
+	states := d.states
+	d.states = nil
+	d.mu.Unlock()
+	for _, s := range states {
+		s.endIteration()
+		if s.stopWatch != nil {
+			s.stopWatch()
+		}
+	}
+	d.pools.Range(func(_, p any) bool {
+		p.(*pool).closeIdle(true)
+		return true
+	})
+	d.std.CloseIdleConnections()
+}
+
+// track remembers a VU's state for Close.
+func (d *Driver) track(s *vuState) {
+	d.mu.Lock()
+	d.states = append(d.states, s)
+	d.mu.Unlock()
+}
+
+// EndIteration implements load.IterationEnder: it closes the connections
+// the VU dialled for the iteration's newConnection steps.
+func (d *Driver) EndIteration(vu *load.VU) {
+	if s, ok := vu.State[stateKey{}].(*vuState); ok {
+		s.endIteration()
+	}
+}
+
+// pool returns the connection pool of addr.
+func (d *Driver) pool(addr string) *pool {
+	if p, ok := d.pools.Load(addr); ok {
+		return p.(*pool)
+	}
+	p, _ := d.pools.LoadOrStore(addr, &pool{addr: addr, dialer: d.dialer, max: d.cfg.MaxConnsPerHost,
+		maxIdle: d.cfg.MaxIdleConnsPerHost})
+	return p.(*pool)
+}
+
+// request returns step's request, building it on first use.
+func (d *Driver) request(step *load.Step) (*request, error) {
+	if r, ok := d.requests.Load(step); ok {
+		return r.(*request), nil
+	}
+	r, err := newRequest(step)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := d.requests.LoadOrStore(step, r)
+	return actual.(*request), nil
+}
 
 // Do implements load.Driver: it sends step's request and reads the whole
 // response. Start is set when the request goes out on a connection (or, if
 // none was obtained, just before the attempt), End once the body is read.
+// NewConns counts the connections it dialled (a retry on a stale pooled
+// connection dials a second).
 func (d *Driver) Do(ctx context.Context, vu *load.VU, step *load.Step, res *load.Result) {
 	r, err := d.request(step)
 	if err != nil {
-		res.Start, res.Class, res.Err = vu.Clock.Now(), load.ClassOther, err
-		res.End = res.Start
+		failNow(res, vu, load.ClassOther, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	st := stateOf(vu)
-	req, err := r.build(st.trace(ctx))
+	st := d.stateOf(vu)
+	u, err := r.target(vu, st)
 	if err != nil {
-		res.Start, res.Class, res.Err = vu.Clock.Now(), load.ClassOther, err
-		res.End = res.Start
+		failNow(res, vu, load.ClassOther, err)
 		return
 	}
-	res.BytesOut = int64(len(r.body))
-	res.Start = vu.Clock.Now()
-	st.sent.Store(-1)
-	resp, err := d.client.Do(req)
-	if sent := st.sent.Load(); sent >= 0 {
-		res.Start = time.Duration(sent)
+	if u.Scheme == "https" || d.cfg.NetHTTP {
+		d.doStd(ctx, vu, st, r, u, res)
+	} else {
+		d.doH1(ctx, vu, st, r, u, res)
 	}
-	if err != nil {
-		fail(res, err)
-		res.End = vu.Clock.Now()
-		return
-	}
-	d.read(resp, step, res)
 	res.End = vu.Clock.Now()
 }
 
-// read reads and closes resp's body, and fills in res from it.
-func (d *Driver) read(resp *http.Response, step *load.Step, res *load.Result) {
-	defer resp.Body.Close()
-	res.Status = resp.StatusCode
-	class := classOfStatus(resp.StatusCode)
-	var kept []byte
-	var err error
-	if class == "" && step.Ack != "" {
-		kept, err = io.ReadAll(io.LimitReader(resp.Body, maxAckBody))
-		res.BytesIn = int64(len(kept))
-	}
-	if err == nil {
-		var n int64
-		n, err = io.Copy(io.Discard, resp.Body)
-		res.BytesIn += n
-	}
-	switch {
-	case err != nil:
-		fail(res, err)
-	case class != "":
-		res.Class, res.Err = class, statusError(resp.StatusCode)
-	case step.Ack != "":
-		if res.Ack, err = ackID(kept, step.Ack); err != nil {
-			res.Class, res.Err = load.ClassOther, err
-		}
-	}
+// failNow records a failure before anything was sent.
+func failNow(res *load.Result, vu *load.VU, class string, err error) {
+	res.Start, res.Class, res.Err = vu.Clock.Now(), class, err
+	res.End = res.Start
 }
 
-// fail records a transport error.
-func fail(res *load.Result, err error) {
+// fail records a transport error. When ctx is done, the stop is what cut
+// the request, and its cause decides the class (a deadline is a timeout).
+func fail(ctx context.Context, res *load.Result, err error) {
+	if ctx.Err() != nil {
+		err = &stopError{cause: context.Cause(ctx), err: err}
+	}
 	res.Class, res.Err = load.ClassOf(err), err
 }
 
-// statusError describes a failing status for reports.
-func statusError(code int) error {
-	return fmt.Errorf("HTTP %d %s", code, http.StatusText(code))
-}
+// stopError is a transport error caused by the run's stop.
+type stopError struct{ cause, err error }
+
+func (e *stopError) Error() string { return e.cause.Error() + ": " + e.err.Error() }
+func (e *stopError) Unwrap() error { return e.cause }

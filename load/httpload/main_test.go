@@ -17,6 +17,55 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// mode is a way the driver sends a request: its own HTTP/1.1 client,
+// net/http over plain HTTP, net/http over TLS (https:// URLs).
+type mode struct {
+	name         string
+	tls, netHTTP bool
+}
+
+var (
+	modes      = []mode{{"h1", false, false}, {"net-http", false, true}, {"https", true, false}}
+	plainModes = modes[:2]
+)
+
+// eachMode runs f as a parallel subtest per mode.
+func eachMode(t *testing.T, ms []mode, f func(t *testing.T, m mode)) {
+	for _, m := range ms {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, m)
+		})
+	}
+}
+
+// serve starts a loopback server of the mode, closed when the test ends;
+// hooks (ConnState) are set before it starts.
+func (m mode) serve(tb testing.TB, h http.HandlerFunc, hooks ...func(net.Conn, http.ConnState)) *httptest.Server {
+	tb.Helper()
+	s := httptest.NewUnstartedServer(h)
+	for _, hook := range hooks {
+		s.Config.ConnState = hook
+	}
+	if m.tls {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// driver returns a Driver of the mode for srv, closed when the test ends.
+func (m mode) driver(tb testing.TB, cfg Config, srv *httptest.Server) *Driver {
+	tb.Helper()
+	cfg.NetHTTP = m.netHTTP
+	if m.tls {
+		cfg.TLS = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	}
+	return newDriver(tb, cfg)
+}
+
 // newDriver returns a Driver closed when the test ends.
 func newDriver(tb testing.TB, cfg Config) *Driver {
 	tb.Helper()
@@ -26,11 +75,9 @@ func newDriver(tb testing.TB, cfg Config) *Driver {
 }
 
 // serve starts a loopback HTTP server closed when the test ends.
-func serve(tb testing.TB, h http.HandlerFunc) *httptest.Server {
+func serve(tb testing.TB, h http.HandlerFunc, hooks ...func(net.Conn, http.ConnState)) *httptest.Server {
 	tb.Helper()
-	s := httptest.NewServer(h)
-	tb.Cleanup(s.Close)
-	return s
+	return mode{}.serve(tb, h, hooks...)
 }
 
 // newVU returns a VU on a clock starting now.

@@ -14,13 +14,17 @@ import (
 // lag and shows in latency, while service time is the request's own.
 func TestStartWhenSent(t *testing.T) {
 	t.Parallel()
+	eachMode(t, modes, testStartWhenSent)
+}
+
+func testStartWhenSent(t *testing.T, m mode) {
 	release := make(chan struct{})
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := m.serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			<-release
 		}
 	})
-	d := newDriver(t, Config{MaxConnsPerHost: 1})
+	d := m.driver(t, Config{MaxConnsPerHost: 1}, srv)
 	vu1, vu2 := newVU(), newVU()
 	vu2.Clock = vu1.Clock
 	var slow load.Result
