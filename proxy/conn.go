@@ -31,6 +31,7 @@ type conn struct {
 	links      [2]*link // by stream.Direction, set once dialled
 	closed     bool
 	cancelDial context.CancelFunc
+	linger     *time.Timer // closeSoon's
 }
 
 func newConn(p *Proxy, seq uint64, client *net.TCPConn) *conn {
@@ -132,6 +133,9 @@ func (c *conn) close(reset bool) {
 	if c.cancelDial != nil {
 		c.cancelDial()
 	}
+	if c.linger != nil {
+		c.linger.Stop()
+	}
 	if reset {
 		c.client.SetLinger(0)
 		if c.up != nil {
@@ -143,6 +147,25 @@ func (c *conn) close(reset bool) {
 		c.up.Close()
 	}
 	close(c.dead)
+}
+
+// closeGrace is how long closeSoon lets the other direction finish.
+const closeGrace = time.Second
+
+// closeSoon closes the connection once the other direction has finished,
+// or after closeGrace. A link calls it when writing to its destination
+// failed (that peer is gone: EPIPE, ECONNRESET): the other direction may
+// still carry what the peer said before it went, such as an error reply
+// before a close (Redis's "ERR max number of clients reached" while the
+// client's first command is on its way), and closing at once would discard
+// it. serve closes the connection when both links have ended.
+func (c *conn) closeSoon() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.linger != nil {
+		return
+	}
+	c.linger = time.AfterFunc(closeGrace, func() { c.close(false) })
 }
 
 // resetTCP closes a socket with a TCP RST instead of a FIN.

@@ -104,7 +104,7 @@ func (l *link) fast() outcome {
 		case err != nil:
 			return l.readFailed(err)
 		case l.werr != nil:
-			l.c.close(false)
+			l.c.closeSoon()
 			return failed
 		case l.rerr != nil:
 			return l.readFailed(l.rerr)

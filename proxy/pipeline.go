@@ -221,7 +221,7 @@ func (pl *pipeline) write(l *link, out <-chan *stream.StreamChunk) {
 		}
 		if _, err := l.dst.Write(c.Data); err != nil {
 			broken = true
-			l.c.close(false)
+			l.c.closeSoon()
 			continue
 		}
 		l.c.p.ctr.bytes[l.dir].Add(uint64(len(c.Data)))
