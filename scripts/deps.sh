@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what chaosload's tests and demo need, when it is missing:
-# PostgreSQL (initdb, postgres) and redis-server. As root it uses apt-get;
+# PostgreSQL (initdb, postgres), redis-server and chromium (the HTML report
+# test). As root it uses apt-get;
 # otherwise it prints the command to run.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ have_pg() {
 }
 have_pg || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# headless Chromium renders the HTML report in report's tests
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
