@@ -91,8 +91,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"env unterminated", edit("name: t", `name: "a ${X"`),
 			nil, []string{`2:10 name: unterminated "${"`}},
 		// a ${...} that is neither an environment variable nor an address
-		{"env bad form", edit("name: t", "name: ${vu.id}"),
-			nil, []string{`2:7 name: ${vu.id} is not a variable; write ${NAME} or ${NAME:-default}`}},
+		{"env bad form", edit("name: t", "name: ${my.var}"),
+			nil, []string{`2:7 name: ${my.var} is not a variable; write ${NAME} or ${NAME:-default}`}},
 		// an address takes no default
 		{"address default", edit("${targets.api}", "${targets.api:-x}"),
 			nil, []string{`11:29 scenarios.s.steps.0.http.url: ${targets.api:-x}: a default does not apply to an address`}},

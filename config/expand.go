@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,12 +18,22 @@ import (
 //	${NAME:-default}    NAME, or default when NAME is unset or empty
 //	${targets.NAME}     target NAME's proxy address, resolved when the run starts
 //	${stack.NAME}       an address of the demo stack (api, postgres, redis), likewise
+//	${vu.NAME} ${vu.id} ${iteration} ${data.COLUMN} ${random.uuid} ${random.int(A,B)}
+//	                    run-time variables of steps, filled in per operation
+//	                    (load.Template); kept as written through Parse and Resolve
 //	$${                 a literal "${"
 //
 // Environment variables are expanded by Parse, in every scalar value of the
 // file and of --set overrides, before decoding (so `duration: ${D:-30s}`
 // works). ${targets.NAME} and ${stack.NAME} are checked by Validate and kept
-// until Resolve.
+// until Resolve. Run-time variables are checked by Validate (a ${vu.NAME}
+// must be extracted by a step of its scenario, a ${data.COLUMN} must be a
+// column of its scenario's data, and both only in steps) and never
+// expanded here: an escaped "$${" in front of one stays "$${" through
+// Resolve, so the step's template reads it as a literal "${".
+//
+// Parse also makes the file paths of `data:` and `bodyFile:` relative to
+// the experiment file's directory (an absolute path stays as it is).
 
 // varToken is one ${...} in a string.
 type varToken struct {
@@ -36,14 +48,22 @@ type varToken struct {
 
 // rewrite replaces every ${...} of s by what fn returns for it; fn also gets
 // the offset in the output where the replacement goes. "$${" becomes "${"
-// when unescape is set and stays "$${" otherwise. Errors are *SyntaxError
-// with the offset of the offending "${".
+// when unescape is set and stays "$${" otherwise, except in front of a
+// run-time variable, where it always stays. Run-time variables
+// (isRuntimeVar) are left as written, never given to fn. Errors are
+// *SyntaxError with the offset of the offending "${".
 func rewrite(s string, unescape bool, fn func(t varToken, outOff int) (string, error)) (string, error) {
+	return rewriteVars(s, unescape, fn, nil)
+}
+
+// rewriteVars is rewrite that also tells onRuntime, when not nil, where
+// each run-time variable lands in the output.
+func rewriteVars(s string, unescape bool, fn func(t varToken, outOff int) (string, error), onRuntime func(t varToken, outOff int)) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		switch {
 		case strings.HasPrefix(s[i:], "$${"):
-			if unescape {
+			if unescape && !escapesRuntimeVar(s, i) {
 				b.WriteString("${")
 			} else {
 				b.WriteString("$${")
@@ -53,6 +73,14 @@ func rewrite(s string, unescape bool, fn func(t varToken, outOff int) (string, e
 			t, err := scanVar(s, i)
 			if err != nil {
 				return "", err
+			}
+			if isRuntimeVar(t.Name) {
+				if onRuntime != nil {
+					onRuntime(t, b.Len())
+				}
+				b.WriteString(t.Raw)
+				i += len(t.Raw)
+				continue
 			}
 			r, err := fn(t, b.Len())
 			if err != nil {
@@ -105,6 +133,22 @@ func Expand(s string, lookup func(string) (string, bool)) (string, error) {
 	})
 }
 
+// isRuntimeVar reports whether a variable name is one a step's template
+// fills in at run time: iteration, vu.*, data.*, random.* (load.Template).
+func isRuntimeVar(name string) bool {
+	name = strings.TrimSpace(name)
+	section, _, _ := strings.Cut(name, ".")
+	return name == "iteration" || strings.Contains(name, ".") &&
+		(section == "vu" || section == "data" || section == "random")
+}
+
+// escapesRuntimeVar reports whether the "$${" at s[i] escapes what would
+// otherwise be a run-time variable.
+func escapesRuntimeVar(s string, i int) bool {
+	t, err := scanVar(s, i+1)
+	return err == nil && isRuntimeVar(t.Name)
+}
+
 // runtimeRef splits a ${targets.NAME} or ${stack.NAME} variable name into
 // its section and name; ok is false for any other name.
 func runtimeRef(name string) (section, rest string, ok bool) {
@@ -147,11 +191,14 @@ func (p *parser) expandEnv(n *yaml.Node, path string, lookup func(string) (strin
 // where its ${targets.*} and ${stack.*} are. A plain scalar whose text
 // changed has its YAML type resolved again (`rate: ${RATE}` is a number).
 func (p *parser) expandScalar(n *yaml.Node, path string, lookup func(string) (string, bool)) {
+	defer p.relativePath(n, path)
 	if !strings.Contains(n.Value, "${") {
 		return
 	}
-	out, err := rewrite(n.Value, false, func(t varToken, outOff int) (string, error) {
+	out, err := rewriteVars(n.Value, false, func(t varToken, outOff int) (string, error) {
 		return p.envVar(n, path, t, outOff, lookup)
+	}, func(t varToken, outOff int) {
+		p.pos[refKey(path, outOff)] = p.innerPos(n, t.Offset)
 	})
 	if err != nil {
 		var se *SyntaxError
@@ -176,7 +223,8 @@ func (p *parser) envVar(n *yaml.Node, path string, t varToken, outOff int, looku
 	}
 	if !envNameRE.MatchString(t.Name) {
 		return "", fmt.Errorf("%s is not a variable; write ${NAME} or ${NAME:-default} (environment), "+
-			"${targets.NAME} or ${stack.NAME} (addresses), or $${ for a literal ${", t.Raw)
+			"${targets.NAME} or ${stack.NAME} (addresses), ${vu.NAME}, ${iteration}, ${data.COLUMN} or "+
+			"${random.uuid} (run time, in steps), or $${ for a literal ${", t.Raw)
 	}
 	if lookup != nil {
 		if v, ok := lookup(t.Name); ok && (v != "" || !t.HasDefault) {
@@ -187,4 +235,21 @@ func (p *parser) envVar(n *yaml.Node, path string, t varToken, outOff int, looku
 		return t.Default, nil
 	}
 	return "", fmt.Errorf("environment variable %s is not set; set it, or give a default: ${%s:-VALUE}", t.Name, t.Name)
+}
+
+// fileFields are the keys whose values are file paths, read relative to
+// the experiment file.
+var fileFields = []string{"data", "bodyFile"}
+
+// relativePath makes the file path at path relative to the experiment
+// file's directory, when it is relative: `data: users.csv` next to the
+// experiment is found wherever chaosload runs from. --set values are read
+// the same way.
+func (p *parser) relativePath(n *yaml.Node, path string) {
+	key := path[strings.LastIndexByte(path, '.')+1:]
+	if !slices.Contains(fileFields, key) || !strings.HasPrefix(path, "scenarios.") || n.Value == "" ||
+		filepath.IsAbs(n.Value) || strings.Contains(n.Value, "${") {
+		return
+	}
+	n.Value = filepath.Join(filepath.Dir(p.file), n.Value)
 }

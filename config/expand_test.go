@@ -2,6 +2,9 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,4 +79,58 @@ func TestEnvExpansion(t *testing.T) {
 	// a quoted value stays a string
 	checkProblems(t, problems(t, edit("vus: 1", `vus: "${VUS}"`), Options{LookupEnv: env(map[string]string{"VUS": "12"})}),
 		[]string{`8:10 scenarios.s.vus: want a whole number, got the string "12"`})
+}
+
+// TestRuntimeVarsPassThrough: run-time variables are never expanded, by
+// Parse or by Resolve, even when the environment has a variable of the
+// same name; an escaped one stays escaped so the step's template reads it
+// as text; addresses and environment variables around them are expanded.
+func TestRuntimeVarsPassThrough(t *testing.T) {
+	t.Parallel()
+	url := `http://${targets.api}/o/${vu.id}/${iteration}?r=${random.uuid}&lit=$${vu.id}&env=${E}&h=$${HOME}`
+	src := edit(`"http://${targets.api}/"`, `"`+url+`"`)
+	e := mustParse(t, src, Options{LookupEnv: env(map[string]string{"E": "x", "iteration": "7"})})
+	want := `http://${targets.api}/o/${vu.id}/${iteration}?r=${random.uuid}&lit=$${vu.id}&env=x&h=$${HOME}`
+	if got := e.Scenarios[0].Steps[0].HTTP.URL; got != want {
+		t.Fatalf("after Parse %q, want %q", got, want)
+	}
+	if err := e.Resolve(env(map[string]string{"targets.api": "127.0.0.1:1"})); err != nil {
+		t.Fatal(err)
+	}
+	want = `http://127.0.0.1:1/o/${vu.id}/${iteration}?r=${random.uuid}&lit=$${vu.id}&env=x&h=${HOME}`
+	if got := e.Scenarios[0].Steps[0].HTTP.URL; got != want {
+		t.Fatalf("after Resolve %q, want %q", got, want)
+	}
+	for in, out := range map[string]string{"${vu.token}": "${vu.token}", "$${data.x}": "$${data.x}", "a${iteration}b": "a${iteration}b"} {
+		if got, err := Expand(in, nil); err != nil || got != out {
+			t.Errorf("Expand(%q) = %q, %v; want %q", in, got, err, out)
+		}
+	}
+}
+
+// TestFilePathsRelativeToExperiment: data and bodyFile paths are read
+// relative to the experiment file's directory, absolute ones as written.
+func TestFilePathsRelativeToExperiment(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, content := range map[string]string{"users.csv": "user\nann\n", "body.bin": "x"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := edit(`{url: "http://${targets.api}/"}`, `{method: POST, url: "http://${targets.api}/${data.user}", bodyFile: body.bin}`) +
+		"    data: users.csv\n"
+	e, err := Parse(filepath.Join(dir, "exp.yaml"), []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.Scenarios[0]
+	if s.Data != filepath.Join(dir, "users.csv") || s.Steps[0].HTTP.BodyFile != filepath.Join(dir, "body.bin") {
+		t.Fatalf("data %q, bodyFile %q: want both in %s", s.Data, s.Steps[0].HTTP.BodyFile, dir)
+	}
+	// from another directory the same relative names are not found
+	_, err = Parse(filepath.Join(t.TempDir(), "exp.yaml"), []byte(src), Options{})
+	if err == nil || !strings.Contains(err.Error(), "users.csv") || !strings.Contains(err.Error(), "body.bin") {
+		t.Fatalf("error %v, want both files missing", err)
+	}
 }

@@ -13,13 +13,16 @@ import (
 // executorFields are the scenario keys each executor takes beyond
 // scenarioCommon; a key of another executor is an error.
 var executorFields = map[load.Executor][]string{
-	load.ConstantArrivalRate: {"rate", "timeUnit", "duration", "preAllocatedVUs", "maxVUs"},
+	load.ConstantArrivalRate: {"rate", "timeUnit", "duration", "preAllocatedVUs", "maxVUs", "arrival"},
+	load.RampingArrivalRate:  {"startRate", "stages", "timeUnit", "preAllocatedVUs", "maxVUs", "arrival"},
 	load.ConstantVUs:         {"vus", "duration"},
 	load.RampingVUs:          {"stages", "startVUs", "gracefulRampDown"},
+	load.PerVUIterations:     {"vus", "iterations", "maxDuration"},
+	load.SharedIterations:    {"vus", "iterations", "maxDuration"},
 }
 
 // scenarioCommon are the scenario keys of every executor.
-var scenarioCommon = []string{"executor", "startTime", "gracefulStop", "tags", "steps"}
+var scenarioCommon = []string{"executor", "startTime", "gracefulStop", "tags", "steps", "data", "dataOrder"}
 
 // httpMethods are the methods an http step may use.
 var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -33,6 +36,7 @@ func (c *checker) scenarios() {
 	for i := range c.e.Scenarios {
 		c.scenario(&c.e.Scenarios[i])
 	}
+	c.outsideSteps()
 }
 
 func (c *checker) scenario(s *load.Scenario) {
@@ -45,7 +49,9 @@ func (c *checker) scenario(s *load.Scenario) {
 	if s.GracefulStop != nil {
 		c.nonNegative(path+".gracefulStop", *s.GracefulStop)
 	}
+	cols, dataOK := c.data(s, path)
 	c.steps(s, path)
+	c.templates(s, path, cols, dataOK)
 }
 
 func (c *checker) nonNegative(path string, d time.Duration) {
@@ -73,10 +79,16 @@ func (c *checker) executor(s *load.Scenario, path string) {
 	switch s.Executor {
 	case load.ConstantArrivalRate:
 		c.arrivalRate(s, path)
+		c.arrival(s, path)
+	case load.RampingArrivalRate:
+		c.rampingArrivalRate(s, path)
+		c.arrival(s, path)
 	case load.ConstantVUs:
 		c.constantVUs(s, path)
 	case load.RampingVUs:
 		c.rampingVUs(s, path)
+	case load.PerVUIterations, load.SharedIterations:
+		c.iterations(s, path)
 	}
 }
 
@@ -116,8 +128,20 @@ func (c *checker) constantVUs(s *load.Scenario, path string) {
 }
 
 func (c *checker) rampingVUs(s *load.Scenario, path string) {
+	c.stages(s, path, "100")
+	if s.StartVUs != nil && *s.StartVUs < 0 {
+		c.errorf(path+".startVUs", "must not be negative")
+	}
+	if s.GracefulRampDown != nil {
+		c.nonNegative(path+".gracefulRampDown", *s.GracefulRampDown)
+	}
+}
+
+// stages checks the stages of a ramping executor; example is a target to
+// show.
+func (c *checker) stages(s *load.Scenario, path, example string) {
 	if len(s.Stages) == 0 {
-		c.errorf(path+".stages", "at least one stage is required, e.g. stages: [{duration: 30s, target: 100}]")
+		c.errorf(path+".stages", "at least one stage is required, e.g. stages: [{duration: 30s, target: %s}]", example)
 	}
 	var total time.Duration
 	for i, st := range s.Stages {
@@ -129,13 +153,7 @@ func (c *checker) rampingVUs(s *load.Scenario, path string) {
 		total += st.Duration
 	}
 	if len(s.Stages) > 0 && total <= 0 {
-		c.errorf(path+".stages", "the stages last %s; give them durations, e.g. {duration: 30s, target: 100}", total)
-	}
-	if s.StartVUs != nil && *s.StartVUs < 0 {
-		c.errorf(path+".startVUs", "must not be negative")
-	}
-	if s.GracefulRampDown != nil {
-		c.nonNegative(path+".gracefulRampDown", *s.GracefulRampDown)
+		c.errorf(path+".stages", "the stages last %s; give them durations, e.g. {duration: 30s, target: %s}", total, example)
 	}
 }
 
@@ -182,6 +200,7 @@ func (c *checker) step(st *load.Step, path string) {
 	if st.HTTP != nil {
 		c.httpStep(st, path+".http")
 	}
+	c.extracts(st, path)
 	c.protocolStep(st, path)
 }
 
@@ -231,19 +250,18 @@ func (c *checker) httpStep(st *load.Step, path string) {
 	if h.Method != "" && !containsString(httpMethods, h.Method) {
 		c.errorf(path+".method", "unknown method %q%s; valid: %s", h.Method, didYouMean(h.Method, httpMethods), strings.Join(httpMethods, ", "))
 	}
-	if h.JSON != nil && h.Body != "" {
-		c.errorf(path+".body", "json and body are both set; a request has one body")
-	}
+	c.httpBody(h, path)
+	c.httpExpect(h, path)
 	c.nonNegative(path+".timeout", h.Timeout)
 	if t := c.e.Target(firstTarget(h.URL)); t != nil && (t.Protocol == "postgres" || t.Protocol == "redis") {
 		c.errorf(path+".url", "goes through target %q, whose protocol is %s; an http step needs a tcp or http target", t.Name, t.Protocol)
 	}
 }
 
-// validHTTPURL reports whether u, with its ${...} standing for a host, is
-// an absolute http(s) URL.
+// validHTTPURL reports whether u, with its ${...} (addresses and run-time
+// variables alike) standing for a host, is an absolute http(s) URL.
 func validHTTPURL(u string) bool {
-	s, err := rewrite(u, true, func(varToken, int) (string, error) { return "placeholder", nil })
+	s, err := rewriteVars(runtimePlaceholders(u), true, func(varToken, int) (string, error) { return "placeholder", nil }, nil)
 	if err != nil {
 		return false
 	}

@@ -95,7 +95,7 @@ func TestValidateErrors(t *testing.T) {
 		{"arrival rate fields", edit("executor: constant-vus", "executor: constant-arrival-rate"), []string{
 			`6:3 scenarios.s.rate: is required and must be positive`,
 			`6:3 scenarios.s.preAllocatedVUs: is required and must be positive`,
-			`8:10 scenarios.s.vus: vus is not a field of constant-arrival-rate (its fields: rate, timeUnit, duration, preAllocatedVUs, maxVUs)`,
+			`8:10 scenarios.s.vus: vus is not a field of constant-arrival-rate (its fields: rate, timeUnit, duration, preAllocatedVUs, maxVUs, arrival)`,
 		}},
 		// maxVUs below preAllocatedVUs
 		{"maxVUs", edit("executor: constant-vus\n    vus: 1\n",
