@@ -38,6 +38,11 @@ type HealthConfig struct {
 	// Cores is the number of cores the process may use; 0 means
 	// runtime.GOMAXPROCS(0).
 	Cores int
+	// From is the offset on the load's clock from which the generator is
+	// judged, as the target is: the runner passes the end of the warm-up.
+	// Operations intended earlier (start-up: every VU spawned at once) and
+	// CPU samples taken earlier are not counted. 0 judges the whole run.
+	From time.Duration
 }
 
 // Health is the load generator's view of itself: was it able to offer the
@@ -88,12 +93,18 @@ func newHealthWatch(cfg HealthConfig) *healthWatch {
 	return &healthWatch{cfg: cfg}
 }
 
-// observe records one operation's generator lag.
-func (h *healthWatch) observe(lag time.Duration) { h.lag.add(lag) }
+// observe records the generator lag of an operation intended at intended,
+// unless it was intended before cfg.From.
+func (h *healthWatch) observe(intended, lag time.Duration) {
+	if intended >= h.cfg.From {
+		h.lag.add(lag)
+	}
+}
 
-// sample measures CPU use every cfg.Every until ctx is done. A stretch of
-// saturated samples counts from the start of its first sampling period.
-func (h *healthWatch) sample(ctx context.Context) {
+// sample measures CPU use every cfg.Every until ctx is done, counting the
+// samples taken from cfg.From on clock. A stretch of saturated samples
+// counts from the start of its first sampling period.
+func (h *healthWatch) sample(ctx context.Context, clock Clock) {
 	t := time.NewTicker(h.cfg.Every)
 	defer t.Stop()
 	lastCPU, lastAt := h.cfg.CPUTime(), time.Now()
@@ -111,6 +122,9 @@ func (h *healthWatch) sample(ctx context.Context) {
 		}
 		share := float64(cpu-lastCPU) / float64(wall) / float64(h.cfg.Cores)
 		lastCPU, lastAt = cpu, now
+		if clock.Now() < h.cfg.From {
+			continue
+		}
 		h.notePeak(share)
 		streak = h.noteStreak(share, streak, wall)
 	}

@@ -146,3 +146,42 @@ func healthOf(t *testing.T, spinners int) Health {
 	run(t, l)
 	return l.Health()
 }
+
+// TestHealthJudgedFromWarmupEnd: the generator is judged from
+// HealthConfig.From on, like the target: a late start-up (lag, saturated
+// CPU) before it does not make the run invalid, the same after it does.
+func TestHealthJudgedFromWarmupEnd(t *testing.T) {
+	t.Parallel()
+	h := newHealthWatch(HealthConfig{From: 5 * time.Second})
+	h.observe(time.Second, 50*time.Millisecond) // during warm-up: ignored
+	h.observe(6*time.Second, 100*time.Microsecond)
+	if v := h.view(); v.Ops != 1 || v.Saturated {
+		t.Fatalf("warm-up lag counted: %+v", v)
+	}
+	h.observe(7*time.Second, 50*time.Millisecond)
+	if v := h.view(); v.Ops != 2 || !v.Saturated {
+		t.Fatalf("lag after warm-up not flagged: %+v", v)
+	}
+
+	for _, tt := range []struct {
+		name string
+		from time.Duration
+		sat  bool
+	}{{"saturated during warm-up", 8 * time.Second, false}, {"saturated after warm-up", 0, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				start := time.Now()
+				cpuTime := func() time.Duration { // both cores busy for the first 7s, then idle
+					return 2 * min(time.Since(start), 7*time.Second)
+				}
+				h := newHealthWatch(HealthConfig{CPUTime: cpuTime, Cores: 2, From: tt.from})
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				h.sample(ctx, Clock{Epoch: start})
+				if v := h.view(); v.Saturated != tt.sat {
+					t.Fatalf("health %+v, want saturated %v", v, tt.sat)
+				}
+			})
+		})
+	}
+}

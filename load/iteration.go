@@ -89,7 +89,7 @@ func (s *scenarioRun) step(ctx context.Context, vu *VU, i int, intended time.Dur
 		res.Class = ClassTimeout // cut by a stop's bound (graceful stop, ramp down): it took too long
 	}
 	if s.health != nil {
-		s.health.observe(res.GeneratorLag())
+		s.health.observe(res.Intended, res.GeneratorLag())
 	}
 	s.sink.Record(res)
 	s.stats.ops.Add(1)

@@ -90,7 +90,7 @@ func (l *Load) Run(ctx context.Context) error {
 	}
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var sampler sync.WaitGroup
-	sampler.Go(func() { l.health.sample(sampleCtx) })
+	sampler.Go(func() { l.health.sample(sampleCtx, clock) })
 	var wg sync.WaitGroup
 	for _, r := range l.runs {
 		r.clock = clock

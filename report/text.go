@@ -61,6 +61,9 @@ func header(w *errWriter, o *runner.Outcome) {
 	if o.Partial {
 		w.printf("  PARTIAL RESULTS: the run did not complete\n")
 	}
+	if o.Invalid != "" {
+		w.printf("  INVALID RUN: %s; the figures below describe the generator, not the target (exit 4)\n", o.Invalid)
+	}
 }
 
 func phases(w *errWriter, o *runner.Outcome) {

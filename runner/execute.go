@@ -27,6 +27,8 @@ type measurement struct {
 	progressAgg metrics.Aggregate
 	// samples are the load's state at each watch tick, for charts.
 	samples loadSamples
+	// health is the load generator's view of itself once the load ended.
+	health load.Health
 }
 
 // loadSample is the load's state at one instant.
@@ -89,6 +91,8 @@ func (r *run) execute(ctx context.Context) error {
 		Seed:    r.out.Seed,
 		Clock:   m.clock,
 		Logger:  r.opts.Logger,
+		// the generator is judged over the phases the target is judged in
+		Health: load.HealthConfig{From: r.exp.WarmupOrDefault()},
 	})
 	if err != nil {
 		return infra("load: %w", err)
@@ -105,6 +109,7 @@ func (r *run) execute(ctx context.Context) error {
 	wg.Go(func() { r.watch(watchCtx, ld, tl, stopLoad) })
 	loadErr := ld.Run(loadCtx)
 	m.loadEnd = m.clock.Now()
+	m.health = ld.Health()
 	stopTimeline()
 	stopWatch()
 	wg.Wait()

@@ -51,6 +51,20 @@ func (r *run) judge() {
 		})
 	}
 	m.samples.fill(r.out.Intervals, m.rec.Interval())
+	r.judgeGenerator(m.health)
+}
+
+// judgeGenerator copies the load generator's health into the outcome; a
+// generator that was the bottleneck makes the run invalid: its figures say
+// how busy the generator was, not how the target behaved.
+func (r *run) judgeGenerator(h load.Health) {
+	r.out.Generator = &GeneratorHealth{
+		Ops: h.Ops, LagP99MS: ms(h.LagP99), LagMaxMS: ms(h.LagMax),
+		CPUPeak: h.CPUPeak, CPUSaturatedS: seconds(h.CPUSaturated), Cores: h.Cores,
+	}
+	if h.Saturated {
+		r.out.Invalid = "load generator saturated: " + h.Reason
+	}
 }
 
 // phaseStats is p with what its operations did: counts, rates and latency

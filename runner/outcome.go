@@ -28,6 +28,15 @@ type Outcome struct {
 	Errors []string `json:"errors,omitempty"`
 	// Warnings are things the reader should know about the measurement.
 	Warnings []string `json:"warnings,omitempty"`
+	// Invalid says why the run's results do not describe the target, ""
+	// when they do: "load generator saturated: ..." when the generator
+	// itself was the bottleneck (generator lag p99 above 5 ms, or its CPU
+	// saturated for more than 5 s). cmd exits 4 for an invalid run,
+	// whatever its verdict.
+	Invalid string `json:"invalid,omitempty"`
+	// Generator is the load generator's view of itself; nil when no load
+	// ran.
+	Generator *GeneratorHealth `json:"generator,omitempty"`
 
 	Seed      int64     `json:"seed"`
 	StartedAt time.Time `json:"started_at"`
@@ -164,6 +173,23 @@ type VerifyResult struct {
 	LostIDs      []string `json:"lost_ids,omitempty"`
 	Passed       bool     `json:"passed"`
 	Error        string   `json:"error,omitempty"`
+}
+
+// GeneratorHealth is how the load generator fared (load.Health).
+type GeneratorHealth struct {
+	// Ops is how many operations' generator lag was measured.
+	Ops int64 `json:"ops"`
+	// LagP99MS and LagMaxMS are the generator lag (intended start →
+	// hand-off to the driver: the generator's own lateness, never the
+	// target's) at p99 and at most, in milliseconds.
+	LagP99MS float64 `json:"lag_p99_ms"`
+	LagMaxMS float64 `json:"lag_max_ms"`
+	// CPUPeak is the highest sampled CPU use of the process, a share of
+	// Cores (1 = every core busy).
+	CPUPeak float64 `json:"cpu_peak"`
+	// CPUSaturatedS is the longest stretch with the CPU saturated.
+	CPUSaturatedS float64 `json:"cpu_saturated_s"`
+	Cores         int     `json:"cores"`
 }
 
 // Totals sums the whole load.

@@ -99,6 +99,8 @@ func exitCode(out *runner.Outcome, err error, ctx context.Context) int {
 		return exitInterrupted
 	case errors.As(err, &ie), err != nil:
 		return exitInfra
+	case out.Invalid != "" && out.Verdict != runner.Interrupted:
+		return exitInfra // the load generator was the bottleneck: nothing was learnt of the target
 	}
 	switch out.Verdict {
 	case runner.Passed:
