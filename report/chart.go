@@ -88,6 +88,7 @@ func (c *chart) SVG(fr frame) template.HTML {
 	if hi < 0 {
 		drawFrame(&s, fr, x)
 		s.text(chartW/2, (marginT+chartH-marginB)/2, "middle", "empty", c.Empty)
+		drawMarks(&s, fr, x)
 		s.printf(`</svg>`)
 		return s.html()
 	}

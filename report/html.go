@@ -14,7 +14,7 @@ import (
 var htmlSource string
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"secs": secs, "optSecs": optSecs, "ms": fmtMS, "upper": strings.ToUpper,
+	"secs": secs, "optSecs": optSecs, "ms": fmtMS,
 	"rate": errorRate,
 }).Parse(htmlSource))
 

@@ -33,17 +33,30 @@ func newApp(stdout, stderr io.Writer) *app {
 	return &app{stdout: stdout, stderr: &lockedWriter{w: stderr}, v: viper.New(), log: zerolog.Nop()}
 }
 
-// lockedWriter serialises writes: the logger, the progress lines and error
-// messages all write to stderr from several goroutines.
+// lockedWriter serialises writes: the logger and error messages write to
+// stderr from several goroutines.
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+	// before runs ahead of every write (progress clears its status line
+	// on a terminal); nil does nothing.
+	before func()
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.before != nil {
+		l.before()
+	}
 	return l.w.Write(p)
+}
+
+// setBefore sets (or, with nil, removes) the hook run before every write.
+func (l *lockedWriter) setBefore(fn func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.before = fn
 }
 
 // usageError marks a problem with flags or settings (exit 2).
@@ -99,6 +112,7 @@ Exit codes: 0 passed, 1 an expectation failed, 2 invalid file or flags,
 	pf.String("log-format", "console", "log format on stderr: console or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.runCommand(), a.validateCommand(), a.demoCommand(), a.versionCommand())
+	root.AddCommand(a.reportCommand())
 	return root
 }
 

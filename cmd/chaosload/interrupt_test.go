@@ -41,29 +41,29 @@ func buildBinary(t *testing.T) string {
 }
 
 // interruptDuringFault starts the binary on file, waits for the fault line
-// on stderr, sends SIGINT and returns the exit code, the child PIDs the run
-// had just before the signal, and the result file.
+// of the progress on stdout, sends SIGINT and returns the exit code, the
+// child PIDs the run had just before the signal, and the result file.
 func interruptDuringFault(t *testing.T, bin, file, faultLine string, before func()) (int, []int, *runner.Outcome) {
 	t.Helper()
 	result := filepath.Join(t.TempDir(), "result.json")
 	cmd := exec.Command(bin, "run", file, "--json", result)
-	stderr, err := cmd.StderrPipe()
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout = io.Discard
+	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	seen := make(chan struct{})
-	ended := make(chan struct{}) // stderr closed: the process is gone
+	ended := make(chan struct{}) // stdout closed: the process is gone
 	lines := make(chan string, 1024)
 	go func() {
 		defer close(ended)
 		defer close(lines)
 		var once sync.Once
-		sc := bufio.NewScanner(stderr)
+		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			select {
 			case lines <- sc.Text():
@@ -74,7 +74,7 @@ func interruptDuringFault(t *testing.T, bin, file, faultLine string, before func
 			}
 		}
 	}()
-	log := func() string { // what stderr said so far, for failure messages
+	log := func() string { // what stdout said so far, for failure messages
 		var b strings.Builder
 		for {
 			select {

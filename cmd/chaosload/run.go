@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/chaosload/chaosload/demo"
-	"github.com/chaosload/chaosload/report"
+	"github.com/chaosload/chaosload/load"
 	"github.com/chaosload/chaosload/runner"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -20,18 +20,29 @@ func (a *app) runCommand() *cobra.Command {
 		Long: `run executes each experiment: starts its proxies (and the bundled stack when the
 file has a stack: section), applies the load and the fault timeline, judges the
 phases and the recovery, checks acknowledged writes, and prints a summary.
+While it runs, progress goes to stdout: a status line each second on a
+terminal, a plain line every 10 s otherwise, and a line per fault applied or
+reverted (--quiet turns it off). Logs go to stderr.
 
-Exit codes: 0 passed, 1 an expectation failed, 2 invalid file or flags,
-3 aborted, 4 infrastructure error, 130 interrupted (faults reverted, partial
+Reports, in any combination: --json, --junit, --markdown (also appended to
+$GITHUB_STEP_SUMMARY when set), --html, or --out DIR for all of them.
+--baseline OLD.json compares p95 latency, throughput and recovery time per
+phase with a saved run and fails the run on a regression beyond
+--max-regression (10%).
+
+Exit codes: 0 passed, 1 an expectation failed (or a regression against the
+baseline), 2 invalid file or flags, 3 aborted, 4 infrastructure error (or a
+report that could not be written), 130 interrupted (faults reverted, partial
 results written).`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			if len(files) > 1 && a.v.GetString("json") != "" {
-				return usageError{errors.New("--json takes one experiment; run the files one at a time")}
+			outs, err := newOutputs(a.v, a.stdout, len(files))
+			if err != nil {
+				return usageError{err}
 			}
 			a.code = exitOK
 			for _, f := range files {
-				a.code = worse(a.code, a.runOne(cmd.Context(), f, sets))
+				a.code = worse(a.code, a.runOne(cmd.Context(), f, sets, outs))
 				if a.code == exitInterrupted {
 					break
 				}
@@ -41,19 +52,27 @@ results written).`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&sets, "set", nil, "override a field: --set path=value (e.g. stack.mode=naive); repeatable")
-	f.String("json", "", "write the result as JSON to this file")
 	f.Bool("quiet", false, "no progress lines")
+	outputFlags(cmd)
 	return cmd
 }
 
-// runOne runs one experiment file and returns its exit code.
-func (a *app) runOne(ctx context.Context, file string, sets []string) int {
+// runOne runs one experiment file, writes its reports and returns its exit
+// code.
+func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outputs) int {
 	exp, err := a.load(file, sets)
 	if err != nil {
 		fmt.Fprintln(a.stderr, err)
 		return exitInvalid
 	}
-	p := newProgress(a.stderr, a.v.GetBool("quiet"))
+	p := newProgress(a.stdout, a.v.GetBool("quiet"))
+	if p.tty && !p.quiet {
+		if l, ok := a.stderr.(*lockedWriter); ok {
+			l.setBefore(p.clearForLog)
+			defer l.setBefore(nil)
+		}
+	}
+	p.start(exp.Name, file, load.Span(exp.Scenarios))
 	out, err := runner.Run(ctx, exp, runner.Options{
 		Logger:     a.log,
 		Stack:      demoStack(a.log),
@@ -61,10 +80,18 @@ func (a *app) runOne(ctx context.Context, file string, sets []string) int {
 		OnProgress: p.status,
 	})
 	p.done()
-	if out != nil {
-		a.write(out)
+	if out == nil { // Run always returns an Outcome; be safe anyway
+		return worse(exitInfra, exitCode(&runner.Outcome{Verdict: runner.Errored}, err, ctx))
 	}
-	return exitCode(out, err, ctx)
+	outs.compare(out)
+	code := exitCode(out, err, ctx)
+	if errs := outs.write(out); len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintf(a.stderr, "chaosload: %v\n", err)
+		}
+		code = worse(code, exitInfra)
+	}
+	return code
 }
 
 // demoStack adapts demo's launcher to the runner's stack hook.
@@ -76,18 +103,6 @@ func demoStack(log zerolog.Logger) runner.StackFactory {
 			return nil, err
 		}
 		return l, nil
-	}
-}
-
-// write prints the summary and writes the requested files.
-func (a *app) write(out *runner.Outcome) {
-	if err := report.Text(a.stdout, out); err != nil {
-		a.log.Error().Err(err).Msg("write summary")
-	}
-	if path := a.v.GetString("json"); path != "" {
-		if err := report.WriteFile(path, out, report.JSON); err != nil {
-			fmt.Fprintf(a.stderr, "chaosload: %v\n", err)
-		}
 	}
 }
 
