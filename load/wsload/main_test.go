@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -16,7 +17,12 @@ import (
 	"github.com/chaosload/chaosload/load"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(echoServerEnv) != "" { // BenchmarkWSCapacity's server, in its own process
+		os.Exit(runEchoServer())
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // keeper is a Sink that keeps a copy of every result.
 type keeper struct {
