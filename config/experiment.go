@@ -56,6 +56,8 @@ type Experiment struct {
 
 	// pos maps a field path ("faults.0.target") to where it was written.
 	pos map[string]Pos
+	// noScenariosOK is Options.NoScenariosOK.
+	noScenariosOK bool
 }
 
 // Stack selects the bundled demo stack.

@@ -25,6 +25,9 @@ type Options struct {
 	// is set: the process environment is never read implicitly (cmd passes
 	// os.LookupEnv).
 	LookupEnv func(string) (string, bool)
+	// NoScenariosOK accepts a file without scenarios: game-day mode runs
+	// the scenarios only as optional background load.
+	NoScenariosOK bool
 }
 
 // Load reads the experiment file at path and parses it (see Parse).
@@ -51,7 +54,7 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 	}
 	p.applySets(root, opts.Sets)
 	p.expandEnv(root, "", opts.LookupEnv)
-	e := &Experiment{File: file}
+	e := &Experiment{File: file, noScenariosOK: opts.NoScenariosOK}
 	p.decodeValue(root, reflect.ValueOf(e).Elem(), "")
 	e.pos = p.pos
 	e.setDefaults()

@@ -28,6 +28,9 @@ var scenarioCommon = []string{"executor", "startTime", "gracefulStop", "tags", "
 var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 func (c *checker) scenarios() {
+	if len(c.e.Scenarios) == 0 && c.e.noScenariosOK {
+		return
+	}
 	if len(c.e.Scenarios) == 0 {
 		c.errorf("scenarios", "at least one scenario is required, e.g. scenarios: "+
 			"{users: {executor: constant-vus, vus: 10, duration: 30s, steps: [{http: {url: ...}}]}}")
