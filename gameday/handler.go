@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-
 )
 
 // Handler serves, on one address: the Toxiproxy-compatible REST API
@@ -178,4 +177,3 @@ func who(r *http.Request) string {
 	}
 	return "api"
 }
-

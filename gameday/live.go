@@ -79,7 +79,9 @@ func fillLoad(t *TargetLive, a metrics.Aggregate) {
 		return
 	}
 	t.OpsPerSec = float64(a.Ops) / a.Span.Seconds()
-	ms := func(q float64) float64 { return float64(metrics.Micros(a.Latency.ValueAtQuantile(q)).Microseconds()) / 1000 }
+	ms := func(q float64) float64 {
+		return float64(metrics.Micros(a.Latency.ValueAtQuantile(q)).Microseconds()) / 1000
+	}
 	if a.Latency != nil && a.Latency.TotalCount() > 0 {
 		t.P50MS, t.P95MS, t.P99MS = ms(50), ms(95), ms(99)
 	}
@@ -204,4 +206,3 @@ func (c *client) write() {
 		}
 	}
 }
-

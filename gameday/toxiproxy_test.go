@@ -175,8 +175,8 @@ func TestToxiproxyStatusCodes(t *testing.T) {
 		method, path, body, ua string
 		want                   int
 	}{
-		{"POST", "/proxies", `{"name":"a","upstream":"` + up + `"}`, "", 201},      // create
-		{"POST", "/proxies", `{"upstream":"` + up + `"}`, "", 400},                 // no name
+		{"POST", "/proxies", `{"name":"a","upstream":"` + up + `"}`, "", 201},        // create
+		{"POST", "/proxies", `{"upstream":"` + up + `"}`, "", 400},                   // no name
 		{"POST", "/proxies/a/toxics", `{"type":"latency","attributes":{}}`, "", 200}, // Toxiproxy's 200
 		{"PATCH", "/proxies/a/toxics/latency_downstream", `{"attributes":{"latency":5}}`, "", 200},
 		{"DELETE", "/proxies/a/toxics/latency_downstream", "", "", 204},
