@@ -86,7 +86,7 @@ func (s *Session) timelineEvent(ev faults.Event) {
 		action, kind = "revert-fault", "revert"
 		msg = fmt.Sprintf("%s: %s %s reverted by the timeline", ev.Target, ev.Kind, ev.Name)
 	}
-	s.auditf("timeline", action, ev.Target, ev.Name, nil)
+	s.auditf("timeline", action, ev.Target, ev.Name, map[string]any{"kind": ev.Kind})
 	s.event(kind, msg)
 	s.faultsChanged()
 }

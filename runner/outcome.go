@@ -57,6 +57,21 @@ type Outcome struct {
 	// Comparison compares this run with a saved one (--baseline); nil
 	// without a baseline. See Outcome.Compare.
 	Comparison *Comparison `json:"comparison,omitempty"`
+	// Audit is the audit log of a game-day session (package gameday): every
+	// fault change, who made it and when; empty for `chaosload run`.
+	Audit []AuditRecord `json:"audit,omitempty"`
+}
+
+// AuditRecord is one change made during a game-day session.
+type AuditRecord struct {
+	Time time.Time `json:"time"`
+	// Who is an API token's name, "dashboard", "api", "timeline",
+	// "duration-ended" or "shutdown".
+	Who    string `json:"who"`
+	Action string `json:"action"`
+	Target string `json:"target,omitempty"`
+	Fault  string `json:"fault,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // Verdict is the one-word result of a run.

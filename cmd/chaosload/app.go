@@ -113,6 +113,7 @@ Exit codes: 0 passed, 1 an expectation failed, 2 invalid file or flags,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.runCommand(), a.validateCommand(), a.demoCommand(), a.versionCommand())
 	root.AddCommand(a.reportCommand())
+	root.AddCommand(a.gamedayCommand())
 	return root
 }
 
