@@ -53,6 +53,16 @@ type Experiment struct {
 	Abort Thresholds `yaml:"abort"`
 	// Verify checks acknowledged writes after the run.
 	Verify []Verify `yaml:"verify"`
+	// Monitor names the target processes whose resources are sampled
+	// (stress.md: target_cpu, target_rss, ...); nil monitors the demo
+	// stack's processes when there is a stack, nothing otherwise.
+	Monitor *Monitor `yaml:"monitor"`
+	// Probes are periodic health checks run beside the load, in file
+	// order.
+	Probes []Probe `yaml:"probes"`
+	// Stress steps one scenario's load up until a threshold breaks; nil
+	// for an ordinary run.
+	Stress *Stress `yaml:"stress"`
 
 	// pos maps a field path ("faults.0.target") to where it was written.
 	pos map[string]Pos
@@ -66,6 +76,9 @@ type Stack struct {
 	Name string `yaml:"name"`
 	// Mode is the demo service's behaviour: graceful (default) or naive.
 	Mode string `yaml:"mode"`
+	// AckBeforeCommit makes the demo service lose some acknowledged order
+	// writes (every 10th), so verify can be seen catching them.
+	AckBeforeCommit bool `yaml:"ackBeforeCommit"`
 }
 
 // The stack addresses an experiment may name as ${stack.NAME}.
@@ -141,10 +154,22 @@ const (
 type Verify struct {
 	// Acknowledged names the step whose `ack:` ids are checked.
 	Acknowledged string `yaml:"acknowledged"`
-	// Target is a postgres target whose dsn is used.
+	// Target is a postgres target whose dsn is used (SQL verify).
 	Target string `yaml:"target"`
 	// Exists is a query that returns a row when the id ($1) exists.
 	Exists string `yaml:"exists"`
+	// HTTP checks each id with a GET instead of SQL; set either it or
+	// Target and Exists.
+	HTTP *VerifyHTTP `yaml:"http"`
+}
+
+// VerifyHTTP checks an acknowledged id by HTTP: GET URL with {id} replaced
+// by the id must answer Expect.
+type VerifyHTTP struct {
+	// URL holds {id}, e.g. http://${stack.api}/api/orders/{id}.
+	URL string `yaml:"url"`
+	// Expect is the status that proves the write exists (default 200).
+	Expect int `yaml:"expect"`
 }
 
 // Pos is a place in an experiment file (or a --set override).

@@ -56,10 +56,32 @@ var Metrics = map[string]MetricKind{
 	"ws_connect": Trend,   // dial + handshake
 	"ws_rtt":     Trend,   // a message's intended send time → its reply
 	"ws_msgs":    Counter, // messages, both ways unless {direction:sent|received}
+	// Monitored target processes (monitor:), sampled every second and
+	// summed over the processes: CPU in percent of one core (`max < 70`,
+	// or `max < 70%`), RSS in bytes (`max < 500MB`), open file
+	// descriptors, threads; target_rss_slope is the RSS trend over the
+	// phase in bytes per minute by least squares (`value < 1MB`).
+	"target_cpu":       Gauge,
+	"target_rss":       Gauge,
+	"target_fds":       Gauge,
+	"target_threads":   Gauge,
+	"target_rss_slope": Gauge,
+	// Probes (probes:): the share of attempts that succeeded
+	// (`rate > 99%`) and their latency; {probe:NAME} selects one.
+	"probe_ok":      Ratio,
+	"probe_latency": Trend,
 }
 
+// ResourceMetrics and ProbeMetrics are the metrics judged from the
+// monitor's samples and the probes' attempts rather than from the load's
+// results.
+var (
+	ResourceMetrics = []string{"target_cpu", "target_rss", "target_fds", "target_threads", "target_rss_slope"}
+	ProbeMetrics    = []string{"probe_ok", "probe_latency"}
+)
+
 // TagKeys are the tags a metric key may select on.
-var TagKeys = []string{"scenario", "step", "protocol", "target", "class", "direction"}
+var TagKeys = []string{"scenario", "step", "protocol", "target", "class", "direction", "probe"}
 
 // Directions are the values of the direction tag, which only ws_msgs
 // takes.
@@ -68,6 +90,17 @@ var Directions = []string{"sent", "received"}
 // checkTag returns why tag cannot select a sub-metric of metric, "" when it
 // can.
 func checkTag(metric string, tag Tag) string {
+	probeMetric := containsString(ProbeMetrics, metric)
+	switch {
+	case containsString(ResourceMetrics, metric):
+		return fmt.Sprintf("%s is the monitored processes' total and takes no tags", metric)
+	case probeMetric && tag.Key != "probe":
+		return fmt.Sprintf("%s takes only the tag probe (a probe's name)", metric)
+	case tag.Key == "probe" && !probeMetric:
+		return "tag \"probe\" applies only to probe_ok and probe_latency"
+	case probeMetric:
+		return ""
+	}
 	if tag.Key != "direction" {
 		return ""
 	}

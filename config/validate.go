@@ -29,6 +29,16 @@ func (e *Experiment) check(failed map[string]bool) Errors {
 	c.thresholdSets()
 	c.recovery()
 	c.verify()
+	c.monitor()
+	c.probes()
+	c.stress()
+	for _, set := range []struct {
+		name string
+		ts   Thresholds
+	}{{"thresholds", e.Thresholds}, {"degradation", e.Degradation}, {"abort", e.Abort}} {
+		c.gaugeThresholds(set.name, set.ts)
+		c.probeThresholds(set.name, set.ts)
+	}
 	c.refs()
 	c.observation()
 	c.dsnNeeds()

@@ -11,6 +11,10 @@ func (c *checker) verify() {
 	for i, v := range c.e.Verify {
 		path := fmt.Sprintf("verify.%d", i)
 		c.verifyStep(v.Acknowledged, path+".acknowledged")
+		if v.HTTP != nil {
+			c.verifyHTTP(v, path)
+			continue
+		}
 		c.verifyTarget(v.Target, path+".target")
 		switch {
 		case v.Exists == "":
@@ -21,6 +25,27 @@ func (c *checker) verify() {
 		}
 	}
 }
+
+// verifyHTTP checks an HTTP verify: a URL with {id}, no SQL fields.
+func (c *checker) verifyHTTP(v Verify, path string) {
+	switch {
+	case v.HTTP.URL == "":
+		c.errorf(path+".http.url", "is required: the URL that answers for an id, e.g. http://${stack.api}/api/orders/{id}")
+	case !strings.Contains(v.HTTP.URL, VerifyIDPlaceholder):
+		c.errorf(path+".http.url", "must hold {id}, where the acknowledged id goes, e.g. http://${stack.api}/api/orders/{id}")
+	case !strings.HasPrefix(v.HTTP.URL, "http://") && !strings.HasPrefix(v.HTTP.URL, "https://"):
+		c.errorf(path+".http.url", "must start with http:// or https://")
+	}
+	if v.HTTP.Expect != 0 && (v.HTTP.Expect < 100 || v.HTTP.Expect > 599) {
+		c.errorf(path+".http.expect", "must be an HTTP status (100-599), e.g. 200")
+	}
+	if v.Target != "" || v.Exists != "" {
+		c.errorf(path+".http", "checks by HTTP; remove target and exists (they belong to a SQL verify)")
+	}
+}
+
+// VerifyIDPlaceholder is where an HTTP verify's URL takes the id.
+const VerifyIDPlaceholder = "{id}"
 
 func (c *checker) verifyStep(name, path string) {
 	acked := c.stepNames(true)

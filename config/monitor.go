@@ -1,0 +1,85 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// Monitor names the target processes whose resources a run samples: CPU
+// (percent of one core), RSS, open file descriptors and threads, summed over
+// every process named and their children (a PostgreSQL postmaster's
+// backends). The figures feed target_cpu, target_rss, target_fds,
+// target_threads and target_rss_slope.
+type Monitor struct {
+	// Stack monitors the demo stack's processes: the PostgreSQL postmaster
+	// and its backends, redis-server (when it is a process), and the
+	// chaosload process itself, where the demo service runs. Default true
+	// when the experiment has a stack.
+	Stack *bool `yaml:"stack"`
+	// PIDs are processes by id.
+	PIDs []int `yaml:"pids"`
+	// Processes are processes by executable name (every process of that
+	// name, e.g. postgres), looked up when the run starts.
+	Processes []string `yaml:"processes"`
+	// Every is the sampling period (default 1s).
+	Every time.Duration `yaml:"every"`
+}
+
+// DefaultMonitorEvery is Monitor.Every's default.
+const DefaultMonitorEvery = time.Second
+
+// MonitorStack reports whether the run samples the demo stack's processes.
+func (e *Experiment) MonitorStack() bool {
+	if e.Stack == nil {
+		return false
+	}
+	return e.Monitor == nil || e.Monitor.Stack == nil || *e.Monitor.Stack
+}
+
+// MonitorEvery returns the sampling period, with its default.
+func (e *Experiment) MonitorEvery() time.Duration {
+	if e.Monitor == nil || e.Monitor.Every <= 0 {
+		return DefaultMonitorEvery
+	}
+	return e.Monitor.Every
+}
+
+// Monitored reports whether the run samples any process.
+func (e *Experiment) Monitored() bool {
+	return e.MonitorStack() || (e.Monitor != nil && (len(e.Monitor.PIDs) > 0 || len(e.Monitor.Processes) > 0))
+}
+
+func (c *checker) monitor() {
+	m := c.e.Monitor
+	if m == nil {
+		return
+	}
+	if m.Stack != nil && *m.Stack && c.e.Stack == nil {
+		c.errorf("monitor.stack", "needs the demo stack; add stack: {name: demo} or name pids or processes")
+	}
+	for i, pid := range m.PIDs {
+		if pid <= 0 {
+			c.errorf(fmt.Sprintf("monitor.pids.%d", i), "must be a positive process id")
+		}
+	}
+	for i, name := range m.Processes {
+		if name == "" {
+			c.errorf(fmt.Sprintf("monitor.processes.%d", i), "must be a process name, e.g. postgres")
+		}
+	}
+	if m.Every < 0 || (m.Every > 0 && m.Every < 100*time.Millisecond) {
+		c.errorf("monitor.every", "must be at least 100ms (default 1s)")
+	}
+	if !c.e.Monitored() {
+		c.errorf("monitor", "names no process: set pids, processes, or stack: true with a demo stack")
+	}
+}
+
+// gaugeThresholds checks that resource thresholds have something to read.
+func (c *checker) gaugeThresholds(section string, ts Thresholds) {
+	for _, t := range ts {
+		if t.Metric.Kind == Gauge && !c.e.Monitored() {
+			c.errorAt(t.Pos, section+"."+t.Key, "%s needs a monitored process: add monitor: {pids: [...]} or a demo stack", t.Metric.Name)
+		}
+	}
+}
