@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chaosload/chaosload/report"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// countingServer counts requests and open connections.
+func countingServer(t *testing.T) (addr string, reqs, open *atomic.Int64) {
+	t.Helper()
+	reqs, open = new(atomic.Int64), new(atomic.Int64)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs.Add(1)
+		_, _ = w.Write([]byte("ok"))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), reqs, open
+}
+
+const gamedayFile = `version: 1
+name: gameday-cmd
+targets:
+  api: {upstream: "${GD_UP}", protocol: http}
+scenarios:
+  users:
+    executor: constant-arrival-rate
+    rate: 20
+    duration: 5s
+    preAllocatedVUs: 5
+    steps:
+      - http: {url: "http://${targets.api}/"}
+thresholds:
+  latency: ["p(95) < 100ms"]
+`
+
+var apiLine = regexp.MustCompile(`dashboard on http://([0-9.:]+)/`)
+
+// TestGamedayRevertsEverythingOnExit starts `chaosload gameday` in-process
+// with background load, applies a toxic and a catalogue fault through the
+// API, holds a connection through the proxy, ends the game day as Ctrl-C
+// does, and checks from outside that nothing is left: the upstream sees no
+// connection and no more requests, the proxy refuses, and the audit log and
+// the report record the changes and the revert.
+func TestGamedayRevertsEverythingOnExit(t *testing.T) {
+	up, reqs, open := countingServer(t)
+	t.Setenv("GD_UP", up)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gd.yaml")
+	if err := os.WriteFile(file, []byte(gamedayFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"gameday", file, "--listen", "127.0.0.1:0", "--out", out, "--load"}, &stdout, &stderr)
+	}()
+	base := waitForAPI(t, &stdout, &stderr, done)
+
+	var state struct {
+		Targets []struct{ Name, Listen string }
+	}
+	getJSON(t, base+"/chaosload/state", &state)
+	listen := state.Targets[0].Listen
+	post(t, base+"/proxies/api/toxics", `{"name":"slow","type":"latency","attributes":{"latency":20}}`, http.StatusOK)
+	post(t, base+"/chaosload/faults", `{"name":"held","target":"api","kind":"slow-close","delay":"100ms","duration":"10m"}`, http.StatusCreated)
+	held, err := net.Dial("tcp", listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	waitUntil(t, "background load reaching the upstream", func() bool { return reqs.Load() > 10 })
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("gameday did not end within 30s of the interrupt")
+	}
+	waitUntil(t, "the upstream's connections closed", func() bool { return open.Load() == 0 })
+	n := reqs.Load()
+	time.Sleep(300 * time.Millisecond)
+	if reqs.Load() != n {
+		t.Fatal("the background load still reaches the upstream after exit")
+	}
+	if c, err := net.DialTimeout("tcp", listen, time.Second); err == nil {
+		c.Close()
+		t.Fatal("the proxy still accepts connections after exit")
+	}
+	checkGamedayRecords(t, out)
+}
+
+func checkGamedayRecords(t *testing.T, out string) {
+	t.Helper()
+	audit, err := os.ReadFile(filepath.Join(out, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"action":"add-toxic"`, `"action":"apply-fault"`, `"who":"shutdown","action":"revert-all"`, `"action":"start-load"`} {
+		if !strings.Contains(string(audit), want) {
+			t.Errorf("audit log lacks %s:\n%s", want, audit)
+		}
+	}
+	f, err := os.Open(filepath.Join(out, "gameday.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	o, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Audit) < 4 || len(o.Faults) != 2 || o.Totals.Ops == 0 {
+		t.Fatalf("report: %d audit entries, faults %+v, %d ops", len(o.Audit), o.Faults, o.Totals.Ops)
+	}
+	for _, f := range o.Faults {
+		if f.RevertedS == nil {
+			t.Errorf("fault %s not marked reverted in the report", f.Name)
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(out, "gameday.html"))
+	if err != nil || !bytes.Contains(html, []byte("revert-all")) {
+		t.Errorf("HTML report lacks the audit log (%v)", err)
+	}
+}
+
+// TestGamedayNonLoopbackNeedsToken: binding beyond loopback without a token
+// is a usage error, and nothing is started.
+func TestGamedayNonLoopbackNeedsToken(t *testing.T) {
+	t.Setenv("GD_UP", "127.0.0.1:1")
+	file := filepath.Join(t.TempDir(), "gd.yaml")
+	if err := os.WriteFile(file, []byte(gamedayFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := invoke(t, context.Background(), "gameday", file, "--listen", "0.0.0.0:0")
+	if code != exitInvalid || !strings.Contains(stderr, "--token") {
+		t.Fatalf("exit %d, want %d naming --token:\n%s", code, exitInvalid, stderr)
+	}
+}
+
+func waitForAPI(t *testing.T, stdout, stderr *syncBuffer, done chan int) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := apiLine.FindStringSubmatch(stdout.String()); m != nil {
+			return "http://" + m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("gameday exited %d\n%s%s", code, stdout.String(), stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no API address printed\n%s%s", stdout.String(), stderr.String())
+	return ""
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func post(t *testing.T, url, body string, want int) {
+	t.Helper()
+	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != want {
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(res.Body)
+		t.Fatalf("POST %s: %d, want %d: %s", url, res.StatusCode, want, b.String())
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
