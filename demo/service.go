@@ -57,6 +57,15 @@ type ServiceConfig struct {
 	// Logger receives lifecycle events and, at debug level, dependency
 	// errors. The zero value logs nothing.
 	Logger zerolog.Logger
+	// AckBeforeCommit makes POST /api/orders lose acknowledged writes: the
+	// service answers 201 with the id, and every LoseEvery-th acknowledged
+	// order is then undone, as when a service acknowledges before its
+	// commit and the commit fails. Off by default; it exists so verify can
+	// be shown to catch lost writes (see service_lossy.go).
+	AckBeforeCommit bool
+	// LoseEvery is how often AckBeforeCommit loses an order (default 10:
+	// the 10th, 20th, ... acknowledged order).
+	LoseEvery int
 }
 
 // Service is the demo shop: products (PostgreSQL, cached in Redis) and
@@ -123,6 +132,9 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	s.life, s.endLife = context.WithCancel(context.Background())
 	s.routes = s.newRoutes()
+	if cfg.AckBeforeCommit {
+		s.routes = s.ackBeforeCommit(s.routes, cfg.LoseEvery)
+	}
 	return s, nil
 }
 

@@ -86,6 +86,7 @@ func infra(format string, a ...any) error {
 func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, error) {
 	r := newRun(exp, opts)
 	defer r.close()
+	r.wrapStack()
 	if err := r.setup(ctx); err != nil {
 		return r.fail(err), err
 	}

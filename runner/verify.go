@@ -49,8 +49,7 @@ func (r *run) verify(ctx context.Context) {
 	for _, v := range r.exp.Verify {
 		ids := r.m.acks.ids(v.Acknowledged)
 		res := VerifyResult{Step: v.Acknowledged, Target: v.Target, Acknowledged: len(ids)}
-		t := r.exp.Target(v.Target)
-		missing, err := pgload.Missing(ctx, t.DSN, v.Exists, ids)
+		missing, err := r.missing(ctx, v, ids)
 		if err != nil {
 			res.Error = err.Error()
 			r.out.Verify = append(r.out.Verify, res)
@@ -62,4 +61,13 @@ func (r *run) verify(ctx context.Context) {
 		res.Passed = res.Lost == 0
 		r.out.Verify = append(r.out.Verify, res)
 	}
+}
+
+// missing returns the ids of ids that v does not find, by SQL or by HTTP.
+func (r *run) missing(ctx context.Context, v config.Verify, ids []string) ([]string, error) {
+	if v.HTTP != nil {
+		return missingHTTP(ctx, *v.HTTP, ids)
+	}
+	t := r.exp.Target(v.Target)
+	return pgload.Missing(ctx, t.DSN, v.Exists, ids)
 }
