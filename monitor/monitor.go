@@ -1,0 +1,200 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/shirou/gopsutil/v4/process"
+)
+
+// Sample is one reading, summed over every process monitored.
+type Sample struct {
+	// At is the offset of the reading on the caller's clock (Config.Now).
+	At time.Duration
+	// CPU is the CPU time used since the previous sample, in percent of
+	// one core (200 = two cores busy); 0 in the first sample.
+	CPU float64
+	// RSS is resident memory in bytes.
+	RSS uint64
+	// FDs counts open file descriptors; Threads, threads.
+	FDs, Threads int64
+	// Procs counts the processes read (roots and their children).
+	Procs int
+}
+
+// Config tunes a Monitor; zero values are the documented defaults.
+type Config struct {
+	// Every is the sampling period (default 1s).
+	Every time.Duration
+	// Now is the clock samples are stamped with (default: time since Run
+	// was called).
+	Now func() time.Duration
+	// Logger receives processes that could not be read.
+	Logger zerolog.Logger
+}
+
+// Monitor samples a fixed set of root processes and their children.
+type Monitor struct {
+	roots []int32
+	cfg   Config
+
+	mu      sync.Mutex
+	samples []Sample
+	// prev is each process's CPU seconds at the previous sample.
+	prev     map[int32]float64
+	prevWall time.Time
+}
+
+// New returns a Monitor of the processes pids (each with its children).
+func New(pids []int, cfg Config) *Monitor {
+	if cfg.Every <= 0 {
+		cfg.Every = time.Second
+	}
+	roots := make([]int32, 0, len(pids))
+	for _, p := range pids {
+		roots = append(roots, int32(p))
+	}
+	return &Monitor{roots: roots, cfg: cfg, prev: map[int32]float64{}}
+}
+
+// Run samples every Config.Every until ctx ends, then returns nil. The
+// first sample is taken at once.
+func (m *Monitor) Run(ctx context.Context) error {
+	now := m.cfg.Now
+	if now == nil {
+		start := time.Now()
+		now = func() time.Duration { return time.Since(start) }
+	}
+	tick := time.NewTicker(m.cfg.Every)
+	defer tick.Stop()
+	for {
+		s := m.Sample(ctx)
+		s.At = now()
+		m.mu.Lock()
+		m.samples = append(m.samples, s)
+		m.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Samples returns the samples taken so far, in time order.
+func (m *Monitor) Samples() []Sample {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Sample(nil), m.samples...)
+}
+
+// Sample reads every process once; processes that vanished are skipped.
+// CPU is the share of the time since the previous call.
+func (m *Monitor) Sample(ctx context.Context) Sample {
+	procs := m.processes(ctx)
+	wall := time.Now()
+	var s Sample
+	var cpuSecs float64
+	cur := make(map[int32]float64, len(procs))
+	for _, p := range procs {
+		u, ok := read(ctx, p)
+		if !ok {
+			continue
+		}
+		s.Procs++
+		s.RSS += u.rss
+		s.FDs += u.fds
+		s.Threads += u.threads
+		cur[p.Pid] = u.cpu
+		if prev, seen := m.prev[p.Pid]; seen {
+			cpuSecs += max(u.cpu-prev, 0)
+		} else if !m.prevWall.IsZero() && u.created.After(m.prevWall) {
+			cpuSecs += u.cpu // born since the last sample: all of its CPU is new
+		}
+	}
+	if !m.prevWall.IsZero() {
+		if el := wall.Sub(m.prevWall).Seconds(); el > 0 {
+			s.CPU = cpuSecs / el * 100
+		}
+	}
+	m.prev, m.prevWall = cur, wall
+	return s
+}
+
+// processes returns the roots and their children (recursively) that exist
+// now.
+func (m *Monitor) processes(ctx context.Context) []*process.Process {
+	var out []*process.Process
+	seen := map[int32]bool{}
+	var add func(p *process.Process)
+	add = func(p *process.Process) {
+		if seen[p.Pid] {
+			return
+		}
+		seen[p.Pid] = true
+		out = append(out, p)
+		kids, _ := p.ChildrenWithContext(ctx) // none, or gone: nothing to add
+		for _, k := range kids {
+			add(k)
+		}
+	}
+	for _, pid := range m.roots {
+		p, err := process.NewProcessWithContext(ctx, pid)
+		if err != nil {
+			m.cfg.Logger.Debug().Err(err).Int32("pid", pid).Msg("monitor: process gone")
+			continue
+		}
+		add(p)
+	}
+	return out
+}
+
+// usage is one process's reading.
+type usage struct {
+	cpu          float64 // user + system seconds since it started
+	rss          uint64
+	fds, threads int64
+	created      time.Time
+}
+
+// read reads one process; ok is false when it is gone.
+func read(ctx context.Context, p *process.Process) (u usage, ok bool) {
+	t, err := p.TimesWithContext(ctx)
+	if err != nil {
+		return u, false
+	}
+	mem, err := p.MemoryInfoWithContext(ctx)
+	if err != nil {
+		return u, false
+	}
+	u.cpu, u.rss = t.User+t.System, mem.RSS
+	if n, err := p.NumFDsWithContext(ctx); err == nil {
+		u.fds = int64(n)
+	}
+	if n, err := p.NumThreadsWithContext(ctx); err == nil {
+		u.threads = int64(n)
+	}
+	if ms, err := p.CreateTimeWithContext(ctx); err == nil {
+		u.created = time.UnixMilli(ms)
+	}
+	return u, true
+}
+
+// Find returns the PIDs of every process whose executable name is name, as
+// ps shows it (on Linux at most 15 characters: /proc/PID/comm).
+func Find(ctx context.Context, name string) ([]int, error) {
+	procs, err := process.ProcessesWithContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("monitor: list processes to find %q: %w", name, err)
+	}
+	var pids []int
+	for _, p := range procs {
+		if n, err := p.NameWithContext(ctx); err == nil && n == name {
+			pids = append(pids, int(p.Pid))
+		}
+	}
+	return pids, nil
+}

@@ -1,0 +1,138 @@
+package monitor
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain doubles as the helper process: MONITOR_HELPER=burn spins one
+// core, =hold allocates and touches 100 MB and opens 50 files; either
+// exits after 5 s at the latest (or when its parent kills it).
+func TestMain(m *testing.M) {
+	switch os.Getenv("MONITOR_HELPER") {
+	case "burn":
+		burn(5 * time.Second)
+		os.Exit(0)
+	case "hold":
+		hold(5 * time.Second)
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func burn(d time.Duration) {
+	end := time.Now().Add(d)
+	x := 0
+	for time.Now().Before(end) {
+		x++
+	}
+	_ = x
+}
+
+var sink []byte
+
+func hold(d time.Duration) {
+	sink = make([]byte, 100<<20)
+	for i := range sink {
+		if i%4096 == 0 {
+			sink[i] = 1
+		}
+	}
+	dir, _ := os.MkdirTemp("", "monitor-hold")
+	defer os.RemoveAll(dir)
+	for i := range 50 {
+		f, err := os.Create(filepath.Join(dir, strconv.Itoa(i)))
+		if err == nil {
+			defer f.Close()
+		}
+	}
+	time.Sleep(d)
+}
+
+// helper starts the test binary as a helper process and stops it (by the
+// PID started) when the test ends.
+func helper(t *testing.T, mode string) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "MONITOR_HELPER="+mode)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd.Process.Pid
+}
+
+// TestCPU: a process spinning one core reads well above zero percent of
+// one core, an idle one near zero. (A loose bound: the machine is shared.)
+func TestCPU(t *testing.T) {
+	t.Parallel()
+	pid := helper(t, "burn")
+	m := New([]int{pid}, Config{})
+	m.Sample(context.Background())
+	time.Sleep(time.Second)
+	s := m.Sample(context.Background())
+	if s.Procs != 1 || s.CPU < 20 || s.CPU > 150 {
+		t.Fatalf("spinning process: %+v, want CPU between 20 and 150%% of one core", s)
+	}
+}
+
+// TestMemoryAndFDs: 100 MB touched and 50 files open show in RSS and fds;
+// the process is found as a child of this one.
+func TestMemoryAndFDs(t *testing.T) {
+	t.Parallel()
+	pid := helper(t, "hold")
+	m := New([]int{pid}, Config{})
+	var s Sample
+	for range 50 { // bounded: at most 5 s
+		if s = m.Sample(context.Background()); s.RSS > 90<<20 && s.FDs >= 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s.RSS < 90<<20 || s.FDs < 50 || s.Threads < 1 {
+		t.Fatalf("holding process: %+v, want RSS ≥ 90 MiB, ≥ 50 fds", s)
+	}
+	parent := New([]int{os.Getpid()}, Config{}).Sample(context.Background())
+	if parent.Procs < 2 || parent.RSS < s.RSS {
+		t.Fatalf("this process with its children: %+v, want the helper (%d) counted", parent, pid)
+	}
+}
+
+// TestRun: Run samples at its period until its context ends and stamps
+// samples with the given clock; a vanished process is skipped.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 550*time.Millisecond)
+	defer cancel()
+	m := New([]int{os.Getpid(), 1 << 30}, Config{Every: 100 * time.Millisecond})
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ss := m.Samples()
+	if len(ss) < 3 || ss[0].Procs < 1 || ss[len(ss)-1].At <= ss[0].At {
+		t.Fatalf("samples %+v", ss)
+	}
+}
+
+// TestFind finds this test binary by its name.
+func TestFind(t *testing.T) {
+	t.Parallel()
+	pids, err := Find(context.Background(), filepath.Base(os.Args[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range pids {
+		found = found || p == os.Getpid()
+	}
+	if !found {
+		t.Fatalf("pid %d not among %v", os.Getpid(), pids)
+	}
+}
