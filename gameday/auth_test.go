@@ -113,3 +113,35 @@ func call(t testing.TB, base, method, path, body, token, origin string) int {
 	res.Body.Close()
 	return res.StatusCode
 }
+
+// TestDashboardTokenCookie: opening the dashboard with ?token= sets a
+// cookie with which the page's own requests and live feed are let in.
+func TestDashboardTokenCookie(t *testing.T) {
+	t.Parallel()
+	_, srv := session(t, experiment(t, echoServer(t), tcpOnly), Config{Tokens: map[string]string{"s3cret": "ops"}})
+	res, err := http.Get(srv.URL + "/?token=s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == tokenCookie {
+			cookie = c
+		}
+	}
+	if res.StatusCode != http.StatusOK || cookie == nil || !cookie.HttpOnly {
+		t.Fatalf("dashboard with ?token=: %d, cookie %+v", res.StatusCode, cookie)
+	}
+	hdr := http.Header{"Cookie": {cookie.Name + "=" + cookie.Value}}
+	c, _, err := websocket.DefaultDialer.Dial(strings.Replace(srv.URL, "http", "ws", 1)+"/chaosload/ws", hdr)
+	if err != nil {
+		t.Fatalf("live feed with the cookie: %v", err)
+	}
+	defer c.Close()
+	var snap Snapshot
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := c.ReadJSON(&snap); err != nil || len(snap.Targets) != 1 || snap.Targets[0].Name != "echo" {
+		t.Fatalf("first snapshot %+v, %v", snap, err)
+	}
+}
