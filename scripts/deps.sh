@@ -12,7 +12,8 @@ have_pg() {
 }
 have_pg || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-# headless Chromium renders the HTML report in report's tests
+# headless Chromium renders the HTML report in report's tests and drives the
+# game-day dashboard in gameday's tests
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
