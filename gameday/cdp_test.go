@@ -181,4 +181,3 @@ func (b *browser) waitJS(t *testing.T, what, expr string, within time.Duration) 
 		}
 	}
 }
-
