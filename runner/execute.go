@@ -29,6 +29,8 @@ type measurement struct {
 	samples loadSamples
 	// health is the load generator's view of itself once the load ended.
 	health load.Health
+	// side is the resource monitor and the probes (monitor.go).
+	side *sidecars
 }
 
 // loadSample is the load's state at one instant.
@@ -97,6 +99,8 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return infra("load: %w", err)
 	}
+	m.side = r.startSidecars(ctx, m.clock)
+	defer m.side.halt()
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	tlCtx, stopTimeline := context.WithCancel(context.Background())
@@ -113,6 +117,7 @@ func (r *run) execute(ctx context.Context) error {
 	stopTimeline()
 	stopWatch()
 	wg.Wait()
+	m.side.halt()
 	m.samples = append(m.samples, sampleOf(m.loadEnd, ld.Stats()))
 	r.recordFaults(m.records)
 	if tlErr != nil {

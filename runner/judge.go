@@ -20,9 +20,11 @@ func (r *run) judge() {
 		return
 	}
 	r.out.DurationS = seconds(m.loadEnd)
+	ths, _ := slo.SplitSampled(r.exp.Thresholds)
+	deg, _ := slo.SplitSampled(r.exp.Degradation)
 	v := slo.Judge(m.rec, slo.Spec{
-		Thresholds:  r.exp.Thresholds,
-		Degradation: r.exp.Degradation,
+		Thresholds:  ths,
+		Degradation: deg,
 		Recovery:    r.exp.Recovery,
 		Timeline: slo.Timeline{
 			Warmup:  r.exp.WarmupOrDefault(),
@@ -39,6 +41,7 @@ func (r *run) judge() {
 		}
 		r.out.Checks = append(r.out.Checks, check(c))
 	}
+	r.judgeSampled(v.Phases)
 	r.out.Recovery = recovery(v.Recovery)
 	r.warnClosedModel(v.Recovery)
 	r.out.Totals = totals(m.rec.Window(0, m.loadEnd+time.Hour, metrics.Selector{}))
@@ -51,6 +54,7 @@ func (r *run) judge() {
 		})
 	}
 	m.samples.fill(r.out.Intervals, m.rec.Interval())
+	fillResources(r.out, m.side.samples(), m.rec.Interval())
 	r.judgeGenerator(m.health)
 }
 

@@ -50,6 +50,13 @@ type Outcome struct {
 	Recovery *Recovery      `json:"recovery"`
 	Faults   []FaultResult  `json:"faults"`
 	Verify   []VerifyResult `json:"verify,omitempty"`
+	// Resources is what the resource monitor saw (monitor:, or the demo
+	// stack); nil when nothing was monitored.
+	Resources *Resources `json:"resources,omitempty"`
+	// Probes sums up each probe (probes:).
+	Probes []ProbeResult `json:"probes,omitempty"`
+	// Stress is the breaking-point search (stress:); nil otherwise.
+	Stress *StressResult `json:"stress,omitempty"`
 	Totals   Totals         `json:"totals"`
 	// IntervalS is the length of each entry of Intervals.
 	IntervalS float64    `json:"interval_s"`

@@ -213,3 +213,18 @@ func SampledCheck(src SampledSource, th config.Threshold, phase string, from, to
 		Passed: obs.Pass, Obs: obs, Pos: th.Pos,
 	}
 }
+
+// Slope returns the least-squares slope of metric over the samples in
+// [from, to), per minute; ok is false with fewer than two samples.
+func Slope(samples []Sample, metric string, from, to time.Duration) (perMinute float64, ok bool) {
+	var ts, vs []float64
+	for _, s := range samples {
+		if v, has := s.Values[metric]; has && s.At >= from && s.At < to {
+			ts, vs = append(ts, s.At.Minutes()), append(vs, v)
+		}
+	}
+	if len(vs) < 2 {
+		return 0, false
+	}
+	return slope(ts, vs), true
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,100 @@ func TestVerifyHTTPHoldsOnGraceful(t *testing.T) {
 	code, stdout, out := runYAML(t, lossyOrders, "--set", "stack.ackBeforeCommit=false", "--set", "stack.mode=graceful")
 	if code != exitOK || len(out.Verify) != 1 || out.Verify[0].Lost != 0 || out.Verify[0].Verified == 0 {
 		t.Fatalf("exit %d, verify %+v\n%s", code, out.Verify, stdout)
+	}
+}
+
+// monitored runs light load on the graceful demo with the stack's
+// processes monitored and four probes: the service's health, Redis by TCP,
+// PostgreSQL by SQL, and a port nothing listens on.
+const monitored = `
+version: 1
+name: monitored
+stack: {name: demo}
+targets:
+  api: {upstream: "${stack.api}", protocol: http}
+  postgres: {upstream: "${stack.postgres}", protocol: postgres, dsn: "postgres://postgres@${stack.postgres}/shop"}
+warmup: 1s
+scenarios:
+  browse:
+    executor: constant-arrival-rate
+    rate: 20
+    duration: 5s
+    preAllocatedVUs: 5
+    steps:
+      - name: products
+        http: {method: GET, url: "http://${targets.api}/api/products"}
+probes:
+  health: {http: "http://${stack.api}/healthz", every: 250ms}
+  redis: {tcp: "${stack.redis}", every: 250ms}
+  db: {sql: "SELECT 1", target: postgres, every: 250ms}
+  closed: {tcp: "CLOSED", every: 250ms, timeout: 200ms}
+thresholds:
+  errors: ["rate < 1%"]
+  target_rss: ["max < 4GB", "max < 1MB"]
+  target_cpu: ["max < 10000"]
+  target_fds: ["max > 5"]
+  target_threads: ["min > 1"]
+  "probe_ok{probe:health}": ["rate > 90%"]
+  "probe_ok{probe:db}": ["rate > 90%"]
+  "probe_ok{probe:redis}": ["rate > 90%"]
+  "probe_ok{probe:closed}": ["rate > 90%"]
+  "probe_latency{probe:health}": ["p(95) < 1s"]
+`
+
+// TestMonitorAndProbes: the demo stack's processes are sampled (RSS, CPU,
+// fds, threads in the intervals and as thresholds); a bound no real
+// process meets (RSS < 1 MB) fails, and so does a probe of a closed port,
+// while the health, SQL and TCP probes of the live stack succeed.
+func TestMonitorAndProbes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo stack")
+	}
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	_ = ln.Close() // a port nothing listens on
+	code, stdout, out := runYAML(t, strings.Replace(monitored, "CLOSED", closed, 1))
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s", code, stdout)
+	}
+	want := map[string]bool{
+		"target_rss: max < 4GB": true, "target_rss: max < 1MB": false, "target_cpu: max < 10000": true,
+		"target_fds: max > 5": true, "target_threads: min > 1": true,
+		"probe_ok{probe:health}: rate > 90%": true, "probe_ok{probe:db}: rate > 90%": true,
+		"probe_ok{probe:redis}: rate > 90%": true, "probe_ok{probe:closed}: rate > 90%": false,
+		"probe_latency{probe:health}: p(95) < 1s": true, "errors: rate < 1%": true,
+	}
+	for _, c := range out.Checks {
+		if pass, ok := want[c.Name]; ok {
+			if c.Passed != pass {
+				t.Errorf("%s: passed=%v (%s), want %v", c.Name, c.Passed, c.Observed, pass)
+			}
+			delete(want, c.Name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("checks missing: %v", want)
+	}
+	res := out.Resources
+	if res == nil || res.Roles["postgres"] == 0 || res.Roles["service"] == 0 || res.RSSPeak < 1e6 || res.Samples < 3 {
+		t.Fatalf("resources %+v", res)
+	}
+	withRes := 0
+	for _, iv := range out.Intervals {
+		if iv.Resources["target_rss"] > 0 {
+			withRes++
+		}
+	}
+	if withRes < len(out.Intervals)/2 {
+		t.Errorf("only %d of %d intervals carry resources", withRes, len(out.Intervals))
+	}
+	for _, p := range out.Probes {
+		if p.Attempts < 10 {
+			t.Errorf("probe %s: %d attempts in 6s at 4/s", p.Name, p.Attempts)
+		}
 	}
 }
