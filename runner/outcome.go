@@ -57,7 +57,7 @@ type Outcome struct {
 	Probes []ProbeResult `json:"probes,omitempty"`
 	// Stress is the breaking-point search (stress:); nil otherwise.
 	Stress *StressResult `json:"stress,omitempty"`
-	Totals   Totals         `json:"totals"`
+	Totals Totals        `json:"totals"`
 	// IntervalS is the length of each entry of Intervals.
 	IntervalS float64    `json:"interval_s"`
 	Intervals []Interval `json:"intervals"`
