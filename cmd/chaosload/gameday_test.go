@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosload/chaosload/demo"
 	"github.com/chaosload/chaosload/report"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
@@ -235,4 +239,73 @@ func getJSON(t *testing.T, url string, v any) {
 	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+const gamedayPGFile = `version: 1
+name: gameday-pg
+targets:
+  postgres: {upstream: "${GD_PG}", protocol: postgres, dsn: "${GD_DSN}"}
+`
+
+// TestGamedayReleasesPoolOnExit: a pool-exhaustion fault applied through the
+// API holds every connection slot of a real PostgreSQL server (the shop role
+// is refused with 53300); ending the game day releases them (the shop role
+// connects again). The server is not chaosload's: only the revert frees it.
+func TestGamedayReleasesPoolOnExit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a throwaway PostgreSQL")
+	}
+	pg, err := demo.StartPostgres(context.Background(), demo.PostgresConfig{})
+	if errors.Is(err, demo.ErrPostgresNotInstalled) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Close() })
+	t.Setenv("GD_PG", pg.Addr())
+	t.Setenv("GD_DSN", pg.DSN(demo.Superuser, demo.ShopDatabase))
+	file := filepath.Join(t.TempDir(), "gd.yaml")
+	if err := os.WriteFile(file, []byte(gamedayPGFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"gameday", file, "--listen", "127.0.0.1:0"}, &stdout, &stderr) }()
+	base := waitForAPI(t, &stdout, &stderr, done)
+	post(t, base+"/chaosload/faults", `{"name":"exhaust","target":"postgres","kind":"pool-exhaustion"}`, http.StatusCreated)
+
+	shop := pg.DSN(demo.ShopRole, demo.ShopDatabase)
+	if err := pgPing(shop); !isSQLState(err, "53300") {
+		t.Fatalf("shop role during pool exhaustion: %v, want 53300", err)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("gameday did not end within 30s")
+	}
+	if err := pgPing(shop); err != nil {
+		t.Fatalf("shop role after the game day: %v (connections not released)", err)
+	}
+}
+
+func pgPing(dsn string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	return c.Close(ctx)
+}
+
+func isSQLState(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
 }
