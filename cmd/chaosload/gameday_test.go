@@ -309,3 +309,45 @@ func isSQLState(err error, code string) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == code
 }
+
+// TestGamedayStopsTheStack: a game day on the bundled experiment (stack:
+// demo) brings the stack up behind the proxies, serves the file's targets to
+// Toxiproxy clients, and on exit closes every listener: the proxies, the
+// demo service, PostgreSQL and Redis.
+func TestGamedayStopsTheStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo stack")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"gameday", "../../experiments/db-exhaustion.yaml", "--listen", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	base := waitForAPI(t, &stdout, &stderr, done)
+	var proxies map[string]struct{ Listen, Upstream string }
+	getJSON(t, base+"/proxies", &proxies)
+	if len(proxies) != 3 || proxies["api"].Upstream == "" || proxies["postgres"].Upstream == "" {
+		t.Fatalf("proxies %+v: want the file's api, postgres and redis", proxies)
+	}
+	post(t, base+"/proxies/api/toxics", `{"type":"latency","attributes":{"latency":10}}`, http.StatusOK)
+	res, err := http.Get("http://" + proxies["api"].Listen + "/healthz")
+	if err != nil {
+		t.Fatalf("the demo service through its proxy: %v", err)
+	}
+	res.Body.Close()
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("gameday did not end within 60s")
+	}
+	for name, p := range proxies {
+		refusesConnections(t, "proxy "+name, p.Listen)
+		refusesConnections(t, "upstream of "+name, p.Upstream)
+	}
+}
