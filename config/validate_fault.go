@@ -77,6 +77,7 @@ func (c *checker) faultTarget(f *faults.Fault, path string) {
 	if t == nil {
 		return
 	}
+	c.protocolFaultTarget(f, t, path)
 	protos, ok := kindProtocols[f.Kind]
 	switch {
 	case !ok:

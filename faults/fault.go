@@ -34,9 +34,12 @@ const (
 	PoolExhaustion Kind = "pool-exhaustion"
 )
 
+// (The protocol-aware kinds, http-error to redis-delay, are in protocol.go.)
+
 // Kinds lists every kind in the order the documentation gives them.
 var Kinds = []Kind{Latency, Bandwidth, SlowClose, Timeout, ResetPeer, Reset, Slicer, LimitData,
-	Down, Loss, ConnLimit, ConnectDelay, PoolExhaustion}
+	Down, Loss, ConnLimit, ConnectDelay, PoolExhaustion,
+	HTTPError, HTTPDelay, PGError, PGDelay, RedisError, RedisDelay}
 
 // Direction says which way through a proxy a data-path fault acts.
 // Upstream is client → server, downstream is server → client.
@@ -99,6 +102,18 @@ type Fault struct {
 
 	// pool-exhaustion
 	LeaveFree int `yaml:"leaveFree"`
+
+	// The protocol-aware kinds (protocol.go): which requests (match), the
+	// share of them (probability, nil: all), and the answer: an HTTP status,
+	// headers and body; a SQLSTATE code and message; a Redis error message.
+	// The delay kinds take latency and jitter.
+	Match       *Match            `yaml:"match"`
+	Probability *Percent          `yaml:"probability"`
+	Status      int               `yaml:"status"`
+	Headers     map[string]string `yaml:"headers"`
+	Body        string            `yaml:"body"`
+	Code        string            `yaml:"code"`
+	Message     string            `yaml:"message"`
 }
 
 // OneShot reports whether the fault is an instantaneous action rather than a

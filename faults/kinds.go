@@ -37,6 +37,12 @@ var specs = map[Kind]kindSpec{
 	ConnLimit:      {params("max", "onExcess"), checkConnLimit},
 	ConnectDelay:   {params("delay", "jitter"), checkConnectDelay},
 	PoolExhaustion: {params("leaveFree"), checkPoolExhaustion},
+	HTTPError:      {params("match", "probability", "status", "headers", "body"), checkProtocolFault},
+	HTTPDelay:      {params("match", "probability", "latency", "jitter"), checkProtocolFault},
+	PGError:        {params("match", "probability", "code", "message"), checkProtocolFault},
+	PGDelay:        {params("match", "probability", "latency", "jitter"), checkProtocolFault},
+	RedisError:     {params("match", "probability", "message"), checkProtocolFault},
+	RedisDelay:     {params("match", "probability", "latency", "jitter"), checkProtocolFault},
 }
 
 func noChecks(*Fault) []Problem { return nil }
@@ -95,5 +101,12 @@ func setFields(f *Fault) []string {
 	add(f.Max != 0, "max")
 	add(f.OnExcess != "", "onExcess")
 	add(f.LeaveFree != 0, "leaveFree")
+	add(f.Match != nil, "match")
+	add(f.Probability != nil, "probability")
+	add(f.Status != 0, "status")
+	add(len(f.Headers) > 0, "headers")
+	add(f.Body != "", "body")
+	add(f.Code != "", "code")
+	add(f.Message != "", "message")
 	return s
 }

@@ -22,6 +22,9 @@ const (
 // Spec returns the typed spec of the fault's kind with its defaults. The
 // entry must be valid.
 func (f *Fault) Spec() Spec {
+	if s, ok := f.protocolSpec(); ok {
+		return s
+	}
 	switch f.Kind {
 	case Latency:
 		return LatencySpec{Latency: f.Latency, Jitter: f.Jitter, Direction: f.dir(Downstream)}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,12 @@ type fault struct {
 	nft    *nftTable
 
 	affected, delayedChunks, delayNanos atomic.Int64
+
+	// Protocol-aware kinds (protocol.go): each connection's session, the
+	// requests answered by the proxy and the connections given up.
+	sessMu                  sync.Mutex
+	sessions                map[*conn]*protoSession
+	injected, uninspectable atomic.Int64
 }
 
 func newFault(seed int64, name string, spec faults.Spec, toxicity float64) *fault {
@@ -58,6 +65,10 @@ func newFault(seed int64, name string, spec faults.Spec, toxicity float64) *faul
 		f.gate = newGate(s.Max)
 	case faults.ResetPeerSpec:
 		f.timers = map[*conn]*time.Timer{}
+	default:
+		if isProtocol(spec) {
+			f.dirs, f.sessions = [2]bool{true, true}, map[*conn]*protoSession{}
+		}
 	}
 	return f
 }
@@ -104,6 +115,9 @@ func (f *fault) newStage(l *link, pl *pipeline) (toxics.Toxic, int) {
 	case faults.LossSpec:
 		return &lossStage{rate: s.Rate, rto: s.RTO, rng: l.rand(f), fault: f, w: w}, latencyBuffer
 	}
+	if isProtocol(f.spec) {
+		return f.protoStage(l, pl), 0
+	}
 	// Inject admits only the kinds above as stages.
 	panic("proxy: no stage for fault kind " + string(f.spec.Kind()))
 }
@@ -119,6 +133,8 @@ func (f *fault) stats() FaultStats {
 		Affected:      f.affected.Load(),
 		DelayedChunks: f.delayedChunks.Load(),
 		InjectedDelay: time.Duration(f.delayNanos.Load()),
+		Injected:      f.injected.Load(),
+		Uninspectable: f.uninspectable.Load(),
 	}
 	if f.nft != nil {
 		d := f.nft.dropped()
@@ -162,12 +178,19 @@ func (s *faultSet) without(f *fault) *faultSet {
 }
 
 // stagesFor returns the stage faults that apply to the link of direction dir
-// on connection seq, oldest first, appending to buf.
+// on connection seq, oldest first, appending to buf. Downstream, the
+// protocol-aware stages come newest first, so that the stage pairs nest:
+// the oldest one, first to see requests, is last to see responses and so
+// sees the answers of those after it as the responses they are.
 func (s *faultSet) stagesFor(buf []*fault, dir stream.Direction, seq uint64) []*fault {
+	from := len(buf)
 	for _, f := range s.stages {
 		if f.dirs[dir] && f.selects(seq) {
 			buf = append(buf, f)
 		}
+	}
+	if dir == stream.Downstream {
+		reverseProtocol(buf[from:])
 	}
 	return buf
 }

@@ -95,6 +95,8 @@ func (p *Proxy) checkInject(ctx context.Context, name string, spec faults.Spec, 
 	case faults.BandwidthSpec, faults.SlowCloseSpec, faults.TimeoutSpec, faults.ResetPeerSpec,
 		faults.SlicerSpec, faults.LimitDataSpec, faults.LossSpec, faults.ConnLimitSpec, faults.ConnectDelaySpec:
 		return checkCatalogue(s)
+	case faults.HTTPErrorSpec, faults.PGErrorSpec, faults.RedisErrorSpec, faults.RequestDelaySpec:
+		return checkProtocolSpec(s)
 	case faults.PoolExhaustionSpec:
 		return errors.New("pool-exhaustion is not a proxy fault: package faults holds the server's connections itself (faults.Bind)")
 	case nil:
@@ -133,6 +135,7 @@ func (p *Proxy) revert(f *fault) error {
 		delete(p.active, f.name)
 	}
 	close(f.gone)
+	f.dropSessions()
 	p.log.Info().Str("fault", f.name).Str("kind", string(f.spec.Kind())).Msg("fault reverted")
 	switch f.spec.(type) {
 	case faults.DownSpec:

@@ -64,6 +64,14 @@ type FaultStats struct {
 	// towards the upstream and back, read when its table was removed (zero
 	// while it is active).
 	DroppedUp, DroppedDown uint64
+	// Injected counts the requests a protocol-aware error fault answered
+	// itself (http-error, pg-error, redis-error); for the delay kinds,
+	// DelayedChunks counts the requests held and InjectedDelay the time.
+	Injected int64
+	// Uninspectable counts connections a protocol-aware fault gave up on,
+	// because their stream could not be parsed (TLS, an upgrade, a pub/sub
+	// mode); the error log says which and why.
+	Uninspectable int64
 }
 
 // counters are the proxy-wide live counters.

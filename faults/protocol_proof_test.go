@@ -1,0 +1,157 @@
+package faults_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chaosload/chaosload/faults"
+)
+
+// The proofs of the protocol-aware kinds, each by what a real client sees.
+
+// pgCode returns the SQLSTATE of err, "" when it is no *pgconn.PgError.
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// TestProofPGError: pgx sees *pgconn.PgError with the chosen SQLSTATE for a
+// matching query, in the simple and in the extended protocol, and the next
+// query on the same connection succeeds; a query that does not match is
+// untouched; inside a transaction the error fails it and ROLLBACK recovers;
+// the proxy counts every injected error.
+func TestProofPGError(t *testing.T) {
+	pg, _ := servers(t)
+	p := startProxy(t, "pg", pg.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	spec := faults.PGErrorSpec{Match: faults.Match{SQL: `(?i)from products`}, Probability: 1, SQLState: "40001",
+		Message: "could not serialize access"}
+	inject(t, p, "serialize", spec)
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec} {
+		c := mustPG(t, pg, p.Addr())
+		var n int
+		err := c.QueryRow(ctx, "SELECT count(*) FROM products WHERE id > $1", mode, 0).Scan(&n)
+		if pgCode(err) != "40001" || !strings.Contains(err.Error(), "could not serialize access") {
+			t.Fatalf("mode %v: matching query: %v (code %q), want *pgconn.PgError 40001", mode, err, pgCode(err))
+		}
+		var one int
+		if err := c.QueryRow(ctx, "SELECT 1 + $1::int", mode, 0).Scan(&one); err != nil || one != 1 {
+			t.Fatalf("mode %v: next query on the same connection: %d, %v", mode, one, err)
+		}
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.Exec(ctx, "SELECT id FROM products LIMIT 1", mode)
+		if pgCode(err) != "40001" {
+			t.Fatalf("mode %v: in a transaction: %v, want 40001", mode, err)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatalf("mode %v: rollback after the injected error: %v", mode, err)
+		}
+		if err := c.QueryRow(ctx, "SELECT 2", mode).Scan(&one); err != nil || one != 2 {
+			t.Fatalf("mode %v: after the rollback: %d, %v", mode, one, err)
+		}
+	}
+	if got := p.Stats().Faults["serialize"].Injected; got != 6 {
+		t.Errorf("Stats.Faults[serialize].Injected = %d, want 6", got)
+	}
+}
+
+// TestProofPGErrorProbability: with probability 50% about half of the
+// matching queries fail, each with 57014, and every other query succeeds
+// on the same connection (pipelined batches keep their order).
+func TestProofPGErrorProbability(t *testing.T) {
+	pg, _ := servers(t)
+	p := startProxy(t, "pg", pg.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	inject(t, p, "cancel", faults.PGErrorSpec{Probability: 0.5, SQLState: "57014", Message: "canceling statement"})
+	c := mustPG(t, pg, p.Addr())
+	failed := 0
+	for i := range 200 {
+		var v int
+		err := c.QueryRow(ctx, "SELECT $1::int", i).Scan(&v)
+		switch {
+		case err == nil && v == i:
+		case pgCode(err) == "57014":
+			failed++
+		default:
+			t.Fatalf("query %d: %d, %v", i, v, err)
+		}
+	}
+	if failed < 60 || failed > 140 {
+		t.Errorf("%d of 200 failed at probability 50%%", failed)
+	}
+	if got := p.Stats().Faults["cancel"].Injected; got != int64(failed) {
+		t.Errorf("Injected = %d, the client saw %d", got, failed)
+	}
+	// A batch: the errors land on their own queries, the rest answer in order.
+	b := &pgx.Batch{}
+	for i := range 20 {
+		b.Queue("SELECT $1::int", i)
+	}
+	br := c.SendBatch(ctx, b)
+	for i := range 20 {
+		var v int
+		if err := br.QueryRow().Scan(&v); err == nil && v != i {
+			t.Fatalf("batch query %d answered %d", i, v)
+		}
+	}
+	br.Close()
+	var v int
+	if err := c.QueryRow(ctx, "SELECT 7", pgx.QueryExecModeSimpleProtocol).Scan(&v); err != nil && pgCode(err) != "57014" {
+		t.Fatalf("after the batch: %v", err)
+	}
+}
+
+// TestProofRedisError: go-redis sees the chosen error for a matching
+// command, others are untouched, and a pipeline stays aligned.
+func TestProofRedisError(t *testing.T) {
+	_, rd := servers(t)
+	p := startProxy(t, "redis", rd.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := newRedis(t, p.Addr())
+	for i, k := range []string{"user:1", "user:2", "cart:1"} {
+		if err := c.Set(ctx, k, i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inject(t, p, "loading", faults.RedisErrorSpec{Match: faults.Match{Command: "get", Key: "user:*"}, Probability: 1,
+		Message: "LOADING Redis is loading the dataset in memory"})
+	err := c.Get(ctx, "user:1").Err()
+	if err == nil || err.Error() != "LOADING Redis is loading the dataset in memory" {
+		t.Fatalf("GET user:1: %v, want the LOADING error", err)
+	}
+	if v, err := c.Get(ctx, "cart:1").Result(); err != nil || v != "2" {
+		t.Fatalf("GET cart:1 (no match): %q, %v", v, err)
+	}
+	pipe := c.Pipeline()
+	cmds := []*redis.StringCmd{pipe.Get(ctx, "cart:1"), pipe.Get(ctx, "user:2"), pipe.Get(ctx, "cart:1"), pipe.Get(ctx, "user:1")}
+	echo := pipe.Echo(ctx, "last")
+	pipe.Exec(ctx)
+	for i, want := range []string{"2", "LOADING", "2", "LOADING"} {
+		v, err := cmds[i].Result()
+		if (want == "LOADING") != (err != nil && strings.HasPrefix(err.Error(), "LOADING")) || (err == nil && v != want) {
+			t.Errorf("pipeline command %d: %q, %v; want %s", i, v, err, want)
+		}
+	}
+	if v, err := echo.Result(); v != "last" || err != nil {
+		t.Errorf("pipeline ECHO: %q, %v", v, err)
+	}
+	if got := p.Stats().Faults["loading"].Injected; got != 3 {
+		t.Errorf("Injected = %d, want 3", got)
+	}
+}

@@ -1,0 +1,277 @@
+package proxy
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/Shopify/toxiproxy/v2/stream"
+	"github.com/Shopify/toxiproxy/v2/toxics"
+
+	"github.com/chaosload/chaosload/faults"
+)
+
+// Protocol-aware faults (http-error, pg-error, redis-error and the delays)
+// run as a pair of stages on a connection: the upstream stage parses the
+// client's requests and decides, per request, to pass it on, hold it
+// (delay) or answer it itself; the downstream stage parses the server's
+// responses, counts them, and splices the proxy's answers into the stream at
+// the right place, so pipelined requests keep their order. The two share a
+// protoSession, which outlives pipeline rebuilds (another fault coming or
+// going): the parsers' state is in it, not in the stages.
+//
+// A request the proxy answers is never passed to the server as it is: HTTP
+// and Redis requests are dropped, and their answer follows the responses to
+// the requests before them; a PostgreSQL query or extended-protocol batch is
+// replaced by a Sync, and the error is inserted before the server's
+// ReadyForQuery to that Sync, whose status is patched (in a transaction:
+// failed) — so the session stays in step with the server.
+
+// upCodec parses client → server bytes. next looks at buf, the bytes not yet
+// handled, and says what to do with a prefix of it (n == 0: more bytes are
+// needed). Codecs keep their own state between calls.
+type upCodec interface {
+	next(buf []byte) upStep
+}
+
+// upStep is what to do with the next n bytes of the client's stream.
+type upStep struct {
+	n       int
+	drop    bool   // do not pass those bytes on
+	extra   []byte // pass these on after them (a Sync standing for a dropped query)
+	expect  int    // responses the passed bytes make the server send
+	answer  []byte // answer queued after every response expected so far
+	patch   bool   // answer goes before the next ReadyForQuery (PostgreSQL), which becomes failed
+	reply   []byte // written to the client at once (nothing is in flight: the SSLRequest's 'N')
+	delay   bool   // hold the bytes for the fault's delay first
+	counted bool   // count one injected error
+	lost    string // the stream cannot be parsed: say why, pass the rest through
+}
+
+// downCodec parses server → client bytes: next consumes a prefix of d and
+// reports what ends there.
+type downCodec interface {
+	next(d []byte) (n int, ev downEvent)
+	// boundary reports whether the codec is between responses.
+	boundary() bool
+}
+
+// downEvent is what a downCodec found at the end of the bytes it consumed.
+type downEvent int
+
+const (
+	evNone    downEvent = iota // all of d consumed, nothing ended
+	evDone                     // a response ended
+	evBeforeZ                  // a ReadyForQuery begins here (PostgreSQL)
+	evLost                     // the stream cannot be parsed: pass the rest through
+)
+
+// answer is a reply of the proxy waiting for its place in the downstream
+// stream: after `after` responses have been passed on (or, when patch is
+// set, before the ReadyForQuery that ends response number after+1).
+type answer struct {
+	after int64
+	data  []byte
+	patch bool
+}
+
+// protoSession is the state one connection's protocol stages share.
+type protoSession struct {
+	mu      sync.Mutex
+	fwd     int64    // responses the server owes for what was passed on
+	done    int64    // responses passed on to the client
+	answers []answer // in order of after
+	lost    atomic.Bool // parsing gave up: everything passes
+
+	wake chan struct{} // capacity 1: an answer was queued
+	up   upCodec       // owned by the upstream stage
+	down downCodec     // owned by the downstream stage
+	buf  []byte        // client bytes not yet handled, owned by the upstream stage
+	rng  *rand.Rand    // per-request draws, owned by the upstream stage
+}
+
+// session returns the protocol session of connection c for fault f,
+// creating it on first use.
+func (f *fault) session(l *link) *protoSession {
+	f.sessMu.Lock()
+	defer f.sessMu.Unlock()
+	if s, ok := f.sessions[l.c]; ok {
+		return s
+	}
+	s := &protoSession{wake: make(chan struct{}, 1),
+		rng: stageRand(f.key, l.c.seq, stream.Upstream)}
+	s.up, s.down = newCodecs(f, s)
+	f.sessions[l.c] = s
+	return s
+}
+
+// forget drops connection c's session once the connection is gone.
+func (f *fault) forget(c *conn) {
+	f.sessMu.Lock()
+	delete(f.sessions, c)
+	f.sessMu.Unlock()
+}
+
+// newCodecs returns the parsers of the fault's protocol.
+func newCodecs(f *fault, s *protoSession) (upCodec, downCodec) {
+	switch spec := f.spec.(type) {
+	case faults.PGErrorSpec:
+		return newPGUp(f, s, spec.Match), newPGDown()
+	case faults.RedisErrorSpec:
+		return newRedisUp(f, s, spec.Match), newRedisDown()
+	case faults.HTTPErrorSpec:
+		h := newHTTPShared()
+		return newHTTPUp(f, s, spec.Match, h), newHTTPDown(h)
+	case faults.RequestDelaySpec:
+		switch spec.Protocol {
+		case "postgres":
+			return newPGUp(f, s, spec.Match), newPGDown()
+		case "redis":
+			return newRedisUp(f, s, spec.Match), newRedisDown()
+		}
+		h := newHTTPShared()
+		return newHTTPUp(f, s, spec.Match, h), newHTTPDown(h)
+	}
+	panic("proxy: no protocol codec for fault kind " + string(f.spec.Kind()))
+}
+
+// isProtocol reports whether a spec is a protocol-aware kind.
+func isProtocol(spec faults.Spec) bool {
+	_, ok := faults.ProtocolKinds[spec.Kind()]
+	return ok
+}
+
+// draw reports whether a matching request is acted on (probability p), from
+// the session's seeded generator.
+func (s *protoSession) draw(p float64) bool {
+	return p >= 1 || (p > 0 && s.rng.Float64() < p)
+}
+
+// queue adds an answer after everything expected so far.
+func (s *protoSession) queue(data []byte, patch bool) {
+	s.mu.Lock()
+	s.answers = append(s.answers, answer{after: s.fwd, data: data, patch: patch})
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// expect records that the server owes n more responses.
+func (s *protoSession) expect(n int) {
+	if n == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.fwd += int64(n)
+	s.mu.Unlock()
+}
+
+// ready pops the answers whose place has come: plain ones once done
+// responses have passed (patch false), or the patch answer of the response
+// starting now (patch true).
+func (s *protoSession) ready(patch bool) [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out [][]byte
+	for len(s.answers) > 0 && s.answers[0].after <= s.done && s.answers[0].patch == patch {
+		out = append(out, s.answers[0].data)
+		s.answers = s.answers[1:]
+		if patch {
+			break
+		}
+	}
+	return out
+}
+
+// responded counts one response passed on.
+func (s *protoSession) responded() {
+	s.mu.Lock()
+	s.done++
+	s.mu.Unlock()
+}
+
+// protoStages returns the stage of fault f on link l.
+func (f *fault) protoStage(l *link, pl *pipeline) toxics.Toxic {
+	s := f.session(l)
+	w := stageWait{dead: l.c.dead, gone: f.gone}
+	if l.dir == stream.Upstream {
+		return &protoUpStage{f: f, s: s, l: l, pl: pl, w: w}
+	}
+	return &protoDownStage{f: f, s: s, l: l, pl: pl, w: w}
+}
+
+// dropSessions forgets every connection's session (the fault was reverted).
+func (f *fault) dropSessions() {
+	f.sessMu.Lock()
+	f.sessions = map[*conn]*protoSession{}
+	f.sessMu.Unlock()
+}
+
+// reverseProtocol reverses the order of the protocol-aware faults among
+// stages, leaving the others where they are.
+func reverseProtocol(stages []*fault) {
+	var idx []int
+	for i, f := range stages {
+		if f.sessions != nil {
+			idx = append(idx, i)
+		}
+	}
+	for i, j := 0, len(idx)-1; i < j; i, j = i+1, j-1 {
+		stages[idx[i]], stages[idx[j]] = stages[idx[j]], stages[idx[i]]
+	}
+}
+
+// checkProtocolSpec validates a protocol-aware spec given to Inject.
+func checkProtocolSpec(spec faults.Spec) error {
+	var p float64
+	switch s := spec.(type) {
+	case faults.HTTPErrorSpec:
+		if s.Status < 100 || s.Status > 599 {
+			return fmt.Errorf("status %d is not an HTTP status", s.Status)
+		}
+		p = s.Probability
+	case faults.PGErrorSpec:
+		if len(s.SQLState) != 5 {
+			return fmt.Errorf("%q is not a SQLSTATE", s.SQLState)
+		}
+		p = s.Probability
+	case faults.RedisErrorSpec:
+		if s.Message == "" || strings.ContainsAny(s.Message, "\r\n") {
+			return fmt.Errorf("redis error %q must be one line, not empty", s.Message)
+		}
+		p = s.Probability
+	case faults.RequestDelaySpec:
+		if s.Latency < 0 || s.Jitter < 0 || s.Jitter > s.Latency {
+			return fmt.Errorf("latency %v and jitter %v must be positive, jitter at most the latency", s.Latency, s.Jitter)
+		}
+		p = s.Probability
+	}
+	if p < 0 || p > 1 {
+		return fmt.Errorf("probability %v is not between 0 and 1", p)
+	}
+	m := matchOf(spec)
+	if _, err := regexp.Compile(m.SQL); err != nil {
+		return fmt.Errorf("match.sql: %w", err)
+	}
+	return nil
+}
+
+// matchOf returns a protocol-aware spec's match.
+func matchOf(spec faults.Spec) faults.Match {
+	switch s := spec.(type) {
+	case faults.HTTPErrorSpec:
+		return s.Match
+	case faults.PGErrorSpec:
+		return s.Match
+	case faults.RedisErrorSpec:
+		return s.Match
+	case faults.RequestDelaySpec:
+		return s.Match
+	}
+	return faults.Match{}
+}

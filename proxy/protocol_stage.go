@@ -1,0 +1,247 @@
+package proxy
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/Shopify/toxiproxy/v2/stream"
+	"github.com/Shopify/toxiproxy/v2/toxics"
+
+	"github.com/chaosload/chaosload/faults"
+)
+
+// protoUpStage parses the client's requests of one connection and passes
+// them on, holds them or has them answered (see protocol.go).
+type protoUpStage struct {
+	f  *fault
+	s  *protoSession
+	l  *link
+	pl *pipeline
+	w  stageWait
+}
+
+// Pipe implements toxics.Toxic.
+func (u *protoUpStage) Pipe(stub *toxics.ToxicStub) {
+	timer := newStoppedTimer()
+	for {
+		c, ok, end := u.w.next(stub)
+		switch {
+		case !ok && end == stopped:
+			u.flush(stub) // the fault left: what is held passes as it is
+			return
+		case !ok:
+			u.f.forget(u.l.c) // the connection died
+			return
+		case c == nil:
+			if u.pl.eof.Load() {
+				u.flush(stub)
+				u.f.forget(u.l.c)
+			}
+			stub.Close()
+			return
+		}
+		if !u.handle(stub, timer, c) {
+			return
+		}
+	}
+}
+
+// flush passes on the bytes not yet handled.
+func (u *protoUpStage) flush(stub *toxics.ToxicStub) {
+	if len(u.s.buf) > 0 {
+		u.w.emit(stub, &stream.StreamChunk{Data: u.s.buf, Timestamp: time.Now()})
+		u.s.buf = nil
+	}
+}
+
+// handle parses one chunk and carries out every step it completes; false
+// when the connection died.
+func (u *protoUpStage) handle(stub *toxics.ToxicStub, timer *time.Timer, c *stream.StreamChunk) bool {
+	if u.s.lost.Load() {
+		return u.w.emit(stub, c)
+	}
+	if len(u.s.buf) == 0 {
+		u.s.buf = c.Data
+	} else {
+		u.s.buf = append(u.s.buf, c.Data...)
+	}
+	for len(u.s.buf) > 0 {
+		st := u.s.up.next(u.s.buf)
+		if st.lost != "" {
+			u.giveUp(st.lost)
+			u.flush(stub)
+			return true
+		}
+		if st.n == 0 {
+			return true
+		}
+		if !u.carryOut(stub, timer, st, c.Timestamp) {
+			return false
+		}
+	}
+	return true
+}
+
+// carryOut does what one step says with the first st.n bytes of the buffer.
+func (u *protoUpStage) carryOut(stub *toxics.ToxicStub, timer *time.Timer, st upStep, ts time.Time) bool {
+	data := u.s.buf[:st.n:st.n]
+	if st.n == len(u.s.buf) {
+		u.s.buf = nil
+	} else {
+		u.s.buf = u.s.buf[st.n:]
+	}
+	if st.delay && u.hold(stub, timer) == died {
+		return false
+	}
+	if st.counted {
+		u.f.injected.Add(1)
+	}
+	if st.reply != nil {
+		if _, err := u.l.c.client.Write(st.reply); err != nil {
+			u.l.c.closeSoon()
+		}
+	}
+	if st.answer != nil {
+		u.s.queue(st.answer, st.patch)
+	}
+	u.s.expect(st.expect)
+	if !st.drop && !u.w.emit(stub, &stream.StreamChunk{Data: bytes.Clone(data), Timestamp: ts}) {
+		return false
+	}
+	return st.extra == nil || u.w.emit(stub, &stream.StreamChunk{Data: st.extra, Timestamp: ts})
+}
+
+// hold waits the delay of a delay fault, latency ± jitter.
+func (u *protoUpStage) hold(stub *toxics.ToxicStub, timer *time.Timer) waitEnd {
+	spec, ok := u.f.spec.(faults.RequestDelaySpec)
+	if !ok {
+		return waited
+	}
+	d := spec.Latency
+	if spec.Jitter > 0 {
+		d += time.Duration(u.s.rng.Int64N(int64(2*spec.Jitter+1))) - spec.Jitter
+	}
+	u.f.delayedChunks.Add(1)
+	u.f.delayNanos.Add(int64(d))
+	return u.w.sleep(stub, timer, d)
+}
+
+// giveUp stops parsing the connection: everything passes from now on.
+func (u *protoUpStage) giveUp(why string) {
+	u.s.lost.Store(true)
+	u.f.uninspectable.Add(1)
+	u.l.c.p.log.Error().Str("fault", u.f.name).Uint64("conn", u.l.c.seq).Str("reason", why).
+		Msg("cannot inspect this connection: the fault does not apply to it")
+}
+
+// protoDownStage parses the server's responses of one connection, counts
+// them and splices the proxy's answers in at their places.
+type protoDownStage struct {
+	f     *fault
+	s     *protoSession
+	l     *link
+	pl    *pipeline
+	w     stageWait
+	patch bool // the ReadyForQuery being passed on gets the failed status
+}
+
+// Pipe implements toxics.Toxic.
+func (d *protoDownStage) Pipe(stub *toxics.ToxicStub) {
+	if !d.emitReady(stub) {
+		return
+	}
+	for {
+		select {
+		case c, ok := <-stub.Input:
+			if !ok {
+				d.emitReady(stub)
+				stub.Close()
+				return
+			}
+			if !d.handle(stub, c) {
+				return
+			}
+		case <-d.s.wake:
+			if !d.emitReady(stub) {
+				return
+			}
+		case <-stub.Interrupt:
+			d.emitReady(stub)
+			return
+		case <-d.w.gone:
+			d.emitReady(stub)
+			return
+		case <-d.w.dead:
+			return
+		}
+	}
+}
+
+// emitReady passes on the answers whose place has come, if the stream is
+// between responses.
+func (d *protoDownStage) emitReady(stub *toxics.ToxicStub) bool {
+	if !d.s.down.boundary() && !d.s.lost.Load() {
+		return true
+	}
+	for _, a := range d.s.ready(false) {
+		if !d.w.emit(stub, &stream.StreamChunk{Data: a, Timestamp: time.Now()}) {
+			return false
+		}
+	}
+	return true
+}
+
+// handle passes one chunk on, cut where answers go in.
+func (d *protoDownStage) handle(stub *toxics.ToxicStub, c *stream.StreamChunk) bool {
+	if d.s.lost.Load() {
+		return d.w.emit(stub, c)
+	}
+	data := c.Data
+	start, off := 0, 0
+	emit := func(b []byte) bool {
+		return len(b) == 0 || d.w.emit(stub, &stream.StreamChunk{Data: b, Timestamp: c.Timestamp})
+	}
+	for off < len(data) {
+		n, ev := d.s.down.next(data[off:])
+		off += n
+		var answers [][]byte
+		switch ev {
+		case evBeforeZ:
+			if answers = d.s.ready(true); len(answers) > 0 {
+				d.patch = true
+			}
+		case evDone:
+			if d.patch {
+				data[off-1] = failedStatus(data[off-1])
+				d.patch = false
+			}
+			d.s.responded()
+			answers = d.s.ready(false)
+		case evLost:
+			d.s.lost.Store(true)
+			d.f.uninspectable.Add(1)
+			return emit(data[start:]) && d.emitReady(stub)
+		}
+		if len(answers) > 0 {
+			if !emit(data[start:off]) {
+				return false
+			}
+			start = off
+			for _, a := range answers {
+				if !emit(a) {
+					return false
+				}
+			}
+		}
+	}
+	return emit(data[start:])
+}
+
+// failedStatus is the ReadyForQuery status after an error: a transaction
+// block becomes failed.
+func failedStatus(s byte) byte {
+	if s == 'T' {
+		return 'E'
+	}
+	return s
+}

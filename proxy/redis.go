@@ -1,0 +1,223 @@
+package proxy
+
+import (
+	"bytes"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/chaosload/chaosload/faults"
+)
+
+// The Redis codecs (RESP 2 and 3). Upstream, each command (an array of bulk
+// strings, or an inline command) is read whole and answered, held or passed
+// on; downstream, each top-level reply is one response, except RESP 3 push
+// messages and attributes. A connection that enters a mode where replies no
+// longer follow commands (SUBSCRIBE, MONITOR, CLIENT REPLY) is given up:
+// the fault no longer applies to it.
+
+// redisUp parses what a Redis client sends.
+type redisUp struct {
+	f       *fault
+	s       *protoSession
+	command string // upper case; "" matches every command
+	key     string // glob; "" matches every key
+	errMsg  []byte // the error reply of a redis-error fault, nil for a delay
+	p       float64
+}
+
+func newRedisUp(f *fault, s *protoSession, m faults.Match) *redisUp {
+	u := &redisUp{f: f, s: s, command: strings.ToUpper(m.Command), key: m.Key, p: 1}
+	switch spec := f.spec.(type) {
+	case faults.RedisErrorSpec:
+		u.errMsg, u.p = []byte("-"+spec.Message+"\r\n"), spec.Probability
+	case faults.RequestDelaySpec:
+		u.p = spec.Probability
+	}
+	return u
+}
+
+// next implements upCodec.
+func (u *redisUp) next(buf []byte) upStep {
+	args, n, ok := parseRedisCommand(buf)
+	switch {
+	case !ok:
+		return upStep{lost: "not a RESP command"}
+	case n == 0:
+		return upStep{}
+	case len(args) == 0:
+		return upStep{n: n} // an empty line: the server answers nothing
+	}
+	name := strings.ToUpper(string(args[0]))
+	switch name {
+	case "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR":
+		return upStep{lost: name + ": replies no longer follow commands"}
+	case "CLIENT":
+		if len(args) > 1 && strings.EqualFold(string(args[1]), "REPLY") {
+			return upStep{lost: "CLIENT REPLY: replies no longer follow commands"}
+		}
+	}
+	if !u.matches(name, args) {
+		return upStep{n: n, expect: 1}
+	}
+	if u.errMsg == nil {
+		return upStep{n: n, expect: 1, delay: true}
+	}
+	return upStep{n: n, drop: true, answer: u.errMsg, counted: true}
+}
+
+// matches reports whether a command matches and is drawn.
+func (u *redisUp) matches(name string, args [][]byte) bool {
+	if u.command != "" && name != u.command {
+		return false
+	}
+	if u.key != "" {
+		if len(args) < 2 {
+			return false
+		}
+		if ok, _ := path.Match(u.key, string(args[1])); !ok {
+			return false
+		}
+	}
+	return u.s.draw(u.p)
+}
+
+// parseRedisCommand reads one command from buf: its arguments and its
+// length (0: incomplete), ok false when buf does not hold RESP.
+func parseRedisCommand(buf []byte) (args [][]byte, n int, ok bool) {
+	if buf[0] != '*' {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			return nil, 0, len(buf) < 64<<10
+		}
+		return bytes.Fields(buf[:i]), i + 1, true
+	}
+	count, i, ok := redisNumber(buf, 1)
+	if !ok || i == 0 {
+		return nil, 0, ok
+	}
+	for range count {
+		if i >= len(buf) {
+			return nil, 0, true
+		}
+		if buf[i] != '$' {
+			return nil, 0, false
+		}
+		size, j, ok := redisNumber(buf, i+1)
+		if !ok || j == 0 {
+			return nil, 0, ok
+		}
+		if size < 0 || j+size+2 > len(buf) {
+			return nil, 0, size >= 0
+		}
+		args = append(args, buf[j:j+size])
+		i = j + size + 2
+	}
+	return args, i, true
+}
+
+// redisNumber reads the number of a header line starting at buf[from]:
+// the number and the index after its CRLF (0: incomplete).
+func redisNumber(buf []byte, from int) (v, next int, ok bool) {
+	i := bytes.IndexByte(buf[from:], '\n')
+	if i < 0 {
+		return 0, 0, len(buf)-from < 32
+	}
+	v, err := strconv.Atoi(string(bytes.TrimSuffix(buf[from:from+i], []byte("\r"))))
+	return v, from + i + 1, err == nil
+}
+
+// redisDown frames what a Redis server sends: one top-level reply is one
+// response.
+type redisDown struct {
+	line  []byte
+	bulk  int   // bytes of a bulk string (and its CRLF) still to come
+	stack []int // elements still to come in each open aggregate
+	top   byte  // type of the top-level reply under way
+}
+
+func newRedisDown() *redisDown { return &redisDown{} }
+
+// next implements downCodec.
+func (r *redisDown) next(d []byte) (int, downEvent) {
+	i := 0
+	for i < len(d) {
+		if r.bulk > 0 {
+			k := min(r.bulk, len(d)-i)
+			i += k
+			r.bulk -= k
+			if r.bulk == 0 && r.valueDone() {
+				return i, evDone
+			}
+			continue
+		}
+		j := bytes.IndexByte(d[i:], '\n')
+		if j < 0 {
+			r.line = append(r.line, d[i:]...)
+			return len(d), evNone
+		}
+		r.line = append(r.line, d[i:i+j+1]...)
+		i += j + 1
+		done, ok := r.header()
+		r.line = r.line[:0]
+		switch {
+		case !ok:
+			return i, evLost
+		case done:
+			return i, evDone
+		}
+	}
+	return i, evNone
+}
+
+// header handles one header line; done when a top-level reply ended.
+func (r *redisDown) header() (done, ok bool) {
+	t := r.line[0]
+	if len(r.stack) == 0 {
+		r.top = t
+	}
+	switch t {
+	case '+', '-', ':', '_', ',', '#', '(':
+		return r.valueDone(), true
+	case '$', '!', '=':
+		n, err := strconv.Atoi(string(bytes.TrimRight(r.line[1:], "\r\n")))
+		if err != nil {
+			return false, false
+		}
+		if n < 0 {
+			return r.valueDone(), true
+		}
+		r.bulk = n + 2
+		return false, true
+	case '*', '~', '>', '%', '|':
+		n, err := strconv.Atoi(string(bytes.TrimRight(r.line[1:], "\r\n")))
+		if err != nil {
+			return false, false
+		}
+		if t == '%' || t == '|' {
+			n *= 2
+		}
+		if n <= 0 {
+			return r.valueDone(), true
+		}
+		r.stack = append(r.stack, n)
+		return false, true
+	}
+	return false, false
+}
+
+// valueDone records that a value ended and reports whether that ended a
+// top-level reply that counts as a response (not a push or an attribute).
+func (r *redisDown) valueDone() bool {
+	for len(r.stack) > 0 {
+		r.stack[len(r.stack)-1]--
+		if r.stack[len(r.stack)-1] > 0 {
+			return false
+		}
+		r.stack = r.stack[:len(r.stack)-1]
+	}
+	return r.top != '>' && r.top != '|'
+}
+
+// boundary implements downCodec.
+func (r *redisDown) boundary() bool { return r.bulk == 0 && len(r.stack) == 0 && len(r.line) == 0 }
