@@ -31,6 +31,8 @@ type measurement struct {
 	health load.Health
 	// side is the resource monitor and the probes (monitor.go).
 	side *sidecars
+	// stressRecovery is the recovery after overload of a stress run.
+	stressRecovery *slo.RecoveryResult
 }
 
 // loadSample is the load's state at one instant.

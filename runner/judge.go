@@ -20,6 +20,20 @@ func (r *run) judge() {
 		return
 	}
 	r.out.DurationS = seconds(m.loadEnd)
+	if r.exp.Stress != nil {
+		r.judgeStress()
+	} else {
+		r.judgePhases()
+	}
+	r.out.Totals = totals(m.rec.Window(0, m.loadEnd+time.Hour, metrics.Selector{}))
+	r.intervals()
+}
+
+// judgePhases judges an ordinary run: phases cut by the fault timeline,
+// the thresholds and degradation over them, the recovery after the last
+// fault.
+func (r *run) judgePhases() {
+	m := r.m
 	ths, _ := slo.SplitSampled(r.exp.Thresholds)
 	deg, _ := slo.SplitSampled(r.exp.Degradation)
 	v := slo.Judge(m.rec, slo.Spec{
@@ -44,7 +58,11 @@ func (r *run) judge() {
 	r.judgeSampled(v.Phases)
 	r.out.Recovery = recovery(v.Recovery)
 	r.warnClosedModel(v.Recovery)
-	r.out.Totals = totals(m.rec.Window(0, m.loadEnd+time.Hour, metrics.Selector{}))
+}
+
+// intervals fills the per-interval series, for charts.
+func (r *run) intervals() {
+	m := r.m
 	r.out.IntervalS = seconds(m.rec.Interval())
 	for _, iv := range m.rec.Intervals() {
 		r.out.Intervals = append(r.out.Intervals, Interval{

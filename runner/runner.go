@@ -90,7 +90,11 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 	if err := r.setup(ctx); err != nil {
 		return r.fail(err), err
 	}
-	if err := r.execute(ctx); err != nil {
+	execute := r.execute
+	if exp.Stress != nil {
+		execute = r.executeStress
+	}
+	if err := execute(ctx); err != nil {
 		r.judge()
 		return r.fail(err), err
 	}

@@ -205,3 +205,74 @@ func TestMonitorAndProbes(t *testing.T) {
 		}
 	}
 }
+
+// ladder steps an open-model load 20 → 40 → 120 iterations per second on
+// the graceful demo, with a throughput ceiling as the threshold that
+// breaks: 120/s exceeds 80/s whatever the machine, so the breaking point is
+// known; then load drops back to 20/s and recovery is measured.
+const ladder = `
+version: 1
+name: ladder
+stack: {name: demo}
+targets:
+  api: {upstream: "${stack.api}", protocol: http}
+scenarios:
+  browse:
+    executor: constant-arrival-rate
+    rate: 1
+    duration: 1s
+    preAllocatedVUs: 10
+    maxVUs: 100
+    steps:
+      - name: products
+        http: {method: GET, url: "http://${targets.api}/api/products"}
+stress: {unit: rate, from: 20, step: 20, to: 120, every: 3s, settle: 1s}
+thresholds:
+  ops: ["rate < 70/s"]
+  latency: ["p(95) < 2s"]
+  target_rss: ["max < 8GB"]
+recovery: {within: 3s, hold: 2s, window: 1s}
+`
+
+// TestStressLadder: the levels run in order until the first that breaks a
+// threshold (80/s: the ops ceiling of 70/s), capacity is the level before
+// (60), the operating point 80% of it (48, measured at 40), the curve has
+// a point per level run, and load back at 20/s recovers within the bound.
+func TestStressLadder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo stack for about 20s")
+	}
+	t.Parallel()
+	code, stdout, out := runYAML(t, ladder)
+	st := out.Stress
+	if st == nil {
+		t.Fatalf("no stress result (exit %d)\n%s", code, stdout)
+	}
+	if code != exitOK || out.Verdict != runner.Passed {
+		t.Fatalf("exit %d, verdict %s, want 0/passed (the recovery held)\n%s", code, out.Verdict, stdout)
+	}
+	if st.Capacity == nil || *st.Capacity != 60 || st.BreakingPoint == nil || *st.BreakingPoint != 80 {
+		t.Fatalf("capacity %v, breaking point %v, want 60 and 80\n%s", st.Capacity, st.BreakingPoint, stdout)
+	}
+	if len(st.Levels) != 4 || len(st.BrokenBy) != 1 || !strings.HasPrefix(st.BrokenBy[0], "ops") {
+		t.Fatalf("levels %d, broken by %v", len(st.Levels), st.BrokenBy)
+	}
+	for i, lv := range st.Levels {
+		want := 20 * float64(i+1)
+		if lv.Level != want || lv.OpsPerS < want*0.8 || lv.OpsPerS > want*1.2 || lv.RSSMax == nil {
+			t.Errorf("level %d: %+v, want %g ops/s measured", i, lv, want)
+		}
+	}
+	op := st.OperatingPoint
+	if op == nil || op.Level != 48 || op.MeasuredAt == nil || *op.MeasuredAt != 40 || op.P95MS == nil {
+		t.Fatalf("operating point %+v", op)
+	}
+	if out.Recovery == nil || !out.Recovery.Passed || out.Recovery.MeasuredS == nil {
+		t.Fatalf("recovery after overload: %+v", out.Recovery)
+	}
+	for _, want := range []string{"Capacity: 60", "Breaking point: 80", "Operating point"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+}

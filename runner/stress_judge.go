@@ -1,0 +1,100 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chaosload/chaosload/load"
+	"github.com/chaosload/chaosload/slo"
+)
+
+// summarizeStress finds the capacity, the breaking point and the operating
+// point on the levels run.
+func (r *run) summarizeStress(res *StressResult) {
+	for i := range res.Levels {
+		lv := &res.Levels[i]
+		if !lv.Passed {
+			res.BreakingPoint = ptrTo(lv.Level)
+			res.BrokenBy = failedChecks(lv.Checks)
+			break
+		}
+		res.Capacity = ptrTo(lv.Level)
+	}
+	if res.Capacity == nil {
+		return
+	}
+	op := &OperatingPoint{Level: OperatingShare * *res.Capacity}
+	for _, lv := range res.Levels {
+		if lv.Level <= op.Level+1e-9 && lv.Passed {
+			op.MeasuredAt, op.P95MS = ptrTo(lv.Level), ptrTo(lv.P95MS)
+		}
+	}
+	res.OperatingPoint = op
+}
+
+// stressRecovery drops the load back to the recovery level right after the
+// breaking point and measures, exactly like recovery from a fault, when the
+// thresholds hold again: fault_end is the end of the breaking level.
+func (r *run) stressRecovery(ctx context.Context, drivers map[load.Protocol]load.Driver, res *StressResult) error {
+	st := r.exp.Stress
+	rec := r.exp.Recovery
+	level := st.RecoverAtOrDefault()
+	res.RecoverAt = ptrTo(level)
+	overloadEnd := r.nextStart(res.Levels[len(res.Levels)-1])
+	length := rec.Within + rec.Hold + rec.Window + r.m.rec.Interval()
+	if err := r.runLevel(ctx, drivers, level, overloadEnd, length); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	ths, _ := slo.SplitSampled(r.exp.Thresholds)
+	rr := slo.MeasureRecovery(r.m.rec, ths, rec, overloadEnd, overloadEnd+length)
+	r.m.stressRecovery = &rr
+	if r.opts.OnEvent != nil {
+		r.opts.OnEvent(Event{At: r.m.clock.Now(), Kind: "stress-recovery", Message: fmt.Sprintf(
+			"back to %g %s after the breaking point: %s", level, st.UnitOrDefault(), recoveryWords(rr))})
+	}
+	return nil
+}
+
+func recoveryWords(rr slo.RecoveryResult) string {
+	if rr.Passed() {
+		return "recovered in " + rr.Time.Round(time.Millisecond).String()
+	}
+	return rr.Reason
+}
+
+// judgeStress fills the outcome of a stress run: the phases (each level,
+// then the recovery), the recovery after overload, and the minimum
+// capacity check when the file sets one.
+func (r *run) judgeStress() {
+	res := r.out.Stress
+	if res == nil {
+		return
+	}
+	for _, lv := range res.Levels {
+		p := slo.Phase{Name: fmt.Sprintf("level %g", lv.Level), Start: secs(lv.StartS), End: secs(lv.EndS)}
+		r.out.Phases = append(r.out.Phases, phaseStats(r.m.rec, p))
+	}
+	if rr := r.m.stressRecovery; rr != nil {
+		r.out.Recovery = recovery(*rr)
+		r.out.Phases = append(r.out.Phases, phaseStats(r.m.rec, slo.Phase{Name: "after overload",
+			Start: rr.FaultEnd, End: r.m.loadEnd}))
+	}
+	if minCap := r.exp.Stress.MinCapacity; minCap > 0 {
+		c := Check{Name: fmt.Sprintf("stress: capacity >= %g", minCap), Phase: "stress",
+			Expression: fmt.Sprintf("capacity >= %g", minCap), Observed: "no level held"}
+		if res.Capacity != nil {
+			c.Observed, c.Value = fmt.Sprintf("capacity = %g", *res.Capacity), res.Capacity
+			c.Passed = *res.Capacity >= minCap
+		}
+		r.out.Checks = append(r.out.Checks, c)
+	}
+	if r.out.Checks == nil {
+		r.out.Checks = []Check{}
+	}
+}
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
