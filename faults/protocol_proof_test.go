@@ -3,7 +3,11 @@ package faults_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,5 +157,73 @@ func TestProofRedisError(t *testing.T) {
 	}
 	if got := p.Stats().Faults["loading"].Injected; got != 3 {
 		t.Errorf("Injected = %d, want 3", got)
+	}
+}
+
+// TestProofHTTPError: net/http sees the chosen status, headers and body for
+// a matching request, the demo service never sees it, other requests pass,
+// and the keep-alive connection is reused afterwards.
+func TestProofHTTPError(t *testing.T) {
+	pg, rd := servers(t)
+	svc := startService(t, pg, rd)
+	p := startProxy(t, "api", svc.Addr())
+	inject(t, p, "unavailable", faults.HTTPErrorSpec{Match: faults.Match{Method: "GET", Path: "/api/orders/*"},
+		Probability: 1, Status: 503, Headers: map[string]string{"Retry-After": "2"}, Body: "try later"})
+	var conns atomic.Int32
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+		if !i.Reused {
+			conns.Add(1)
+		}
+	}}
+	client := &http.Client{Timeout: 5 * time.Second}
+	get := func(path string) (int, string, http.Header) {
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", "http://"+p.Addr()+path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	for range 3 {
+		code, body, h := get("/api/orders/1")
+		if code != 503 || body != "try later" || h.Get("Retry-After") != "2" {
+			t.Fatalf("GET /api/orders/1: %d %q Retry-After %q; want 503 \"try later\" 2", code, body, h.Get("Retry-After"))
+		}
+		if code, _, _ := get("/api/products"); code != 200 {
+			t.Fatalf("GET /api/products (no match): %d", code)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 6 requests, want 1 (keep-alive reused)", n)
+	}
+	if got := p.Stats().Faults["unavailable"].Injected; got != 3 {
+		t.Errorf("Injected = %d, want 3", got)
+	}
+}
+
+// TestProofPGDelay: a matching query is held for the latency, one that does
+// not match is not.
+func TestProofPGDelay(t *testing.T) {
+	pg, _ := servers(t)
+	p := startProxy(t, "pg", pg.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	inject(t, p, "slow", faults.RequestDelaySpec{Protocol: "postgres", Match: faults.Match{SQL: `pg_sleep|products`},
+		Probability: 1, Latency: 300 * time.Millisecond})
+	c := mustPG(t, pg, p.Addr())
+	timed := func(sql string) time.Duration {
+		start := time.Now()
+		if _, err := c.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	if d := timed("SELECT count(*) FROM products"); d < 300*time.Millisecond {
+		t.Errorf("matching query took %v, want ≥ 300ms", d)
+	}
+	if d := timed("SELECT 1"); d > 250*time.Millisecond {
+		t.Errorf("query that does not match took %v, want no delay", d)
 	}
 }

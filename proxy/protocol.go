@@ -81,9 +81,9 @@ type answer struct {
 // protoSession is the state one connection's protocol stages share.
 type protoSession struct {
 	mu      sync.Mutex
-	fwd     int64    // responses the server owes for what was passed on
-	done    int64    // responses passed on to the client
-	answers []answer // in order of after
+	fwd     int64       // responses the server owes for what was passed on
+	done    int64       // responses passed on to the client
+	answers []answer    // in order of after
 	lost    atomic.Bool // parsing gave up: everything passes
 
 	wake chan struct{} // capacity 1: an answer was queued
