@@ -261,6 +261,7 @@ func (r *run) recordFaults(recs []faults.Record) {
 			ApplyMS:   float64(rec.ApplyTook.Microseconds()) / 1000,
 			RevertMS:  float64(rec.RevertTook.Microseconds()) / 1000,
 		}
+		f.Injected, f.Delayed, f.Uninspectable = r.faultCounts(rec.Target, rec.Name)
 		switch {
 		case rec.ApplyErr != nil:
 			f.Error = "apply: " + rec.ApplyErr.Error()

@@ -182,7 +182,14 @@ type FaultResult struct {
 	RevertedS *float64 `json:"reverted_s"`
 	ApplyMS   float64  `json:"apply_ms"`
 	RevertMS  float64  `json:"revert_ms"`
-	Error     string   `json:"error,omitempty"`
+	// Injected counts the requests a protocol-aware error fault answered
+	// itself; Delayed the requests a protocol-aware delay held;
+	// Uninspectable the connections such a fault could not parse (TLS, an
+	// upgrade, pub/sub), which it left alone.
+	Injected      int64  `json:"injected,omitempty"`
+	Delayed       int64  `json:"delayed,omitempty"`
+	Uninspectable int64  `json:"uninspectable,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 // VerifyResult is the check of one step's acknowledged writes.
