@@ -126,6 +126,9 @@ func mdFaults(w *errWriter, o *runner.Outcome) {
 		if f.Error != "" {
 			reverted += " ⚠️ " + mdText(f.Error)
 		}
+		if c := faultCounts(f); c != "" {
+			reverted += " (" + c + ")"
+		}
 		w.printf("| %s | %s | %s | %s | %s | %.0fms |\n", mdText(f.Name), mdText(f.Kind), mdText(f.Target),
 			optSecs(f.AppliedS), reverted, f.RevertMS)
 	}

@@ -100,6 +100,9 @@ func faultTable(w *errWriter, o *runner.Outcome) {
 		if f.Error != "" {
 			fmt.Fprintf(tw, "  \t! %s\t\t\t\t\n", f.Error)
 		}
+		if c := faultCounts(f); c != "" {
+			fmt.Fprintf(tw, "  \t%s\t\t\t\t\n", c)
+		}
 	}
 	_ = tw.Flush()
 }
