@@ -43,6 +43,8 @@ type page struct {
 	Charts   []renderedChart
 	// Monitored is false when no interval has target resource samples.
 	Monitored bool
+	// Stress is the stress section (stress.go); "" without one.
+	Stress template.HTML
 }
 
 // verdictRow is one line of the verdict table.
@@ -56,7 +58,7 @@ type renderedChart struct {
 }
 
 func newPage(o *runner.Outcome) page {
-	p := page{O: o, Verdict: strings.ToUpper(string(o.Verdict)), Why: verdictWhy(o), Rows: verdictRows(o)}
+	p := page{O: o, Verdict: strings.ToUpper(string(o.Verdict)), Why: verdictWhy(o), Rows: verdictRows(o), Stress: stressHTML(o)}
 	if len(o.Intervals) == 0 && len(o.Phases) == 0 {
 		return p
 	}

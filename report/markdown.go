@@ -19,7 +19,9 @@ func Markdown(w io.Writer, o *runner.Outcome) error {
 	mdExpectations(ew, o)
 	mdComparison(ew, o)
 	mdPhases(ew, o)
+	stressMarkdown(ew, o)
 	mdFaults(ew, o)
+	resourcesMarkdown(ew, o)
 	mdTotals(ew, o)
 	return ew.err
 }

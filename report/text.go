@@ -19,9 +19,11 @@ func Text(w io.Writer, o *runner.Outcome) error {
 	ew := &errWriter{w: w}
 	header(ew, o)
 	phases(ew, o)
+	stressText(ew, o)
 	faultTable(ew, o)
 	checks(ew, o)
 	verifyLines(ew, o)
+	resourcesText(ew, o)
 	comparison(ew, o)
 	totals(ew, o)
 	notes(ew, o)
