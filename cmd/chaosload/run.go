@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/chaosload/chaosload/demo"
 	"github.com/chaosload/chaosload/load"
@@ -15,7 +16,7 @@ import (
 func (a *app) runCommand() *cobra.Command {
 	var sets []string
 	cmd := &cobra.Command{
-		Use:   "run FILE...",
+		Use:   "run FILE|DIR...",
 		Short: "Run experiments; the exit code is the verdict",
 		Long: `run executes each experiment: starts its proxies (and the bundled stack when the
 file has a stack: section), applies the load and the fault timeline, judges the
@@ -30,40 +31,65 @@ $GITHUB_STEP_SUMMARY when set), --html, or --out DIR for all of them.
 phase with a saved run and fails the run on a regression beyond
 --max-regression (10%).
 
+Suites: a directory argument runs every *.yaml and *.yml in it, in name order;
+--suite load,stress keeps the experiments whose tags: include one of the names
+(all: every one); --quick multiplies every duration of the timeline by 0.1
+(each at least 1s, never lengthened) for a fast check. Several experiments give
+one exit code, the worst, and combined reports: --junit (a testsuite per
+experiment), --markdown, or --out DIR (a file per experiment and junit.xml).
+
 Exit codes: 0 passed, 1 an expectation failed (or a regression against the
 baseline), 2 invalid file or flags, 3 aborted, 4 infrastructure error (or a
 report that could not be written), 130 interrupted (faults reverted, partial
 results written).`,
 		Args: args(cobra.MinimumNArgs(1)),
-		RunE: func(cmd *cobra.Command, files []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files, err := expandFiles(args)
+			if err != nil {
+				return usageError{err}
+			}
 			outs, err := newOutputs(a.v, a.stdout, len(files))
 			if err != nil {
 				return usageError{err}
 			}
+			sel := &suite{tags: parseSuite(a.v.GetString("suite")), quick: a.v.GetBool("quick")}
 			a.code = exitOK
 			for _, f := range files {
-				a.code = worse(a.code, a.runOne(cmd.Context(), f, sets, outs))
+				a.code = worse(a.code, a.runOne(cmd.Context(), f, sets, outs, sel))
 				if a.code == exitInterrupted {
 					break
 				}
 			}
+			if len(sel.tags) > 0 && len(outs.done) == 0 && a.code == exitOK {
+				return usageError{fmt.Errorf("--suite %s selects none of the %d experiments (by their tags:)",
+					strings.Join(sel.tags, ","), len(files))}
+			}
+			suiteSummary(a, outs.done, sel.skipped, a.code)
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&sets, "set", nil, "override a field: --set path=value (e.g. stack.mode=naive); repeatable")
 	f.Bool("quiet", false, "no progress lines")
+	f.String("suite", "", "run only the experiments tagged with one of these names (comma-separated; all: every one)")
+	f.Bool("quick", false, fmt.Sprintf("scale every duration of the timeline by %g (at least %s each) for a fast check", QuickFactor, QuickFloor))
 	outputFlags(cmd)
 	return cmd
 }
 
 // runOne runs one experiment file, writes its reports and returns its exit
 // code.
-func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outputs) int {
+func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outputs, sel *suite) int {
 	exp, err := a.load(file, sets)
 	if err != nil {
 		fmt.Fprintln(a.stderr, err)
 		return exitInvalid
+	}
+	if run, err := sel.admit(exp); err != nil {
+		fmt.Fprintln(a.stderr, err)
+		return exitInvalid
+	} else if !run {
+		return exitOK
 	}
 	p := newProgress(a.stdout, a.v.GetBool("quiet"))
 	if p.tty && !p.quiet {

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chaosload/chaosload/runner"
+)
+
+// suiteFile is a small experiment against url: 30 s of 20 requests/s,
+// judged by threshold, tagged.
+func suiteFile(name, tags, url, threshold string) string {
+	return `version: 1
+name: ` + name + `
+tags: [` + tags + `]
+scenarios:
+  s:
+    executor: constant-arrival-rate
+    rate: 20
+    duration: 30s
+    preAllocatedVUs: 4
+    steps:
+      - name: get
+        http: {method: GET, url: "` + url + `"}
+thresholds:
+  latency: ["` + threshold + `"]
+`
+}
+
+// TestSuiteDirectory: a directory runs its files in name order; --suite
+// keeps the tagged ones; --quick runs 30 s scenarios in 3 s; the exit code
+// is the worst (one failed: 1); --junit holds a testsuite per experiment
+// run and --out a result per experiment.
+func TestSuiteDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs load for a few seconds")
+	}
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	files := map[string]string{
+		"a-load.yaml":  suiteFile("a-load", "load", srv.URL, "p(95) < 2s"),
+		"b-stress.yml": suiteFile("b-stress", "stress, slow", srv.URL, "p(95) < 1us"),
+		"c-other.yaml": suiteFile("c-other", "other", srv.URL, "p(95) < 2s"),
+		"notes.txt":    "not an experiment",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, junit := t.TempDir(), filepath.Join(t.TempDir(), "junit.xml")
+	code, stdout, stderr := invoke(t, context.Background(), "run", dir, "--suite", "load,stress", "--quick",
+		"--quiet", "--junit", junit, "--out", out)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1 (b-stress fails)\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"Suite: 2 experiments", "PASSED       a-load", "FAILED       b-stress", "not selected c-other"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	x, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(x), "<testsuite "); n != 2 {
+		t.Errorf("junit has %d testsuites, want 2:\n%s", n, x)
+	}
+	res, err := readResult(filepath.Join(out, "a-load.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != runner.Passed || res.DurationS < 2.5 || res.DurationS > 6 {
+		t.Errorf("a-load: verdict %s, ran %.1fs; want passed in about 3s (30s × 0.1)", res.Verdict, res.DurationS)
+	}
+}
+
+// TestSuiteSelectsNothing: a --suite no experiment is tagged with is a
+// usage error (exit 2), not a silent pass.
+func TestSuiteSelectsNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.yaml"), []byte(suiteFile("x", "load", "http://127.0.0.1:1/", "p(95) < 2s")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := invoke(t, context.Background(), "run", dir, "--suite", "nightly", "--quiet")
+	if code != exitInvalid || !strings.Contains(stderr, "selects none") {
+		t.Fatalf("exit %d, want 2\n%s\n%s", code, stdout, stderr)
+	}
+}
