@@ -208,7 +208,7 @@ func (f *fault) protoStage(l *link, pl *pipeline) toxics.Toxic {
 // dropSessions forgets every connection's session (the fault was reverted).
 func (f *fault) dropSessions() {
 	f.sessMu.Lock()
-	f.sessions = map[*conn]*protoSession{}
+	clear(f.sessions)
 	f.sessMu.Unlock()
 }
 
@@ -217,7 +217,7 @@ func (f *fault) dropSessions() {
 func reverseProtocol(stages []*fault) {
 	var idx []int
 	for i, f := range stages {
-		if f.sessions != nil {
+		if isProtocol(f.spec) {
 			idx = append(idx, i)
 		}
 	}
