@@ -78,6 +78,11 @@ func (c *checker) monitor() {
 // gaugeThresholds checks that resource thresholds have something to read.
 func (c *checker) gaugeThresholds(section string, ts Thresholds) {
 	for _, t := range ts {
+		sampled := containsString(ResourceMetrics, t.Metric.Name) || containsString(ProbeMetrics, t.Metric.Name)
+		if sampled && section == "abort" {
+			c.errorAt(t.Pos, section+"."+t.Key, "%s is judged per phase, not watched during the run; move it to thresholds or degradation", t.Metric.Name)
+			continue
+		}
 		if t.Metric.Kind == Gauge && !c.e.Monitored() {
 			c.errorAt(t.Pos, section+"."+t.Key, "%s needs a monitored process: add monitor: {pids: [...]} or a demo stack", t.Metric.Name)
 		}

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStressProbeMonitorValidation: the new sections are refused with a
+// message naming the field and what would be right.
+func TestStressProbeMonitorValidation(t *testing.T) {
+	t.Parallel()
+	th := "thresholds:\n  latency: [\"p(95) < 100ms\"]\n"
+	cases := []struct {
+		name, src, want string
+	}{
+		// a valid stress section
+		{"stress ok", base + th + "stress: {from: 10, step: 10, to: 50, every: 10s}\n", ""},
+		// without thresholds nothing can break
+		{"stress needs thresholds", base + "stress: {from: 10, step: 10, to: 50, every: 10s}\n", "stress: needs thresholds"},
+		// levels must climb
+		{"stress to below from", base + th + "stress: {from: 10, step: 10, to: 5, every: 10s}\n", "stress.to: must be at least from"},
+		{"stress no every", base + th + "stress: {from: 10, step: 10, to: 50}\n", "stress.every: is required"},
+		{"stress unit", base + th + "stress: {unit: users, from: 10, step: 10, to: 50, every: 10s}\n", `unknown unit "users"`},
+		// VU levels are whole
+		{"stress fractional vus", base + th + "stress: {from: 10.5, step: 10, to: 50, every: 10s}\n", "whole numbers"},
+		// a probe needs exactly one kind
+		{"probe two kinds", base + "probes:\n  p: {http: \"http://x/\", tcp: \"x:1\"}\n", "needs exactly one of http"},
+		{"probe sql without target", base + "probes:\n  p: {sql: \"SELECT 1\"}\n", "probes.p.target: is required"},
+		// probe thresholds name a probe of the file
+		{"probe threshold unknown", base + "probes:\n  health: {http: \"http://x/\"}\nthresholds:\n  \"probe_ok{probe:helth}\": [\"rate > 99%\"]\n", `unknown probe "helth"`},
+		// resource thresholds need something monitored
+		{"gauge unmonitored", base + "thresholds:\n  target_rss: [\"max < 500MB\"]\n", "target_rss needs a monitored process"},
+		{"gauge monitored", base + "monitor: {pids: [1]}\nthresholds:\n  target_rss: [\"max < 500MB\"]\n  target_rss_slope: [\"value < 1MB\"]\n", ""},
+		// tags do not apply to resource metrics
+		{"gauge tag", base + "monitor: {pids: [1]}\nthresholds:\n  \"target_cpu{step:x}\": [\"max < 70\"]\n", "takes no tags"},
+		// an HTTP verify needs {id}
+		{"verify http without id", strings.Replace(base, "- http: {url:", "- name: o\n        ack: id\n        http: {url:", 1) +
+			"verify:\n  - acknowledged: o\n    http: {url: \"http://x/orders\"}\n", "must hold {id}"},
+		{"verify http ok", strings.Replace(base, "- http: {url:", "- name: o\n        ack: id\n        http: {url:", 1) +
+			"verify:\n  - acknowledged: o\n    http: {url: \"http://x/orders/{id}\", expect: 200}\n", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			got := strings.Join(problems(t, c.src, Options{}), "\n")
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Fatalf("problems:\n%s\nwant one containing %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestStressLevels: the planned levels run from From to To by Step.
+func TestStressLevels(t *testing.T) {
+	t.Parallel()
+	s := &Stress{From: 100, Step: 50, To: 300, Every: 30 * time.Second}
+	if got := s.Levels(); len(got) != 5 || got[0] != 100 || got[4] != 300 {
+		t.Fatalf("levels %v", got)
+	}
+	if s.SettleOrDefault() != 5*time.Second || s.RecoverAtOrDefault() != 100 || s.UnitOrDefault() != StressVUs {
+		t.Fatalf("defaults: settle %s, recoverAt %g, unit %s", s.SettleOrDefault(), s.RecoverAtOrDefault(), s.UnitOrDefault())
+	}
+}
