@@ -16,7 +16,13 @@ import (
 //
 // The stepped scenario keeps its steps, think times and tags; its executor
 // is replaced, level by level, by constant-vus (vus) or
-// constant-arrival-rate (rate, per second).
+// constant-arrival-rate (rate, per second). Each level is a load of its
+// own, started on the run's clock when the previous one has stopped (its
+// in-flight iterations get 2 s): VUs and their connections per VU are new
+// at every level, the drivers' pools are shared. Warm-up does not apply
+// (Settle does, per level), nor abort or degradation.
+//
+//	stress: {unit: vus, from: 100, step: 100, to: 1000, every: 30s}
 type Stress struct {
 	// Scenario is the scenario stepped (default: the only one).
 	Scenario string `yaml:"scenario"`
@@ -105,6 +111,8 @@ func (c *checker) stress() {
 		c.errorf("stress", "steps load to the breaking point and cannot be combined with faults; put the faults in their own experiment")
 	case len(c.e.Thresholds) == 0:
 		c.errorf("stress", "needs thresholds: they define the breaking point")
+	case len(c.e.Abort) > 0:
+		c.errorf("abort", "is not watched in a stress run, which stops stepping at the first level that breaks a threshold; remove it")
 	case c.e.StressScenario() == nil && s.Scenario == "":
 		c.errorf("stress.scenario", "is required when there are several scenarios (or none)")
 	case c.e.StressScenario() == nil:

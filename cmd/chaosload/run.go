@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/chaosload/chaosload/demo"
-	"github.com/chaosload/chaosload/load"
 	"github.com/chaosload/chaosload/runner"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -98,7 +97,7 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 			defer l.setBefore(nil)
 		}
 	}
-	p.start(exp.Name, file, load.Span(exp.Scenarios))
+	p.start(exp.Name, file, plannedSpan(exp))
 	out, err := runner.Run(ctx, exp, runner.Options{
 		Logger:     a.log,
 		Stack:      demoStack(a.log),

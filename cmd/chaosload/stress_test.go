@@ -276,3 +276,83 @@ func TestStressLadder(t *testing.T) {
 		}
 	}
 }
+
+// shortStress shortens a bundled stress experiment: 3 s levels (1 s
+// settle), recovery judged within 5 s (hold 2 s, window 1 s). The levels,
+// thresholds and verify are the file's own.
+var shortStress = []string{
+	"--set", "stress.every=3s", "--set", "stress.settle=1s",
+	"--set", "recovery.within=5s", "--set", "recovery.hold=2s", "--set", "recovery.window=1s",
+}
+
+// TestStressBreakingPointShort runs experiments/stress-breaking-point.yaml
+// shortened (and stopped at 300 users): the levels run in order from 100
+// by 100; capacity and breaking point agree with the levels' verdicts;
+// nothing acknowledged is lost. Where the demo breaks depends on the
+// machine, so only the consistency of the report is asserted here; the
+// full run's figures are in the README.
+func TestStressBreakingPointShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo stack for about 20s")
+	}
+	// not parallel: its load would disturb the other end-to-end tests
+	code, stdout, out := runFile(t, "../../experiments/stress-breaking-point.yaml",
+		append([]string{"--set", "stress.to=300"}, shortStress...)...)
+	st := out.Stress
+	if st == nil || len(st.Levels) == 0 || code == exitInvalid || code == exitInfra && out.Invalid == "" {
+		t.Fatalf("exit %d, stress %+v\n%s", code, st, stdout)
+	}
+	for i, lv := range st.Levels {
+		if lv.Level != 100*float64(i+1) || lv.Ops == 0 || len(lv.Checks) != 3 {
+			t.Errorf("level %d: %+v", i, lv)
+		}
+		last := i == len(st.Levels)-1
+		if !lv.Passed && !last {
+			t.Errorf("level %g broke but stepping went on", lv.Level)
+		}
+	}
+	last := st.Levels[len(st.Levels)-1]
+	switch {
+	case last.Passed && (st.BreakingPoint != nil || st.Capacity == nil || *st.Capacity != 300):
+		t.Errorf("every level held: capacity %v, breaking point %v", st.Capacity, st.BreakingPoint)
+	case !last.Passed && (st.BreakingPoint == nil || *st.BreakingPoint != last.Level || len(st.BrokenBy) == 0 || out.Recovery == nil):
+		t.Errorf("broke at %g: breaking point %v by %v, recovery %+v", last.Level, st.BreakingPoint, st.BrokenBy, out.Recovery)
+	}
+	if len(out.Verify) != 1 || out.Verify[0].Lost != 0 || out.Verify[0].Acknowledged == 0 {
+		t.Errorf("verify %+v", out.Verify)
+	}
+	if !strings.Contains(stdout, "Stress: VUs 100 → 300 by 100") {
+		t.Errorf("no stress section:\n%s", stdout)
+	}
+}
+
+// TestOverloadRecoveryShort runs experiments/overload-recovery.yaml
+// shortened: 100/s holds; the 5000/s overload breaks a threshold on this
+// machine (the full run's figures are in the README), and back at 100/s
+// the service recovers within the (shortened) bound: exit 0. A machine
+// fast enough to serve 5000/s reports that level as its capacity and
+// measures no recovery; the test says so rather than failing.
+func TestOverloadRecoveryShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo stack for about 20s")
+	}
+	// not parallel: its load would disturb the other end-to-end tests
+	code, stdout, out := runFile(t, "../../experiments/overload-recovery.yaml", shortStress...)
+	st := out.Stress
+	if st == nil || len(st.Levels) != 2 || !st.Levels[0].Passed {
+		t.Fatalf("exit %d, want two levels, 100/s holding: %+v\n%s", code, st, stdout)
+	}
+	if st.Levels[1].Passed {
+		if st.Capacity == nil || *st.Capacity != 5000 || out.Recovery != nil {
+			t.Fatalf("5000/s held: capacity %v, recovery %+v", st.Capacity, out.Recovery)
+		}
+		t.Logf("this machine served the 5000/s overload (p95 %.1fms): no recovery to measure", st.Levels[1].P95MS)
+		return
+	}
+	if out.Recovery == nil || st.RecoverAt == nil || *st.RecoverAt != 100 {
+		t.Fatalf("recovery after overload not measured: %+v", out.Recovery)
+	}
+	if !out.Recovery.Passed || code != exitOK {
+		t.Fatalf("exit %d, recovery %+v\n%s", code, out.Recovery, stdout)
+	}
+}

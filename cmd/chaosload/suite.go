@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chaosload/chaosload/config"
+	"github.com/chaosload/chaosload/load"
 	"github.com/chaosload/chaosload/runner"
 )
 
@@ -157,4 +158,16 @@ func (s *suite) admit(exp *config.Experiment) (bool, error) {
 		return true, quicken(exp)
 	}
 	return true, nil
+}
+
+// plannedSpan is how long exp's load is planned to run: its scenarios', or
+// for a stress run every level plus the recovery after overload (the run
+// ends sooner when a level breaks early).
+func plannedSpan(exp *config.Experiment) time.Duration {
+	s := exp.Stress
+	if s == nil {
+		return load.Span(exp.Scenarios)
+	}
+	r := exp.Recovery
+	return time.Duration(len(s.Levels()))*s.Every + r.Within + r.Hold + r.Window
 }
