@@ -27,7 +27,9 @@ func (s *Service) newRoutes() http.Handler {
 // Graceful: fn gets a context bounded by gracefulDBBudget (and by the
 // client giving up), and runs once more when the pool handed out a
 // connection that turned out to be broken and a retry is safe: always for
-// reads, for writes only when nothing reached the server.
+// reads, for writes only when nothing reached the server. A transaction
+// PostgreSQL aborted on a conflict (40001, 40P01) is run again, up to
+// serializationAttempts times in all (retrySerialization).
 //
 // Naive: fn gets the service's lifetime context, with no deadline at all.
 func (s *Service) withDB(r *http.Request, idempotent bool, fn func(context.Context) error) error {
@@ -36,7 +38,7 @@ func (s *Service) withDB(r *http.Request, idempotent bool, fn func(context.Conte
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), gracefulDBBudget)
 	defer cancel()
-	err := fn(ctx)
+	err := s.retrySerialization(ctx, fn)
 	if err == nil || ctx.Err() != nil || !brokenConn(err) {
 		return err
 	}
