@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chaosload/chaosload/load"
@@ -94,6 +95,24 @@ func (r *run) judgeStress() {
 	}
 	if r.out.Checks == nil {
 		r.out.Checks = []Check{}
+	}
+	r.warnSaturatedLevels(res)
+}
+
+// warnSaturatedLevels says when the load generator was itself saturated on
+// a level up to the breaking point: there the curve measures the machine
+// the generator shares with the target as much as the target.
+func (r *run) warnSaturatedLevels(res *StressResult) {
+	var levels []string
+	for _, lv := range res.Levels {
+		if lv.GeneratorSaturated {
+			levels = append(levels, fmt.Sprintf("%g", lv.Level))
+		}
+	}
+	if len(levels) > 0 {
+		r.out.Warnings = append(r.out.Warnings, fmt.Sprintf(
+			"the load generator was saturated at level(s) %s: it started operations late on its own, so those levels' figures (and a breaking point among them) partly describe the generator; run the target on other cores or machines to separate them",
+			strings.Join(levels, ", ")))
 	}
 }
 
