@@ -15,10 +15,10 @@ TESTFLAGS   ?=
 
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: help build test bench lint demo deps
+.PHONY: help build test bench bench-load lint demo deps
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 build: ## build bin/chaosload
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/chaosload
@@ -26,8 +26,17 @@ build: ## build bin/chaosload
 test: deps ## the whole test suite, with the race detector (what .ci/run runs)
 	$(GO) test -race -timeout 20m $(TESTFLAGS) $(PKGS)
 
-bench: deps ## benchmarks, with ratios against direct and Toxiproxy printed
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+# Benchmarks that run for minutes (BENCH_HEAVY) are left to bench-load.
+BENCH_HEAVY := ^BenchmarkWSCapacity$$
+
+bench: deps ## benchmarks, with ratios against direct, Toxiproxy, wrk and vegeta printed (a few minutes)
+	$(GO) test -run '^$$' -bench . -skip '$(BENCH_HEAVY)' -benchmem $(PKGS)
+	./bench/http.sh
+	./bench/memory.sh
+
+bench-load: ## the long load benchmarks: pacing 5,000/s for 20 s, WebSocket capacity (10,000 connections; ~15 min)
+	$(GO) test -run '^$$' -bench '^BenchmarkPacing5000$$' -benchtime 20x ./load
+	./bench/ws.sh
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
