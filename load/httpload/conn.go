@@ -20,6 +20,24 @@ import (
 type conn struct {
 	nc net.Conn
 	br *bufio.Reader
+	// done is when its last exchange completed: how long it has been idle.
+	done time.Time
+}
+
+// idleCheckAfter is how long a connection may sit idle before a request of
+// any method checks it (alive) before going out on it: a server that
+// closed it at its idle timeout, or sent an unasked 408 first (nginx,
+// Node), is seen then, not taken for the answer. Requests that may not be
+// retried check every time.
+const idleCheckAfter = time.Second
+
+// reusable reports whether an idle connection may carry the next request,
+// idempotent or not (see idleCheckAfter).
+func (c *conn) reusable(idempotent bool) bool {
+	if idempotent && time.Since(c.done) < idleCheckAfter {
+		return true
+	}
+	return c.alive()
 }
 
 func newConn(nc net.Conn) *conn { return &conn{nc: nc, br: bufio.NewReaderSize(nc, 4<<10)} }
@@ -58,6 +76,7 @@ func (c *conn) roundTrip(head []byte, p payload, method string, st *vuState, kee
 	}
 	x.written = true
 	err := c.readResponse(method, st, keepBody, keepHeaders, &x)
+	c.done = time.Now()
 	return x, err
 }
 
@@ -105,7 +124,11 @@ func (c *conn) readResponse(method string, st *vuState, keepBody, keepHeaders bo
 		if length, chunked, err = c.readHeaders(st, keepHeaders, x); err != nil {
 			return err
 		}
-		if code >= 200 || code == 101 {
+		if code >= 200 {
+			break
+		}
+		if code == 101 { // the connection now speaks another protocol
+			x.keepAlive = false
 			break
 		}
 	}
@@ -160,6 +183,7 @@ func parseStatus(line []byte) (code int, http10 bool, err error) {
 // when asked.
 func (c *conn) readHeaders(st *vuState, keep bool, x *exchange) (length int64, chunked bool, err error) {
 	length = -1
+	coded := false // a transfer coding other than chunked last
 	for {
 		line, err := c.readLine(st)
 		if err != nil {
@@ -167,6 +191,9 @@ func (c *conn) readHeaders(st *vuState, keep bool, x *exchange) (length int64, c
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) == 0 {
+			if coded { // a transfer coding overrides Content-Length
+				length = -1
+			}
 			return length, chunked, nil
 		}
 		if keep {
@@ -183,7 +210,11 @@ func (c *conn) readHeaders(st *vuState, keep bool, x *exchange) (length int64, c
 				return 0, false, fmt.Errorf("%w: Content-Length %q", errMalformed, value)
 			}
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(value, []byte("chunked"))
+			// The body is chunked when chunked is the last coding applied
+			// ("gzip, chunked"); any other coding runs to the close.
+			i := bytes.LastIndexByte(value, ',')
+			chunked = bytes.EqualFold(bytes.TrimSpace(value[i+1:]), []byte("chunked"))
+			coded = !chunked
 		case bytes.EqualFold(name, []byte("Connection")):
 			if bytes.EqualFold(value, []byte("close")) {
 				x.keepAlive = false

@@ -15,6 +15,31 @@
 // when the server offers it. Both give the same Result for the same
 // exchange; the tests run against both.
 //
+// What the own client does with what servers send (h1_test.go proves each
+// against both clients): a body framed by Content-Length, by chunked
+// coding (extensions and trailers read; chunked after another coding too),
+// or running to the close (HTTP/1.0, no length: the connection is not
+// reused); no body after HEAD, 204, 304 or 1xx, whatever Content-Length
+// says; interim 1xx responses skipped up to the final one; a 101 ends the
+// connection's HTTP life (not reused); Connection: close honoured. A
+// connection goes back to the pool only after a complete exchange, so an
+// error status with a body leaves it reusable and a transport error never
+// does. A request that fails on a reused connection before any response
+// byte is retried once on a new one when that is safe (idempotent, or
+// nothing written), as net/http does; a connection idle for a second (any
+// method) or any connection a POST would use is checked first, so a server
+// that closed it at its idle timeout, or wrote an unasked 408 first, costs
+// a new connection and never a failed or misattributed request.
+//
+// Deliberate limits: redirects are not followed (k6 follows up to 10): a
+// step measures the request it names and a 3xx is its answer (a success
+// without expect), so a step through the experiment's proxy never leaves
+// it for a Location elsewhere; write the next step for the target. A
+// response the server sends before it has read a large upload (a 413 then
+// a close) is lost to the write error that follows. Requests carry no
+// Expect: 100-continue, and the client speaks HTTP/1.1 only (https:// and
+// NetHTTP use net/http, with HTTP/2).
+//
 // It is the only package of chaosload's load that speaks HTTP; it knows
 // nothing of executors or schedules.
 package httpload

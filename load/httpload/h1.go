@@ -78,20 +78,25 @@ func (d *Driver) exchange(st *vuState, c *conn, head []byte, pay payload, r *req
 // acquire returns a connection for r: the iteration's own for a
 // newConnection step (dialled on its first use), else one of the pool.
 // fresh asks for a new connection (the retry after a stale one). A request
-// that may not be retried (POST, PATCH) is not sent on an idle connection
-// the peer has closed meanwhile (a reset fault, an idle timeout).
+// that may not be retried (POST, PATCH), or any request on a connection
+// idle for idleCheckAfter, is not sent on a connection the peer has closed
+// or written to meanwhile (a reset fault, an idle timeout, an unasked 408).
 func (d *Driver) acquire(ctx context.Context, st *vuState, p *pool, r *request, a string, deadline time.Time, fresh bool) (*conn, bool, error) {
 	if !r.newConn {
 		for {
 			c, dialed, err := p.get(ctx, deadline, fresh)
-			if err != nil || dialed || idempotent(r.method) || c.alive() {
+			if err != nil || dialed || c.reusable(idempotent(r.method)) {
 				return c, dialed, err
 			}
 			p.discard(c)
 		}
 	}
 	if c := st.ownConn(a); c != nil && !fresh {
-		return c, false, nil
+		if c.reusable(idempotent(r.method)) {
+			return c, false, nil
+		}
+		c.close()
+		st.setOwn(a, nil)
 	}
 	c, err := p.dial(ctx, deadline)
 	if err != nil {
