@@ -15,7 +15,7 @@ var htmlSource string
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"secs": secs, "optSecs": optSecs, "ms": fmtMS,
-	"rate": errorRate,
+	"rate": errorRate, "counts": faultCounts,
 }).Parse(htmlSource))
 
 // HTML writes o as one self-contained HTML page, readable offline: styles
