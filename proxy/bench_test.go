@@ -43,13 +43,18 @@ var routes = []route{
 // startToxiproxy starts Toxiproxy's own Proxy in front of upstream, as the
 // research note §1.3 embeds it; the cleanup stops it.
 func startToxiproxy(tb testing.TB, upstream string) string {
+	return startToxiproxyProxy(tb, upstream).Listen
+}
+
+// startToxiproxyProxy is startToxiproxy returning the Proxy, for toxics.
+func startToxiproxyProxy(tb testing.TB, upstream string) *toxiproxy.Proxy {
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
 	p := toxiproxy.NewProxy(srv, "bench", "127.0.0.1:0", upstream)
 	if err := p.Start(); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(p.Stop)
-	return p.Listen
+	return p
 }
 
 // pingPongConns are the numbers of connections the request/response

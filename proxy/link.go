@@ -54,7 +54,29 @@ func newLink(c *conn, dir stream.Direction, src, dst *net.TCPConn) *link {
 	l := &link{c: c, dir: dir, src: src, dst: dst, wake: make(chan struct{}, 1)}
 	l.raw, _ = src.SyscallConn() // fails only on a closed conn; reads then fail too
 	l.readFn, l.copyFn = l.onReadable, l.copyReady
+	if onLoopback(src) {
+		l.raw.Control(useReno)
+	}
 	return l
+}
+
+// onLoopback reports whether both ends of nc are loopback addresses.
+func onLoopback(nc *net.TCPConn) bool {
+	la, lok := nc.LocalAddr().(*net.TCPAddr)
+	ra, rok := nc.RemoteAddr().(*net.TCPAddr)
+	return lok && rok && la.IP.IsLoopback() && ra.IP.IsLoopback()
+}
+
+// useReno makes a socket's sender use Reno congestion control. On loopback
+// there is no loss and no queue to model, so the congestion control only
+// costs CPU; the usual default here, BBR, also paces every send with a
+// timer when the qdisc does not (pfifo_fast). Measured (issue 3): the
+// proxy's CPU per MiB carried in bulk fell by about a quarter (521 → 374
+// process µs/MiB), with no measurable change on small requests. Reno is
+// always allowed (tcp_allowed_congestion_control); a failure leaves the
+// default in place.
+func useReno(fd uintptr) {
+	_ = syscall.SetsockoptString(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CONGESTION, "reno")
 }
 
 // outcome is how one mode of a link ended.
