@@ -33,7 +33,7 @@ phase with a saved run and fails the run on a regression beyond
 Suites: a directory argument runs every *.yaml and *.yml in it, in name order;
 --suite load,stress keeps the experiments whose tags: include one of the names
 (all: every one); --quick multiplies every duration of the timeline by 0.1
-(each at least 1s, never lengthened) for a fast check. Several experiments give
+(each at least 0.5s, never lengthened) for a fast check. Several experiments give
 one exit code, the worst, and combined reports: --junit (a testsuite per
 experiment), --markdown, or --out DIR (a file per experiment and junit.xml).
 

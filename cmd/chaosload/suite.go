@@ -27,10 +27,13 @@ import (
 // by: scenario durations, stages, start times and maxDuration; fault start
 // times and durations; warm-up; recovery within, hold and window; stress
 // every and settle. Each is floored at QuickFloor (never lengthened): a
-// 120 s scenario runs 12 s, a 5 s window 1 s.
+// 120 s scenario runs 12 s, a 5 s window 0.5 s (two recorder intervals).
+// The floor is low so that scaling keeps the file's proportions (the
+// observation period after the last fault must cover within + hold +
+// window): a higher floor would lengthen the short durations only.
 const (
 	QuickFactor = 0.1
-	QuickFloor  = time.Second
+	QuickFloor  = 500 * time.Millisecond
 )
 
 // expandFiles replaces each directory among args by its experiment files.

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chaosload/chaosload/runner"
 )
@@ -97,5 +99,30 @@ func TestSuiteSelectsNothing(t *testing.T) {
 	code, stdout, stderr := invoke(t, context.Background(), "run", dir, "--suite", "nightly", "--quiet")
 	if code != exitInvalid || !strings.Contains(stderr, "selects none") {
 		t.Fatalf("exit %d, want 2\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// TestQuickKeepsBundledValid: --quick leaves every bundled experiment
+// valid, each duration a tenth of the file's (at least 1 s).
+func TestQuickKeepsBundledValid(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../../experiments/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no bundled experiments: %v", err)
+	}
+	a := newApp(io.Discard, io.Discard)
+	for _, f := range files {
+		exp, err := a.load(f, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		before := plannedSpan(exp)
+		if err := quicken(exp); err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if after := plannedSpan(exp); after > before/5 && before > 20*time.Second {
+			t.Errorf("%s: --quick runs %s of %s", f, after, before)
+		}
 	}
 }
