@@ -33,6 +33,7 @@ bench: deps ## benchmarks, with ratios against direct, Toxiproxy, wrk and vegeta
 	$(GO) test -run '^$$' -bench . -skip '$(BENCH_HEAVY)' -benchmem $(PKGS)
 	./bench/http.sh
 	./bench/memory.sh
+	./bench/proxy.sh
 
 bench-load: ## the long load benchmarks: pacing 5,000/s for 20 s, WebSocket capacity (10,000 connections; ~15 min)
 	$(GO) test -run '^$$' -bench '^BenchmarkPacing5000$$' -benchtime 20x ./load

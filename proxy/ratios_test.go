@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,28 +23,29 @@ import (
 //
 // Proxy CPU per request is the process's CPU time per request through the
 // route minus that of the direct route (the client and the echo server are
-// the same in both).
+// the same in both). The floor row is the same figure for the simplest Go
+// proxy (plainRoute), in the chaosload column, and chaosload's ratio to it.
 func TestPrintPassthroughRatios(t *testing.T) {
 	if os.Getenv("CHAOSLOAD_BENCH") == "" {
 		t.Skip("set CHAOSLOAD_BENCH=1 to run the pass-through comparison")
 	}
 	var out strings.Builder
 	w := tabwriter.NewWriter(&out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "load average before: %s\t\t\t\t\t\t\n", loadAvg())
 	fmt.Fprintln(w, "measure\tdirect\tchaosload\ttoxiproxy\tchaosload/direct\tchaosload/toxiproxy\t")
 	for _, n := range pingPongConns {
-		res := measure(func(b *testing.B, r route) { benchPingPong(b, r, n) })
+		res := measure(func(b *testing.B, r route) { benchPingPong(b, r, n) }, append(routes[:3:3], plainRoute))
 		row(w, fmt.Sprintf("64 B echo, %d conns: req/s", n), metric(res, "req/s"), "%.0f")
 		cpu := metric(res, "cpu-µs/req")
 		row(w, fmt.Sprintf("%d conns: process CPU µs/req", n), cpu, "%.1f")
 		fmt.Fprintf(w, "%d conns: proxy CPU µs/req\t-\t%.1f\t%.1f\t\t%.2f\t\n", n,
 			cpu[1]-cpu[0], cpu[2]-cpu[0], (cpu[1]-cpu[0])/(cpu[2]-cpu[0]))
+		plain := res[3]["cpu-µs/req"] - cpu[0]
+		fmt.Fprintf(w, "%d conns: simplest Go proxy's CPU µs/req (chaosload/it %.2f)\t-\t%.1f\t-\t\t\t\n", n,
+			(cpu[1]-cpu[0])/plain, plain)
 	}
-	bulk := measure(benchBulk)
-	mbs := [3]float64{}
-	for i, r := range bulk {
-		mbs[i] = float64(r.Bytes) * float64(r.N) / r.T.Seconds() / 1e6
-	}
-	row(w, "bulk 1 MiB writes: MB/s", mbs, "%.0f")
+	bulk := measure(benchBulk, routes)
+	row(w, "bulk 1 MiB writes: MB/s", metric(bulk, "MB/s"), "%.0f")
 	row(w, "bulk: process CPU µs/MiB", metric(bulk, "cpu-µs/MiB"), "%.0f")
 	const idle = 2000
 	var heap, rss, gor [3]float64
@@ -54,21 +56,58 @@ func TestPrintPassthroughRatios(t *testing.T) {
 	row(w, fmt.Sprintf("%d idle conns: Go heap+stack KiB/conn (proxy share)", idle), perConn(heap), "%.1f")
 	row(w, "idle: RSS KiB/conn (proxy share)", perConn(rss), "%.1f")
 	row(w, "idle: goroutines/conn (proxy share)", perConn(gor), "%.1f")
+	fmt.Fprintf(w, "load average after: %s\t\t\t\t\t\t\n", loadAvg())
 	w.Flush()
 	t.Logf("pass-through, no fault (GOMAXPROCS=%d, %s):\n%s", runtime.GOMAXPROCS(0), runtime.Version(), out.String())
 }
 
-// measure runs one benchmark for each route.
-func measure(bench func(b *testing.B, r route)) [3]testing.BenchmarkResult {
-	var res [3]testing.BenchmarkResult
-	for i, r := range routes {
-		res[i] = testing.Benchmark(func(b *testing.B) { bench(b, r) })
+// benchRounds is how many times measure runs each route (the rotation
+// alternates them, and the medians are kept): CHAOSLOAD_BENCH_ROUNDS,
+// default 3.
+func benchRounds() int {
+	n, err := strconv.Atoi(os.Getenv("CHAOSLOAD_BENCH_ROUNDS"))
+	if err != nil || n < 1 {
+		return 3
 	}
-	return res
+	return n
 }
 
-func metric(res [3]testing.BenchmarkResult, unit string) [3]float64 {
-	return [3]float64{res[0].Extra[unit], res[1].Extra[unit], res[2].Extra[unit]}
+// measure runs the benchmark on every route, benchRounds times in rotating
+// order (so the machine's load changes hit every route alike), and returns
+// per route the median of each reported metric, MB/s included when the
+// benchmark set bytes.
+func measure(bench func(b *testing.B, r route), rs []route) []map[string]float64 {
+	runs := make([]map[string][]float64, len(rs))
+	for i := range runs {
+		runs[i] = map[string][]float64{}
+	}
+	for round := range benchRounds() {
+		for k := range rs {
+			i := (k + round) % len(rs)
+			r := testing.Benchmark(func(b *testing.B) { bench(b, rs[i]) })
+			for unit, v := range r.Extra {
+				runs[i][unit] = append(runs[i][unit], v)
+			}
+			if r.Bytes > 0 {
+				runs[i]["MB/s"] = append(runs[i]["MB/s"], float64(r.Bytes)*float64(r.N)/r.T.Seconds()/1e6)
+			}
+		}
+	}
+	med := make([]map[string]float64, len(rs))
+	for i, m := range runs {
+		med[i] = map[string]float64{}
+		for unit, vs := range m {
+			slices.Sort(vs)
+			med[i][unit] = vs[len(vs)/2]
+		}
+	}
+	return med
+}
+
+// metric is one metric of the first three routes (direct, chaosload,
+// toxiproxy).
+func metric(res []map[string]float64, unit string) [3]float64 {
+	return [3]float64{res[0][unit], res[1][unit], res[2][unit]}
 }
 
 // row prints one measure with its two ratios.
