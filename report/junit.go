@@ -140,7 +140,7 @@ func junitProperties(o *runner.Outcome) []junitProperty {
 	if o.File != "" {
 		ps = append(ps, junitProperty{"file", o.File})
 	}
-	return ps
+	return append(ps, stressProperties(o)...)
 }
 
 // runCase says whether the run completed: an <error> when an

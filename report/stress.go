@@ -194,3 +194,26 @@ func curveSVG(s *runner.StressResult) template.HTML {
 	w.printf(`</svg>`)
 	return w.html()
 }
+
+// stressProperties are a stress run's findings as JUnit properties:
+// capacity, breaking_point (with broken_by) and operating_point, each only
+// when found. Levels are not testcases: a level that breaks is the
+// measurement, not a failure.
+func stressProperties(o *runner.Outcome) []junitProperty {
+	s := o.Stress
+	if s == nil {
+		return nil
+	}
+	ps := []junitProperty{{"stress_unit", s.Unit}}
+	if s.Capacity != nil {
+		ps = append(ps, junitProperty{"capacity", fmt.Sprintf("%g", *s.Capacity)})
+	}
+	if s.BreakingPoint != nil {
+		ps = append(ps, junitProperty{"breaking_point", fmt.Sprintf("%g", *s.BreakingPoint)},
+			junitProperty{"broken_by", strings.Join(s.BrokenBy, "; ")})
+	}
+	if op := s.OperatingPoint; op != nil {
+		ps = append(ps, junitProperty{"operating_point", fmt.Sprintf("%g", op.Level)})
+	}
+	return ps
+}

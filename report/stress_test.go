@@ -76,3 +76,18 @@ func TestStressMarkdownAndHTML(t *testing.T) {
 		t.Error("no curve table")
 	}
 }
+
+// TestStressJUnit: the findings are properties of the experiment's
+// testsuite.
+func TestStressJUnit(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := JUnit(&b, stressOutcome()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`name="capacity" value="150"`, `name="breaking_point" value="200"`, `name="operating_point" value="120"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("junit lacks %s:\n%s", want, b.String())
+		}
+	}
+}
