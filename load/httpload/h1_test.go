@@ -290,3 +290,31 @@ func TestRedirectNotFollowed(t *testing.T) {
 		t.Errorf("server saw %d requests, want 4 (no redirect followed)", n)
 	}
 }
+
+// TestStaleOwnConnection: an iteration's own connection (newConnection)
+// that the server closed during the think time is not used for the next
+// step: a POST (never retried once written) goes out on a new connection
+// and succeeds, and the server sees each request once.
+func TestStaleOwnConnection(t *testing.T) {
+	t.Parallel()
+	var served atomic.Int64
+	url := rawServer(t, func(c *net.TCPConn) { // one exchange per connection, closed without saying so
+		served.Add(1)
+		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		c.Close()
+	})
+	d := newDriver(t, Config{})
+	vu := newVU()
+	for i, method := range []string{"GET", "POST", "POST"} {
+		step := &load.Step{Name: method, HTTP: &load.HTTPRequest{Method: method, URL: url, NewConnection: true}}
+		if r := do(d, vu, step); !r.OK() || r.NewConns != 1 {
+			t.Fatalf("step %d (%s) after the server closed the iteration's connection: class %q (%v) new conns %d",
+				i, method, r.Class, r.Err, r.NewConns)
+		}
+		time.Sleep(20 * time.Millisecond) // the server's FIN arrives
+	}
+	d.EndIteration(vu)
+	if served.Load() != 3 {
+		t.Errorf("server answered %d requests, want 3 (none sent twice)", served.Load())
+	}
+}
