@@ -71,8 +71,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 	tick := time.NewTicker(m.cfg.Every)
 	defer tick.Stop()
 	for {
+		at := now()
 		s := m.Sample(ctx)
-		s.At = now()
+		s.At = at
 		m.mu.Lock()
 		m.samples = append(m.samples, s)
 		m.mu.Unlock()
@@ -124,32 +125,48 @@ func (m *Monitor) Sample(ctx context.Context) Sample {
 	return s
 }
 
-// processes returns the roots and their children (recursively) that exist
-// now.
+// processes returns the roots and their descendants that exist now. The
+// process tree is read once per sample (every /proc/PID/stat once):
+// gopsutil's Children reads every process per call, which is quadratic
+// over a PostgreSQL cluster's backends.
 func (m *Monitor) processes(ctx context.Context) []*process.Process {
+	kids := childrenByParent(ctx)
 	var out []*process.Process
 	seen := map[int32]bool{}
-	var add func(p *process.Process)
-	add = func(p *process.Process) {
-		if seen[p.Pid] {
-			return
+	queue := append([]int32(nil), m.roots...)
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = queue[1:]
+		if seen[pid] {
+			continue
 		}
-		seen[p.Pid] = true
-		out = append(out, p)
-		kids, _ := p.ChildrenWithContext(ctx) // none, or gone: nothing to add
-		for _, k := range kids {
-			add(k)
-		}
-	}
-	for _, pid := range m.roots {
+		seen[pid] = true
 		p, err := process.NewProcessWithContext(ctx, pid)
 		if err != nil {
 			m.cfg.Logger.Debug().Err(err).Int32("pid", pid).Msg("monitor: process gone")
 			continue
 		}
-		add(p)
+		out = append(out, p)
+		queue = append(queue, kids[pid]...)
 	}
 	return out
+}
+
+// childrenByParent maps each process to its children, from one pass over
+// every process.
+func childrenByParent(ctx context.Context) map[int32][]int32 {
+	pids, err := process.PidsWithContext(ctx)
+	if err != nil {
+		return nil
+	}
+	kids := make(map[int32][]int32, len(pids))
+	for _, pid := range pids {
+		p := &process.Process{Pid: pid}
+		if ppid, err := p.PpidWithContext(ctx); err == nil {
+			kids[ppid] = append(kids[ppid], pid)
+		}
+	}
+	return kids
 }
 
 // usage is one process's reading.

@@ -159,7 +159,10 @@ func (r *run) runLevel(ctx context.Context, drivers map[load.Protocol]load.Drive
 	if err != nil {
 		return infra("stress level %g: %w", level, err)
 	}
-	if err := ld.Run(ctx); err != nil && ctx.Err() == nil {
+	stopProgress := r.levelProgress(ld, level)
+	err = ld.Run(ctx)
+	stopProgress()
+	if err != nil && ctx.Err() == nil {
 		return infra("stress level %g: %w", level, err)
 	}
 	m.health = ld.Health()
