@@ -33,6 +33,17 @@
 //	src ──(poller: readable)──▶ pooled buf ──▶ dst      one goroutine, no buffer while idle
 //	src ──splice──▶ pipe ──splice──▶ dst               after a full read, ≤ 1 MiB per call
 //
+// A socket whose two ends are loopback addresses is switched to Reno
+// congestion control: on loopback nothing is lost, and the usual default
+// (BBR) paces every send with a timer, which cost a third of the proxy's CPU
+// in bulk transfers. Elsewhere the system's default is kept.
+//
+// The fast path costs what the kernel charges for one more TCP hop: on
+// loopback the proxy's 2 reads and 2 writes per request/response take as
+// much CPU as the client's and the server's together (perf: ~88% of it in
+// the kernel), and the simplest Go proxy, a Read/Write loop per direction,
+// costs the same per request (bench/proxy.sh prints both).
+//
 // When a fault applies to the link, the same goroutine becomes the reader of a
 // pipeline built from Toxiproxy's pipe protocol (stream.StreamChunk values on
 // channels between toxics.ToxicStub stages) and a writer goroutine drains it:
