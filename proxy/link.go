@@ -146,7 +146,11 @@ func (l *link) fast() outcome {
 // filled the whole buffer (a bulk transfer, which splice then carries on).
 //
 // It reads until EAGAIN rather than trusting a short read to have emptied the
-// socket: going back to wait after a short read lost wake-ups under load.
+// socket: going back to wait after a short read lost wake-ups under load
+// (a FIN or RST that arrived with the data shares its one edge-triggered
+// readiness event, and nothing wakes the link again to read it). The extra
+// read costs less than the noise of the pass-through benchmark (median CPU
+// per request within ±0.5 µs of 11.5 µs with and without it, issue 3).
 // The wake token is checked before each read because the runtime may turn
 // the wake-up of an expired deadline into "readable" when data arrives at the
 // same moment; without the check that data would pass the fast path after
