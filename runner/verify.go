@@ -49,6 +49,9 @@ func (r *run) verify(ctx context.Context) {
 	for _, v := range r.exp.Verify {
 		ids := r.m.acks.ids(v.Acknowledged)
 		res := VerifyResult{Step: v.Acknowledged, Target: v.Target, Acknowledged: len(ids)}
+		if v.HTTP != nil {
+			res.Target = v.HTTP.URL
+		}
 		missing, err := r.missing(ctx, v, ids)
 		if err != nil {
 			res.Error = err.Error()
