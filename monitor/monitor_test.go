@@ -136,3 +136,17 @@ func TestFind(t *testing.T) {
 		t.Fatalf("pid %d not among %v", os.Getpid(), pids)
 	}
 }
+
+// BenchmarkSample samples every process of the machine (the tree under
+// PID 1): the cost of one reading, which the process tree read once per
+// sample keeps linear in the number of processes.
+func BenchmarkSample(b *testing.B) {
+	m := New([]int{1}, Config{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	var procs int
+	for b.Loop() {
+		procs = m.Sample(ctx).Procs
+	}
+	b.ReportMetric(float64(procs), "procs")
+}
