@@ -70,7 +70,7 @@ const poissonStream = 1 << 63
 func (e *arrivalRate) run(ctx context.Context) {
 	soft, hard, cancel := stopContexts(ctx, e.clock, e.sc.Span(), *e.sc.GracefulStop)
 	defer cancel()
-	var w waiter
+	w := waiter{precise: true} // the schedule: arrivals at their instants
 	defer w.stop()
 	if w.until(soft, e.clock, e.sc.StartTime) {
 		for range e.sc.PreAllocatedVUs {

@@ -80,9 +80,22 @@ func (s *lagSink) Record(r *Result) {
 }
 
 // BenchmarkPacing5000 runs constant-arrival-rate at 5,000/s for 1 s per op
-// (use -benchtime=3x) and reports the generator lag (intended start → hand-off
-// to the driver) at p50, p99 and max, and the achieved rate.
+// (use -benchtime=20x for issue 4's 20 s) and reports the generator lag
+// (intended start → hand-off to the driver) at p50, p99 and max, and the
+// achieved rate: with the schedule's precise final sleep (precise) and on
+// the runtime's timer alone (timer). -count alternates the two.
 func BenchmarkPacing5000(b *testing.B) {
+	for _, precise := range []bool{true, false} {
+		b.Run(map[bool]string{true: "precise", false: "timer"}[precise], func(b *testing.B) {
+			defer func(old bool) { precisePacing = old }(precisePacing)
+			precisePacing = precise
+			benchPacing(b)
+		})
+	}
+}
+
+// benchPacing is one BenchmarkPacing5000 variant.
+func benchPacing(b *testing.B) {
 	sink := &lagSink{}
 	for range b.N {
 		sc := arrivalScenario(5000, time.Second, 50, 500)
