@@ -181,7 +181,7 @@ func (r *run) levelScenario(level float64, at, length time.Duration) load.Scenar
 	sc.StartTime, sc.Duration = at, length
 	sc.GracefulStop = ptrTo(stressGracefulStop)
 	if st.UnitOrDefault() == config.StressVUs {
-		sc.Executor, sc.VUs = load.ConstantVUs, int(level)
+		sc.Executor, sc.VUs, sc.Arrival = load.ConstantVUs, int(level), ""
 		return sc
 	}
 	sc.Executor, sc.Rate, sc.TimeUnit = load.ConstantArrivalRate, level, time.Second
