@@ -13,30 +13,37 @@ import (
 )
 
 // results collects, per measure and route, the rate of every round, and
-// per tool and route the proxy's CPU time per request of every round.
+// per tool, party and route the CPU time per request of every round.
 type results struct {
 	rate map[string]*[3][]float64 // measure → route → rounds
-	cpu  map[string]*[3][]float64 // tool → route → µs per request
+	cpu  map[string]*[3][]float64 // "tool: party" → route → µs per request
 }
 
 func newResults() *results {
 	return &results{rate: map[string]*[3][]float64{}, cpu: map[string]*[3][]float64{}}
 }
 
-func (r *results) add(tool string, route int, rates map[string]float64, cpu time.Duration, requests int) {
+func (r *results) add(tool string, route int, rates map[string]float64, used cpu, requests int) {
 	for m, v := range rates {
-		if r.rate[m] == nil {
-			r.rate[m] = &[3][]float64{}
-		}
-		r.rate[m][route] = append(r.rate[m][route], v)
+		r.put(r.rate, m, route, v)
 	}
-	if r.cpu[tool] == nil {
-		r.cpu[tool] = &[3][]float64{}
-	}
-	r.cpu[tool][route] = append(r.cpu[tool][route], float64(cpu.Microseconds())/float64(max(requests, 1)))
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(requests, 1)) }
+	r.put(r.cpu, tool+": client", route, per(used.client))
+	r.put(r.cpu, tool+": proxy", route, per(used.proxy))
+	r.put(r.cpu, tool+": server", route, per(used.server))
 }
 
-// print writes the medians and the ratios.
+func (r *results) put(m map[string]*[3][]float64, key string, route int, v float64) {
+	if m[key] == nil {
+		m[key] = &[3][]float64{}
+	}
+	m[key][route] = append(m[key][route], v)
+}
+
+// print writes the medians and the ratios, then the CPU time per request
+// of each party, and what they imply: when client and server already keep
+// the cores busy, a proxy costing p per request on top of their c + s can
+// give at best (c + s) / (c + s + p) of the direct rate.
 func (r *results) print(out io.Writer, cfg config) {
 	fmt.Fprintf(out, "real clients, no fault: medians of %d rounds (GOMAXPROCS=%d, load %s)\n",
 		cfg.rounds, runtime.GOMAXPROCS(0), loadAvg())
@@ -46,12 +53,16 @@ func (r *results) print(out io.Writer, cfg config) {
 		v := medians(r.rate[m])
 		fmt.Fprintf(w, "%s (per s)\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t\n", m, v[0], v[1], v[2], v[1]/v[0], v[2]/v[0], v[1]/v[2])
 	}
-	for _, t := range sortedKeys(r.cpu) {
-		v := medians(r.cpu[t])
-		fmt.Fprintf(w, "%s: proxy process CPU µs/request\t%.1f\t%.1f\t%.1f\t\t\t%.2f\t\n", t, v[0], v[1], v[2], v[1]/v[2])
+	for _, tool := range []string{"pg", "redis"} {
+		c, p, s := medians(r.cpu[tool+": client"]), medians(r.cpu[tool+": proxy"]), medians(r.cpu[tool+": server"])
+		fmt.Fprintf(w, "%s: client CPU µs/request\t%.1f\t%.1f\t%.1f\t\t\t\t\n", tool, c[0], c[1], c[2])
+		fmt.Fprintf(w, "%s: server CPU µs/request\t%.1f\t%.1f\t%.1f\t\t\t\t\n", tool, s[0], s[1], s[2])
+		fmt.Fprintf(w, "%s: proxy CPU µs/request\t%.1f\t%.1f\t%.1f\t\t\t%.2f\t\n", tool, p[0], p[1], p[2], p[1]/p[2])
+		cs := c[0] + s[0]
+		fmt.Fprintf(w, "%s: CPU-bound ceiling (c+s)/(c+s+p)\t\t\t\t%.2f\t%.2f\t\t\n", tool, cs/(cs+p[1]), cs/(cs+p[2]))
 	}
 	w.Flush()
-	fmt.Fprintf(out, "(redis-benchmark -t get,set -n %d -c %d; pgbench -S -c %d -j 2 -T %d, scale 1; the direct column of CPU is this process idling)\n",
+	fmt.Fprintf(out, "(redis-benchmark -t get,set -n %d -c %d; pgbench -S -c %d -j 2 -T %d, scale 1; proxy CPU in the direct column is this process idling)\n",
 		cfg.redisRequests, cfg.redisClients, cfg.pgClients, cfg.pgSeconds)
 }
 

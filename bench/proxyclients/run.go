@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"syscall"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -72,7 +70,7 @@ func run(ctx context.Context, cfg config, out io.Writer, log zerolog.Logger) err
 	for round := range cfg.rounds {
 		for i := range routeNames {
 			r := (i + round) % len(routeNames) // rotate who goes first
-			if err := measureRound(ctx, cfg, res, r, rr.addrs[r], pr.addrs[r], log); err != nil {
+			if err := measureRound(ctx, cfg, res, r, rr.addrs[r], pr.addrs[r], servers{rds.PID(), pg.PID()}, log); err != nil {
 				return err
 			}
 		}
@@ -81,31 +79,24 @@ func run(ctx context.Context, cfg config, out io.Writer, log zerolog.Logger) err
 	return nil
 }
 
+// servers are the PIDs of the servers, whose CPU time is read from /proc.
+type servers struct{ redis, pg int }
+
 // measureRound runs every tool once on route r.
-func measureRound(ctx context.Context, cfg config, res *results, r int, redisAddr, pgAddr string, log zerolog.Logger) error {
+func measureRound(ctx context.Context, cfg config, res *results, r int, redisAddr, pgAddr string, pids servers, log zerolog.Logger) error {
 	log.Info().Str("route", routeNames[r]).Msg("redis-benchmark")
-	cpu0 := cpuTime()
+	c0 := snapshot(pids.redis)
 	rps, err := redisBenchmark(ctx, redisAddr, cfg.redisRequests, cfg.redisClients)
 	if err != nil {
 		return fmt.Errorf("%s: %w", routeNames[r], err)
 	}
-	res.add("redis", r, rps, cpuTime()-cpu0, 2*cfg.redisRequests)
+	res.add("redis", r, rps, snapshot(pids.redis).minus(c0), 2*cfg.redisRequests)
 	log.Info().Str("route", routeNames[r]).Msg("pgbench -S")
-	cpu0 = cpuTime()
+	c0 = snapshot(pids.pg)
 	tps, txns, err := pgbench(ctx, pgAddr, cfg.pgSeconds, cfg.pgClients)
 	if err != nil {
 		return fmt.Errorf("%s: %w", routeNames[r], err)
 	}
-	res.add("pg", r, map[string]float64{"pgbench -S": tps}, cpuTime()-cpu0, txns)
+	res.add("pg", r, map[string]float64{"pgbench -S": tps}, snapshot(pids.pg).minus(c0), txns)
 	return nil
-}
-
-// cpuTime is this process's CPU time so far: the proxies' (the servers and
-// the tools are child processes).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
