@@ -18,6 +18,10 @@ type protoUpStage struct {
 	l  *link
 	pl *pipeline
 	w  stageWait
+	// pend gathers the bytes of consecutive pass-through steps of one
+	// chunk, so that they go on as one chunk (one write upstream) rather
+	// than one per message.
+	pend []byte
 }
 
 // Pipe implements toxics.Toxic.
@@ -68,18 +72,37 @@ func (u *protoUpStage) handle(stub *toxics.ToxicStub, timer *time.Timer, c *stre
 	for len(u.s.buf) > 0 {
 		st := u.s.up.next(u.s.buf)
 		if st.lost != "" {
+			if !u.emitPending(stub, c.Timestamp) {
+				return false
+			}
 			u.giveUp(st.lost)
 			u.flush(stub)
 			return true
 		}
 		if st.n == 0 {
-			return true
+			break
 		}
 		if !u.carryOut(stub, timer, st, c.Timestamp) {
 			return false
 		}
 	}
-	return true
+	return u.emitPending(stub, c.Timestamp)
+}
+
+// emitPending passes on the gathered pass-through bytes; false when the
+// connection died.
+func (u *protoUpStage) emitPending(stub *toxics.ToxicStub, ts time.Time) bool {
+	if len(u.pend) == 0 {
+		return true
+	}
+	data := u.pend
+	u.pend = nil
+	return u.w.emit(stub, &stream.StreamChunk{Data: data, Timestamp: ts})
+}
+
+// passThrough reports a step that only passes its bytes on.
+func (st upStep) passThrough() bool {
+	return !st.drop && st.extra == nil && st.answer == nil && st.reply == nil && !st.delay && !st.counted
 }
 
 // carryOut does what one step says with the first st.n bytes of the buffer.
@@ -89,6 +112,14 @@ func (u *protoUpStage) carryOut(stub *toxics.ToxicStub, timer *time.Timer, st up
 		u.s.buf = nil
 	} else {
 		u.s.buf = u.s.buf[st.n:]
+	}
+	if st.passThrough() {
+		u.pend = append(u.pend, data...)
+		u.s.expect(st.expect)
+		return true
+	}
+	if !u.emitPending(stub, ts) {
+		return false
 	}
 	if st.delay && u.hold(stub, timer) == died {
 		return false
