@@ -203,6 +203,9 @@ func setMark(tc *net.TCPConn, mark uint32) error {
 	var serr error
 	if err := raw.Control(func(fd uintptr) {
 		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_MARK, int(mark))
+		if mark != 0 {
+			useDefaultCC(fd) // this leg loses packets: react as the direct path would
+		}
 	}); err != nil {
 		return err
 	}

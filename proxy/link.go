@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -78,6 +79,25 @@ func onLoopback(nc *net.TCPConn) bool {
 func useReno(fd uintptr) {
 	_ = syscall.SetsockoptString(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CONGESTION, "reno")
 }
+
+// useDefaultCC gives a socket back the system's default congestion control.
+// A kernel-loss fault calls it on the sockets it marks: on a leg that loses
+// packets the congestion control decides what the loss does to throughput,
+// and a client talking to the server directly would use the default.
+func useDefaultCC(fd uintptr) {
+	if cc := defaultCC(); cc != "" {
+		_ = syscall.SetsockoptString(int(fd), syscall.IPPROTO_TCP, syscall.TCP_CONGESTION, cc)
+	}
+}
+
+// defaultCC is net.ipv4.tcp_congestion_control, read once ("" if unreadable).
+var defaultCC = sync.OnceValue(func() string {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_congestion_control")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+})
 
 // outcome is how one mode of a link ended.
 type outcome int
