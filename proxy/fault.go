@@ -39,6 +39,7 @@ type fault struct {
 	sessMu                  sync.Mutex
 	sessions                map[*conn]*protoSession
 	injected, uninspectable atomic.Int64
+	leaving                 atomic.Bool // being reverted: no new request is drawn (drainAnswers)
 }
 
 func newFault(seed int64, name string, spec faults.Spec, toxicity float64) *fault {

@@ -122,6 +122,7 @@ func checkLatency(s faults.LatencySpec) error {
 
 // revert undoes f. The caller does not hold p.mu.
 func (p *Proxy) revert(f *fault) error {
+	f.drainAnswers(time.Second)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !f.reverted.IsZero() {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/Shopify/toxiproxy/v2/stream"
 	"github.com/Shopify/toxiproxy/v2/toxics"
@@ -91,6 +92,8 @@ type protoSession struct {
 	down downCodec     // owned by the downstream stage
 	buf  []byte        // client bytes not yet handled, owned by the upstream stage
 	rng  *rand.Rand    // per-request draws, owned by the upstream stage
+
+	leaving *atomic.Bool // the fault's: set while it is being reverted
 }
 
 // session returns the protocol session of connection c for fault f,
@@ -102,7 +105,7 @@ func (f *fault) session(l *link) *protoSession {
 		return s
 	}
 	s := &protoSession{wake: make(chan struct{}, 1),
-		rng: stageRand(f.key, l.c.seq, stream.Upstream)}
+		rng: stageRand(f.key, l.c.seq, stream.Upstream), leaving: &f.leaving}
 	s.up, s.down = newCodecs(f, s)
 	f.sessions[l.c] = s
 	return s
@@ -147,6 +150,9 @@ func isProtocol(spec faults.Spec) bool {
 // draw reports whether a matching request is acted on (probability p), from
 // the session's seeded generator.
 func (s *protoSession) draw(p float64) bool {
+	if s.leaving.Load() {
+		return false
+	}
 	return p >= 1 || (p > 0 && s.rng.Float64() < p)
 }
 
@@ -203,6 +209,38 @@ func (f *fault) protoStage(l *link, pl *pipeline) toxics.Toxic {
 		return &protoUpStage{f: f, s: s, l: l, pl: pl, w: w}
 	}
 	return &protoDownStage{f: f, s: s, l: l, pl: pl, w: w}
+}
+
+// drainAnswers prepares the revert of a protocol fault: from now on no
+// request is drawn, and it waits (at most bound) until every answer already
+// queued has been spliced into its connection's responses. Removing the
+// stages earlier would lose such an answer, and the client would take the
+// server's reply to the Sync standing for its dropped query as the query's
+// own (a COMMIT answered by nothing looks committed).
+func (f *fault) drainAnswers(bound time.Duration) {
+	if !isProtocol(f.spec) {
+		return
+	}
+	f.leaving.Store(true)
+	deadline := time.Now().Add(bound)
+	for f.answersPending() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// answersPending reports whether a session has an answer not yet spliced.
+func (f *fault) answersPending() bool {
+	f.sessMu.Lock()
+	defer f.sessMu.Unlock()
+	for _, s := range f.sessions {
+		s.mu.Lock()
+		n := len(s.answers)
+		s.mu.Unlock()
+		if n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // dropSessions forgets every connection's session (the fault was reverted).
