@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -97,6 +98,22 @@ func measureRound(ctx context.Context, cfg config, res *results, r int, redisAdd
 	if err != nil {
 		return fmt.Errorf("%s: %w", routeNames[r], err)
 	}
+	if err := settle(ctx); err != nil {
+		return err
+	}
 	res.add("pg", r, map[string]float64{"pgbench -S": tps}, snapshot(pids.pg).minus(c0), txns)
 	return nil
+}
+
+// settle waits for PostgreSQL to reap the backends pgbench's connections
+// had: their CPU time counts in the postmaster's only once reaped.
+func settle(ctx context.Context) error {
+	t := time.NewTimer(300 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
