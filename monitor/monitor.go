@@ -36,9 +36,18 @@ type Config struct {
 	Logger zerolog.Logger
 }
 
-// Monitor samples a fixed set of root processes and their children.
+// Root is a process to monitor.
+type Root struct {
+	PID int
+	// Children adds its descendants, found again at each sample (a
+	// PostgreSQL postmaster's backends).
+	Children bool
+}
+
+// Monitor samples a fixed set of root processes and, where asked, their
+// descendants.
 type Monitor struct {
-	roots []int32
+	roots []Root
 	cfg   Config
 
 	mu      sync.Mutex
@@ -48,16 +57,21 @@ type Monitor struct {
 	prevWall time.Time
 }
 
-// New returns a Monitor of the processes pids (each with its children).
-func New(pids []int, cfg Config) *Monitor {
+// New returns a Monitor of roots.
+func New(roots []Root, cfg Config) *Monitor {
 	if cfg.Every <= 0 {
 		cfg.Every = time.Second
 	}
-	roots := make([]int32, 0, len(pids))
-	for _, p := range pids {
-		roots = append(roots, int32(p))
-	}
 	return &Monitor{roots: roots, cfg: cfg, prev: map[int32]float64{}}
+}
+
+// WithChildren makes a Root of each PID, with its descendants.
+func WithChildren(pids ...int) []Root {
+	roots := make([]Root, len(pids))
+	for i, p := range pids {
+		roots[i] = Root{PID: p, Children: true}
+	}
+	return roots
 }
 
 // Run samples every Config.Every until ctx ends, then returns nil. The
@@ -125,29 +139,40 @@ func (m *Monitor) Sample(ctx context.Context) Sample {
 	return s
 }
 
-// processes returns the roots and their descendants that exist now. The
+// processes returns the roots (with their descendants where asked) that
+// exist now, each once. The
 // process tree is read once per sample (every /proc/PID/stat once):
 // gopsutil's Children reads every process per call, which is quadratic
 // over a PostgreSQL cluster's backends.
 func (m *Monitor) processes(ctx context.Context) []*process.Process {
-	kids := childrenByParent(ctx)
+	var kids map[int32][]int32
+	for _, r := range m.roots {
+		if r.Children {
+			kids = childrenByParent(ctx)
+			break
+		}
+	}
 	var out []*process.Process
 	seen := map[int32]bool{}
-	queue := append([]int32(nil), m.roots...)
-	for len(queue) > 0 {
-		pid := queue[0]
-		queue = queue[1:]
-		if seen[pid] {
-			continue
+	for _, r := range m.roots {
+		queue := []int32{int32(r.PID)}
+		for len(queue) > 0 {
+			pid := queue[0]
+			queue = queue[1:]
+			if seen[pid] {
+				continue
+			}
+			seen[pid] = true
+			p, err := process.NewProcessWithContext(ctx, pid)
+			if err != nil {
+				m.cfg.Logger.Debug().Err(err).Int32("pid", pid).Msg("monitor: process gone")
+				continue
+			}
+			out = append(out, p)
+			if r.Children {
+				queue = append(queue, kids[pid]...)
+			}
 		}
-		seen[pid] = true
-		p, err := process.NewProcessWithContext(ctx, pid)
-		if err != nil {
-			m.cfg.Logger.Debug().Err(err).Int32("pid", pid).Msg("monitor: process gone")
-			continue
-		}
-		out = append(out, p)
-		queue = append(queue, kids[pid]...)
 	}
 	return out
 }

@@ -74,7 +74,7 @@ func helper(t *testing.T, mode string) int {
 func TestCPU(t *testing.T) {
 	t.Parallel()
 	pid := helper(t, "burn")
-	m := New([]int{pid}, Config{})
+	m := New([]Root{{PID: pid}}, Config{})
 	m.Sample(context.Background())
 	time.Sleep(time.Second)
 	s := m.Sample(context.Background())
@@ -88,7 +88,7 @@ func TestCPU(t *testing.T) {
 func TestMemoryAndFDs(t *testing.T) {
 	t.Parallel()
 	pid := helper(t, "hold")
-	m := New([]int{pid}, Config{})
+	m := New([]Root{{PID: pid}}, Config{})
 	var s Sample
 	for range 50 { // bounded: at most 5 s
 		if s = m.Sample(context.Background()); s.RSS > 90<<20 && s.FDs >= 50 {
@@ -99,9 +99,13 @@ func TestMemoryAndFDs(t *testing.T) {
 	if s.RSS < 90<<20 || s.FDs < 50 || s.Threads < 1 {
 		t.Fatalf("holding process: %+v, want RSS ≥ 90 MiB, ≥ 50 fds", s)
 	}
-	parent := New([]int{os.Getpid()}, Config{}).Sample(context.Background())
+	parent := New(WithChildren(os.Getpid()), Config{}).Sample(context.Background())
+	alone := New([]Root{{PID: os.Getpid()}}, Config{}).Sample(context.Background())
 	if parent.Procs < 2 || parent.RSS < s.RSS {
 		t.Fatalf("this process with its children: %+v, want the helper (%d) counted", parent, pid)
+	}
+	if alone.Procs != 1 {
+		t.Fatalf("this process without its children: %+v, want 1 process", alone)
 	}
 }
 
@@ -111,7 +115,7 @@ func TestRun(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 550*time.Millisecond)
 	defer cancel()
-	m := New([]int{os.Getpid(), 1 << 30}, Config{Every: 100 * time.Millisecond})
+	m := New([]Root{{PID: os.Getpid()}, {PID: 1 << 30}}, Config{Every: 100 * time.Millisecond})
 	if err := m.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +145,7 @@ func TestFind(t *testing.T) {
 // PID 1): the cost of one reading, which the process tree read once per
 // sample keeps linear in the number of processes.
 func BenchmarkSample(b *testing.B) {
-	m := New([]int{1}, Config{})
+	m := New(WithChildren(1), Config{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	var procs int

@@ -44,7 +44,7 @@ func resourceWho(r *runner.Resources) string {
 			roles[i] += " (the chaosload process: the demo service runs in it)"
 		}
 	}
-	return strings.Join(roles, ", ") + ", with their children"
+	return strings.Join(roles, ", ") + "; postgres and redis with their children"
 }
 
 // resourcesText writes the target resources and the probes of the summary.

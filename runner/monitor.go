@@ -27,8 +27,8 @@ type sidecars struct {
 func (r *run) startSidecars(ctx context.Context, clock load.Clock) *sidecars {
 	ctx, stop := context.WithCancel(ctx)
 	sc := &sidecars{stop: stop}
-	if pids := r.monitoredPIDs(ctx); len(pids) > 0 {
-		sc.mon = monitor.New(pids, monitor.Config{Every: r.exp.MonitorEvery(), Now: clock.Now, Logger: r.opts.Logger})
+	if roots := r.monitoredRoots(ctx); len(roots) > 0 {
+		sc.mon = monitor.New(roots, monitor.Config{Every: r.exp.MonitorEvery(), Now: clock.Now, Logger: r.opts.Logger})
 		sc.wg.Go(func() { _ = sc.mon.Run(ctx) })
 	}
 	if len(r.exp.Probes) > 0 {
@@ -49,15 +49,19 @@ func (sc *sidecars) halt() {
 	})
 }
 
-// monitoredPIDs lists the processes `monitor:` names, with the demo
-// stack's when it is monitored; the roles found go into the outcome.
-func (r *run) monitoredPIDs(ctx context.Context) []int {
+// monitoredRoots lists the processes `monitor:` names (with their
+// descendants), with the demo stack's when it is monitored; the roles found
+// go into the outcome. The stack's "service" is this process: it is
+// monitored without its children, which are the stack's PostgreSQL and
+// Redis (monitored as such) or, in a test binary, other runs' stacks.
+func (r *run) monitoredRoots(ctx context.Context) []monitor.Root {
+	var roots []monitor.Root
 	var pids []int
 	roles := map[string]int{}
 	if lister, ok := r.stack.(ProcessLister); ok && r.exp.MonitorStack() {
 		for role, pid := range lister.Processes() {
 			roles[role] = pid
-			pids = append(pids, pid)
+			roots = append(roots, monitor.Root{PID: pid, Children: role != "service"})
 		}
 	}
 	if m := r.exp.Monitor; m != nil {
@@ -70,10 +74,15 @@ func (r *run) monitoredPIDs(ctx context.Context) []int {
 			pids = append(pids, found...)
 		}
 	}
-	if len(pids) > 0 {
-		r.out.Resources = &Resources{Roles: roles, PIDs: pids}
+	roots = append(roots, monitor.WithChildren(pids...)...)
+	if len(roots) > 0 {
+		res := &Resources{Roles: roles}
+		for _, rt := range roots {
+			res.PIDs = append(res.PIDs, rt.PID)
+		}
+		r.out.Resources = res
 	}
-	return pids
+	return roots
 }
 
 // samples converts the monitor's samples for slo.
@@ -133,8 +142,8 @@ type Resources struct {
 	// "service" is the chaosload process itself: the demo service runs in
 	// it, beside the load generator and the proxies.
 	Roles map[string]int `json:"roles,omitempty"`
-	// PIDs are the root processes monitored (children are added at each
-	// sample).
+	// PIDs are the root processes monitored; their descendants are added
+	// at each sample, except the "service" role's (this process's).
 	PIDs    []int `json:"pids"`
 	Samples int   `json:"samples"`
 	// CPUPeak is in percent of one core; RSSPeak in bytes.
