@@ -38,6 +38,14 @@ func TestLoad100UsersPasses(t *testing.T) {
 	if err := json.Unmarshal(data, &out); err != nil {
 		t.Fatal(err)
 	}
+	checkFlowRan(t, out)
+	// A run the generator declared invalid (its own lag over 5 ms: the
+	// machine was too busy to offer the load on time, and the demo service
+	// shares the process) says nothing of the service: its latency and
+	// errors describe the starved machine. Only the flow is checked then.
+	if code == exitInfra && strings.HasPrefix(out.Invalid, "load generator saturated") && len(out.Errors) == 0 {
+		t.Skipf("run invalid on this machine (%s): verdict %s not judged", out.Invalid, out.Verdict)
+	}
 	if code != exitOK || out.Verdict != runner.Passed {
 		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s\n%s", code, out.Verdict, stdout, stderr)
 	}
@@ -53,7 +61,6 @@ func TestLoad100UsersPasses(t *testing.T) {
 			t.Errorf("%s was not judged and passed in the baseline:\n%s", name, stdout)
 		}
 	}
-	checkFlowRan(t, out)
 }
 
 // checkFlowRan fails unless the users' visits ran whole, each on a
