@@ -17,9 +17,11 @@ import (
 // rather than hidden. A precise waiter (the arrival schedule's: one per
 // scenario, never a VU's think time) sleeps on the timer only until
 // preciseSpan before the instant and the rest in the kernel
-// (clock_nanosleep with an absolute deadline, Linux; wait_linux.go), which
-// wakes within tens of µs on an idle core. It is off under testing/synctest,
-// whose clock is virtual (see synthetic).
+// (clock_nanosleep with an absolute deadline, Linux; wait_linux.go):
+// measured at 5,000/s for 20 s on the shared 2-core machine, lag p50
+// 0.09-0.10 ms against 0.57-0.60 ms on the timer alone, p99 1.4-16 ms
+// against 20-71 ms (the p99 is the machine's contention either way). It is
+// off under testing/synctest, whose clock is virtual (see synthetic).
 type waiter struct {
 	t       *time.Timer
 	precise bool
