@@ -18,9 +18,10 @@ import (
 // scenario, never a VU's think time) sleeps on the timer only until
 // preciseSpan before the instant and the rest in the kernel
 // (clock_nanosleep with an absolute deadline, Linux; wait_linux.go):
-// measured at 5,000/s for 20 s on the shared 2-core machine, lag p50
-// 0.09-0.10 ms against 0.57-0.60 ms on the timer alone, p99 1.4-16 ms
-// against 20-71 ms (the p99 is the machine's contention either way). It is
+// measured at 5,000/s for 20 s on the 2-core machine when quiet, lag p50
+// 0.09 ms against 0.53 ms on the timer alone, p99 0.19-0.44 ms against
+// 1.07 ms; when busy (load average 6-8) p50 0.09-0.10 against 0.57-0.60 ms,
+// p99 1.4-16 ms against 20-71 ms (the machine's contention either way). It is
 // off under testing/synctest, whose clock is virtual (see synthetic).
 type waiter struct {
 	t       *time.Timer
