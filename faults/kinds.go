@@ -38,7 +38,7 @@ var specs = map[Kind]kindSpec{
 	ConnectDelay:   {params("delay", "jitter"), checkConnectDelay},
 	PoolExhaustion: {params("leaveFree"), checkPoolExhaustion},
 	HTTPError:      {params("match", "probability", "status", "headers", "body"), checkProtocolFault},
-	HTTPDelay:      {params("match", "probability", "latency", "jitter"), checkProtocolFault},
+	HTTPDelay:      {params("match", "probability", "latency", "jitter", "direction"), checkProtocolFault},
 	PGError:        {params("match", "probability", "code", "message"), checkProtocolFault},
 	PGDelay:        {params("match", "probability", "latency", "jitter"), checkProtocolFault},
 	RedisError:     {params("match", "probability", "message"), checkProtocolFault},

@@ -90,13 +90,23 @@ type RedisErrorSpec struct {
 // RequestDelaySpec holds a Probability share of matching requests of
 // Protocol (http, postgres or redis) for Latency ± a uniform Jitter before
 // passing them on; what follows them on the connection waits too, so order
-// is kept.
+// is kept. For http, Direction says what is held: the request before it
+// reaches the server (upstream, the default), its response before it
+// reaches the client (downstream), or both (each for its own draw of the
+// delay); postgres and redis delays are always upstream.
 type RequestDelaySpec struct {
 	Protocol    string
 	Match       Match
 	Probability float64
 	Latency     time.Duration
 	Jitter      time.Duration
+	Direction   Direction
+}
+
+// Holds reports whether the delay holds what goes in direction d
+// (Upstream or Downstream).
+func (s RequestDelaySpec) Holds(d Direction) bool {
+	return or(s.Direction, Upstream) == d || s.Direction == Both
 }
 
 // Kind implements Spec.
@@ -139,7 +149,8 @@ func (f *Fault) protocolSpec() (Spec, bool) {
 	case RedisError:
 		return RedisErrorSpec{Match: m, Probability: p, Message: or(f.Message, DefaultRedisError)}, true
 	case HTTPDelay, PGDelay, RedisDelay:
-		return RequestDelaySpec{Protocol: ProtocolKinds[f.Kind], Match: m, Probability: p, Latency: f.Latency, Jitter: f.Jitter}, true
+		return RequestDelaySpec{Protocol: ProtocolKinds[f.Kind], Match: m, Probability: p, Latency: f.Latency, Jitter: f.Jitter,
+			Direction: f.dir(Upstream)}, true
 	}
 	return nil, false
 }
@@ -183,6 +194,13 @@ func checkProtocolFault(f *Fault) []Problem {
 	default:
 		ps.add(f.Latency <= 0, "latency", "is required and must be positive (e.g. 100ms)")
 		ps.add(f.Jitter < 0 || f.Jitter > f.Latency, "jitter", "must be between 0 and latency")
+		if f.Direction != "" && f.Kind == HTTPDelay {
+			switch f.Direction {
+			case Upstream, Downstream, Both:
+			default:
+				ps.add(true, "direction", "must be upstream (hold matching requests, the default), downstream (hold their responses) or both")
+			}
+		}
 	}
 	return ps
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chaosload/chaosload/faults"
 )
@@ -23,34 +24,40 @@ import (
 
 const httpMaxHead = 64 << 10
 
-// httpShared carries the methods of requests passed on, in order, from the
-// request codec to the response codec (a response to HEAD has no body).
+// httpShared carries the requests passed on, in order, from the request
+// codec to the response codec: each one's method (a response to HEAD has no
+// body) and how long an http-delay holds its response (0: not held).
 type httpShared struct {
-	mu      sync.Mutex
-	methods []string
+	mu   sync.Mutex
+	reqs []httpReq
+}
+
+type httpReq struct {
+	method string
+	hold   time.Duration
 }
 
 func newHTTPShared() *httpShared { return &httpShared{} }
 
-func (h *httpShared) push(m string) {
+func (h *httpShared) push(r httpReq) {
 	h.mu.Lock()
-	h.methods = append(h.methods, m)
+	h.reqs = append(h.reqs, r)
 	h.mu.Unlock()
 }
 
-func (h *httpShared) peek() string {
+func (h *httpShared) peek() httpReq {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.methods) == 0 {
-		return ""
+	if len(h.reqs) == 0 {
+		return httpReq{}
 	}
-	return h.methods[0]
+	return h.reqs[0]
 }
 
 func (h *httpShared) pop() {
 	h.mu.Lock()
-	if len(h.methods) > 0 {
-		h.methods = h.methods[1:]
+	if len(h.reqs) > 0 {
+		h.reqs = h.reqs[1:]
 	}
 	h.mu.Unlock()
 }
@@ -63,6 +70,7 @@ type httpUp struct {
 	m        faults.Match
 	p        float64
 	answer   []byte // nil for a delay
+	delay    faults.RequestDelaySpec
 	body     httpBody
 	dropping bool
 }
@@ -73,7 +81,7 @@ func newHTTPUp(f *fault, s *protoSession, m faults.Match, h *httpShared) *httpUp
 	case faults.HTTPErrorSpec:
 		u.p, u.answer = spec.Probability, httpAnswer(spec)
 	case faults.RequestDelaySpec:
-		u.p = spec.Probability
+		u.p, u.delay = spec.Probability, spec
 	}
 	return u
 }
@@ -129,12 +137,16 @@ func (u *httpUp) next(buf []byte) upStep {
 	u.body = requestBody(req)
 	u.dropping = false
 	if !u.matches(req) {
-		u.h.push(req.Method)
+		u.h.push(httpReq{method: req.Method})
 		return upStep{n: n, expect: 1}
 	}
 	if u.answer == nil {
-		u.h.push(req.Method)
-		return upStep{n: n, expect: 1, delay: true}
+		r := httpReq{method: req.Method}
+		if u.delay.Holds(faults.Downstream) {
+			r.hold = u.s.delay(u.delay)
+		}
+		u.h.push(r)
+		return upStep{n: n, expect: 1, delay: u.delay.Holds(faults.Upstream)}
 	}
 	u.dropping = true
 	return upStep{n: n, drop: true, answer: u.answer, counted: true}
@@ -179,7 +191,15 @@ type httpDown struct {
 	h     *httpShared
 	head  []byte
 	body  httpBody
-	inRsp bool // a response's body is under way
+	inRsp bool          // a response's body is under way
+	hold  time.Duration // how long to hold the response whose head just ended
+}
+
+// takeHold implements downHolder.
+func (d *httpDown) takeHold() time.Duration {
+	h := d.hold
+	d.hold = 0
+	return h
 }
 
 func newHTTPDown(h *httpShared) *httpDown { return &httpDown{h: h} }
@@ -214,7 +234,8 @@ func (d *httpDown) next(b []byte) (int, downEvent) {
 
 // response frames one response head.
 func (d *httpDown) response(head []byte) downEvent {
-	method := d.h.peek()
+	req := d.h.peek()
+	method := req.method
 	rsp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(head)), &http.Request{Method: method})
 	switch {
 	case err != nil:
@@ -225,6 +246,7 @@ func (d *httpDown) response(head []byte) downEvent {
 		return evNone // an interim response: the final one follows
 	}
 	d.h.pop()
+	d.hold = req.hold
 	switch {
 	case method == http.MethodHead || rsp.StatusCode == http.StatusNoContent || rsp.StatusCode == http.StatusNotModified:
 		return evDone

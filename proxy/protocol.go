@@ -287,6 +287,10 @@ func checkProtocolSpec(spec faults.Spec) error {
 		if s.Latency < 0 || s.Jitter < 0 || s.Jitter > s.Latency {
 			return fmt.Errorf("latency %v and jitter %v must be positive, jitter at most the latency", s.Latency, s.Jitter)
 		}
+		if s.Direction != "" && s.Direction != faults.Upstream && (s.Protocol != "http" ||
+			(s.Direction != faults.Downstream && s.Direction != faults.Both)) {
+			return fmt.Errorf("direction %q: an http delay holds upstream (requests), downstream (responses) or both; a %s delay only upstream", s.Direction, s.Protocol)
+		}
 		p = s.Probability
 	}
 	if p < 0 || p > 1 {

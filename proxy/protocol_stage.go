@@ -148,13 +148,21 @@ func (u *protoUpStage) hold(stub *toxics.ToxicStub, timer *time.Timer) waitEnd {
 	if !ok {
 		return waited
 	}
-	d := spec.Latency
-	if spec.Jitter > 0 {
-		d += time.Duration(u.s.rng.Int64N(int64(2*spec.Jitter+1))) - spec.Jitter
-	}
+	d := u.s.delay(spec)
 	u.f.delayedChunks.Add(1)
 	u.f.delayNanos.Add(int64(d))
 	return u.w.sleep(stub, timer, d)
+}
+
+// delay draws one delay of spec, latency ± jitter. Only the request stage
+// draws (the session's generator is its own); a response's delay is drawn
+// when its request is parsed and carried to the response stage.
+func (s *protoSession) delay(spec faults.RequestDelaySpec) time.Duration {
+	d := spec.Latency
+	if spec.Jitter > 0 {
+		d += time.Duration(s.rng.Int64N(int64(2*spec.Jitter+1))) - spec.Jitter
+	}
+	return d
 }
 
 // giveUp stops parsing the connection: everything passes from now on.
@@ -173,7 +181,15 @@ type protoDownStage struct {
 	l     *link
 	pl    *pipeline
 	w     stageWait
-	patch bool // the ReadyForQuery being passed on gets the failed status
+	patch bool        // the ReadyForQuery being passed on gets the failed status
+	timer *time.Timer // for the holds of a downHolder codec
+}
+
+// downHolder is a downCodec that may ask for a response to be held (an
+// http-delay on responses): after next, takeHold returns how long to hold
+// what follows, from the start of the bytes next just consumed.
+type downHolder interface {
+	takeHold() time.Duration
 }
 
 // Pipe implements toxics.Toxic.
@@ -232,8 +248,20 @@ func (d *protoDownStage) handle(stub *toxics.ToxicStub, c *stream.StreamChunk) b
 	emit := func(b []byte) bool {
 		return len(b) == 0 || d.w.emit(stub, &stream.StreamChunk{Data: b, Timestamp: c.Timestamp})
 	}
+	holder, _ := d.s.down.(downHolder)
 	for off < len(data) {
 		n, ev := d.s.down.next(data[off:])
+		if holder != nil {
+			if h := holder.takeHold(); h > 0 {
+				if !emit(data[start:off]) {
+					return false
+				}
+				start = off
+				if d.holdFor(stub, h) == died {
+					return false
+				}
+			}
+		}
 		off += n
 		var answers [][]byte
 		switch ev {
@@ -266,6 +294,18 @@ func (d *protoDownStage) handle(stub *toxics.ToxicStub, c *stream.StreamChunk) b
 		}
 	}
 	return emit(data[start:])
+}
+
+// holdFor holds the response stream for h (a response of an http-delay on
+// responses): whatever comes next from the server waits, so order is kept.
+// A revert ends the hold early.
+func (d *protoDownStage) holdFor(stub *toxics.ToxicStub, h time.Duration) waitEnd {
+	if d.timer == nil {
+		d.timer = newStoppedTimer()
+	}
+	d.f.delayedChunks.Add(1)
+	d.f.delayNanos.Add(int64(h))
+	return d.w.sleep(stub, d.timer, h)
 }
 
 // failedStatus is the ReadyForQuery status after an error: a transaction
