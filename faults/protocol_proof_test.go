@@ -73,6 +73,58 @@ func TestProofPGError(t *testing.T) {
 	}
 }
 
+// TestProofPGCommitError: a failed COMMIT ends the transaction as
+// PostgreSQL's own commit-time failure does: pgx's Tx.Commit returns
+// *pgconn.PgError 40001, the session is idle (not failed: pgx keeps the
+// connection rather than closing it), the transaction's insert is not
+// committed, and the next transaction on the same connection commits.
+func TestProofPGCommitError(t *testing.T) {
+	pg, _ := servers(t)
+	p := startProxy(t, "pg", pg.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := mustPG(t, pg, p.Addr())
+	if _, err := c.Exec(ctx, "CREATE TEMP TABLE t (v int)"); err != nil {
+		t.Fatal(err)
+	}
+	revert := inject(t, p, "commit", faults.PGErrorSpec{Match: faults.Match{SQL: `(?i)^commit`}, Probability: 1,
+		SQLState: "40001", Message: "could not serialize access due to read/write dependencies"})
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); pgCode(err) != "40001" {
+		t.Fatalf("commit: %v, want *pgconn.PgError 40001", err)
+	}
+	if c.IsClosed() || c.PgConn().TxStatus() != 'I' {
+		t.Fatalf("after the failed commit: closed %v, status %q; want open and idle ('I')", c.IsClosed(), c.PgConn().TxStatus())
+	}
+	revert()
+	var n int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("rows after the failed commit: %d, %v; want 0 (rolled back)", n, err)
+	}
+	tx, err = c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO t VALUES (2)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatalf("next commit on the same connection: %v", err)
+	}
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("rows after the second commit: %d, %v; want 1", n, err)
+	}
+	if got := p.Stats().Faults["commit"].Injected; got != 1 {
+		t.Errorf("Injected = %d, want 1", got)
+	}
+}
+
 // TestProofPGErrorProbability: with probability 50% about half of the
 // matching queries fail, each with 57014, and every other query succeeds
 // on the same connection (pipelined batches keep their order).

@@ -157,7 +157,20 @@ func (u *pgUp) decide(typ byte, msg []byte) upStep {
 	return u.bind(len(msg), u.stmts[b.PreparedStatement])
 }
 
-// query decides a simple-protocol query: an error replaces it by a Sync.
+// pgRollback is the ROLLBACK standing for a COMMIT the proxy fails.
+var pgRollback, _ = (&pgproto3.Query{String: "ROLLBACK"}).Encode(nil)
+
+// pgCommit matches a simple-protocol query that only ends a transaction
+// with COMMIT (or its synonym END).
+var pgCommit = regexp.MustCompile(`(?i)^\s*(commit|end)(\s+(work|transaction))?\s*;?\s*$`)
+
+// query decides a simple-protocol query: an error replaces it by a Sync, so
+// the server does nothing and a transaction stays open (failed, as after
+// any error in it, until the client's ROLLBACK). A failed COMMIT is
+// replaced by a ROLLBACK instead: PostgreSQL ends the transaction when its
+// COMMIT fails (a serialization failure at commit), and the client sees
+// the error, then ReadyForQuery idle, as from the real server; only the
+// ROLLBACK's CommandComplete precedes the error.
 func (u *pgUp) query(n int, sql string) upStep {
 	u.dropping = false
 	if !u.matches(sql) {
@@ -166,7 +179,11 @@ func (u *pgUp) query(n int, sql string) upStep {
 	if u.errMsg == nil {
 		return upStep{n: n, expect: 1, delay: true}
 	}
-	return upStep{n: n, drop: true, extra: pgSync, expect: 1, answer: u.errMsg, patch: true, counted: true}
+	stand := pgSync
+	if pgCommit.MatchString(sql) {
+		stand = pgRollback
+	}
+	return upStep{n: n, drop: true, extra: stand, expect: 1, answer: u.errMsg, patch: true, counted: true}
 }
 
 // bind decides an extended-protocol execution: an error drops the Bind and
