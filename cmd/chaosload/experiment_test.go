@@ -50,7 +50,7 @@ func runDBExhaustion(t *testing.T, mode string) (int, string, *runner.Outcome) {
 // (its orders were shed with 503s while the fault held).
 func TestDBExhaustionGracefulPasses(t *testing.T) {
 	code, stdout, out := runDBExhaustion(t, "graceful")
-	if code != exitOK || out.Verdict != runner.Passed {
+	if !codeIs(t, code, out, exitOK) || out.Verdict != runner.Passed {
 		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
 	}
 	if out.Totals.ByClass["http_503"] == 0 {

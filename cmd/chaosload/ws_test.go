@@ -40,7 +40,7 @@ func TestWebSocketExperimentPasses(t *testing.T) {
 	if err := json.Unmarshal(data, &out); err != nil {
 		t.Fatal(err)
 	}
-	if code != exitOK || out.Verdict != runner.Passed {
+	if !codeIs(t, code, &out, exitOK) || out.Verdict != runner.Passed {
 		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s\n%s", code, out.Verdict, stdout, stderr)
 	}
 	judged := map[string]bool{}
