@@ -105,6 +105,18 @@ func quicken(exp *config.Experiment) error {
 		for j := range s.Stages {
 			q(&s.Stages[j].Duration)
 		}
+		if s.GracefulStop != nil {
+			g := *s.GracefulStop
+			q(&g)
+			s.GracefulStop = &g
+		}
+		for j := range s.Steps {
+			if w := s.Steps[j].WS; w != nil {
+				h := *w
+				q(&h.Hold) // a connection's lifetime: unscaled, it outlasts the scenario
+				s.Steps[j].WS = &h
+			}
+		}
 	}
 	for i := range exp.Faults {
 		q(&exp.Faults[i].StartTime)

@@ -124,5 +124,19 @@ func TestQuickKeepsBundledValid(t *testing.T) {
 		if after := plannedSpan(exp); after > before/5 && before > 20*time.Second {
 			t.Errorf("%s: --quick runs %s of %s", f, after, before)
 		}
+		// Nothing a VU does may outlast the quickened scenario by more
+		// than the scenario itself lasts: a WebSocket hold or graceful
+		// stop kept at full length would stretch the run and thin every
+		// rate measured over it.
+		for _, sc := range exp.Scenarios {
+			if sc.GracefulStop != nil && *sc.GracefulStop > 3*time.Second {
+				t.Errorf("%s: scenario %s: gracefulStop %v after --quick", f, sc.Name, *sc.GracefulStop)
+			}
+			for _, st := range sc.Steps {
+				if st.WS != nil && st.WS.Hold > 3*time.Second {
+					t.Errorf("%s: scenario %s: ws hold %v after --quick", f, sc.Name, st.WS.Hold)
+				}
+			}
+		}
 	}
 }
