@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -89,5 +90,33 @@ func TestStressJUnit(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("junit lacks %s:\n%s", want, b.String())
 		}
+	}
+}
+
+// TestStressPhasesColoured: every phase of a stress run's timeline (each
+// level, and the recovery after overload) has a class the stylesheet
+// colours, so no phase is drawn in the SVG default, black.
+func TestStressPhasesColoured(t *testing.T) {
+	t.Parallel()
+	o := stressOutcome()
+	o.Phases = []runner.Phase{{Name: "warm-up", EndS: 5}, {Name: "level 100", StartS: 5, EndS: 35},
+		{Name: "level 150", StartS: 35, EndS: 65}, {Name: "level 200", StartS: 65, EndS: 95},
+		{Name: "after overload", StartS: 95, EndS: 125}}
+	page := renderHTML(t, o)
+	rects := regexp.MustCompile(`<rect class="phase ([^"]+)"`).FindAllStringSubmatch(page, -1)
+	if len(rects) != len(o.Phases) {
+		t.Fatalf("%d phase rects, want %d", len(rects), len(o.Phases))
+	}
+	var classes []string
+	for _, r := range rects {
+		classes = append(classes, r[1])
+		for _, c := range strings.Fields(r[1]) {
+			if !regexp.MustCompile(`svg \.` + regexp.QuoteMeta(c) + ` \{ fill: #[0-9a-f]{6}; \}`).MatchString(page) {
+				t.Errorf("phase class %q has no fill in the stylesheet", c)
+			}
+		}
+	}
+	if classes[1] == classes[2] || classes[1] != classes[3] {
+		t.Errorf("levels should alternate two shades: %q", classes)
 	}
 }

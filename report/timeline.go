@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strings"
 
 	"github.com/chaosload/chaosload/runner"
 )
@@ -20,10 +21,18 @@ func timelineSVG(o *runner.Outcome, fr frame) template.HTML {
 	s.printf(`<svg class="timeline" data-chart="timeline" viewBox="0 0 %s %s" role="img" aria-label="phases and faults">`, f(chartW), f(h))
 	x := linear{fr.From, fr.To, marginL, chartW - marginR}
 	s.text(marginL-6, top+14, "end", "tick", "phases")
+	levels := 0
 	for _, p := range o.Phases {
 		x0, x1 := x.at(p.StartS), x.at(p.EndS)
-		s.printf(`<rect class="phase phase-%s" x="%s" y="%s" width="%s" height="%s"><title>%s %s – %s</title></rect>`,
-			esc(p.Name), f(x0), f(top), f(math.Max(x1-x0, 1)), f(row-4), esc(p.Name), secs(p.StartS), secs(p.EndS))
+		class := phaseClass(p.Name)
+		if class == "phase-level" { // a stress level: alternate two shades
+			if levels%2 == 1 {
+				class += " phase-level-odd"
+			}
+			levels++
+		}
+		s.printf(`<rect class="phase %s" x="%s" y="%s" width="%s" height="%s"><title>%s %s – %s</title></rect>`,
+			class, f(x0), f(top), f(math.Max(x1-x0, 1)), f(row-4), esc(p.Name), secs(p.StartS), secs(p.EndS))
 		if x1-x0 > float64(len(p.Name))*6.5 {
 			s.text((x0+x1)/2, top+12, "middle", "phase-label", p.Name)
 		}
@@ -51,6 +60,25 @@ func timelineSVG(o *runner.Outcome, fr frame) template.HTML {
 	drawXAxis(&s, fr, x, h-marginB)
 	s.printf(`</svg>`)
 	return s.html()
+}
+
+// phaseClass is the CSS class of a phase: phase-NAME with spaces as
+// dashes, and phase-level for every stress level ("level 150").
+func phaseClass(name string) string {
+	if strings.HasPrefix(name, "level ") {
+		return "phase-level"
+	}
+	var b strings.Builder
+	b.WriteString("phase-")
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
 }
 
 // drawXAxis draws time ticks along the line at y.
