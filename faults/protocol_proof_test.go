@@ -212,6 +212,67 @@ func TestProofRedisError(t *testing.T) {
 	}
 }
 
+// TestProofRedisErrorInTransaction: a command the proxy fails inside
+// MULTI aborts the transaction the way Redis's own queue-time rejections
+// do. The same go-redis TxPipelined call is run against Redis directly with
+// a command Redis rejects (GET without its key) and through the proxy with
+// an injected LOADING: both end in EXECABORT, nothing of the transaction
+// is applied, and the connection stays aligned for the next commands.
+func TestProofRedisErrorInTransaction(t *testing.T) {
+	_, rd := servers(t)
+	p := startProxy(t, "redis", rd.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// tx sets key, runs bad, increments counter, in one transaction.
+	tx := func(c *redis.Client, key string, bad func(redis.Pipeliner) redis.Cmder) (error, error) {
+		var badCmd redis.Cmder
+		_, err := c.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.Set(ctx, key, "1", 0)
+			badCmd = bad(pipe)
+			pipe.Incr(ctx, key+":n")
+			return nil
+		})
+		return err, badCmd.Err()
+	}
+	direct := newRedis(t, rd.Addr())
+	wantErr, wantBad := tx(direct, "direct", func(pipe redis.Pipeliner) redis.Cmder { return pipe.Do(ctx, "get") })
+	if wantErr == nil || !strings.HasPrefix(wantErr.Error(), "EXECABORT") || wantBad == nil {
+		t.Fatalf("real Redis: transaction error %v, rejected command %v; the reference behaviour changed", wantErr, wantBad)
+	}
+	c := newRedis(t, p.Addr())
+	revert := inject(t, p, "loading", faults.RedisErrorSpec{Match: faults.Match{Command: "GET", Key: "user:*"}, Probability: 1,
+		Message: "LOADING Redis is loading the dataset in memory"})
+	err, bad := tx(c, "proxied", func(pipe redis.Pipeliner) redis.Cmder { return pipe.Get(ctx, "user:1") })
+	if err == nil || err.Error() != wantErr.Error() {
+		t.Errorf("through the proxy: transaction error %v, want %v (as Redis answers)", err, wantErr)
+	}
+	if bad == nil || !strings.HasPrefix(bad.Error(), "LOADING") {
+		t.Errorf("the failed command: %v, want the LOADING error", bad)
+	}
+	// Aligned: the next commands on the same connection get their own
+	// replies, and nothing of the transaction was applied (as directly).
+	for _, k := range []string{"proxied", "proxied:n"} {
+		if err := c.Get(ctx, k).Err(); err != redis.Nil {
+			t.Errorf("GET %s after the aborted transaction: %v, want nil (not applied)", k, err)
+		}
+	}
+	if v, err := c.Echo(ctx, "aligned").Result(); v != "aligned" || err != nil {
+		t.Errorf("ECHO after the transaction: %q, %v", v, err)
+	}
+	// A transaction without a failed command still commits.
+	if _, err := c.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.Set(ctx, "ok", "1", 0)
+		pipe.Get(ctx, "cart:1")
+		return nil
+	}); err != nil && err != redis.Nil {
+		t.Errorf("a clean transaction through the proxy: %v", err)
+	}
+	revert()
+	if v, err := c.Get(ctx, "ok").Result(); v != "1" || err != nil {
+		t.Errorf("GET ok: %q, %v; want the clean transaction's 1", v, err)
+	}
+}
+
 // TestProofHTTPError: net/http sees the chosen status, headers and body for
 // a matching request, the demo service never sees it, other requests pass,
 // and the keep-alive connection is reused afterwards.

@@ -29,7 +29,10 @@ import (
 // the requests before them; a PostgreSQL query or extended-protocol batch is
 // replaced by a Sync, and the error is inserted before the server's
 // ReadyForQuery to that Sync, whose status is patched (in a transaction:
-// failed) — so the session stays in step with the server.
+// failed) — so the session stays in step with the server. A failed
+// PostgreSQL COMMIT is replaced by a ROLLBACK instead, and the EXEC of a
+// Redis transaction holding a failed command by a DISCARD, whose reply the
+// downstream stage drops (swallow) and replaces by EXECABORT.
 
 // upCodec parses client → server bytes. next looks at buf, the bytes not yet
 // handled, and says what to do with a prefix of it (n == 0: more bytes are
@@ -48,6 +51,7 @@ type upStep struct {
 	patch   bool   // answer goes before the next ReadyForQuery (PostgreSQL), which becomes failed
 	reply   []byte // written to the client at once (nothing is in flight: the SSLRequest's 'N')
 	delay   bool   // hold the bytes for the fault's delay first
+	swallow bool   // the server's response to extra is dropped; answer takes its place
 	counted bool   // count one injected error
 	lost    string // the stream cannot be parsed: say why, pass the rest through
 }
@@ -82,10 +86,16 @@ type answer struct {
 // protoSession is the state one connection's protocol stages share.
 type protoSession struct {
 	mu      sync.Mutex
-	fwd     int64       // responses the server owes for what was passed on
-	done    int64       // responses passed on to the client
-	answers []answer    // in order of after
-	lost    atomic.Bool // parsing gave up: everything passes
+	fwd     int64    // responses the server owes for what was passed on
+	done    int64    // responses passed on to the client
+	answers []answer // in order of after
+	// swallows are the indices of responses to drop (the server's reply to
+	// a request standing for one the proxy answers differently), ascending;
+	// swallowing says the response under way is one (downstream stage's).
+	swallows   []int64
+	nSwallows  atomic.Int32 // len(swallows), read without the lock per response
+	swallowing bool
+	lost       atomic.Bool // parsing gave up: everything passes
 
 	wake chan struct{} // capacity 1: an answer was queued
 	up   upCodec       // owned by the upstream stage
@@ -192,6 +202,31 @@ func (s *protoSession) ready(patch bool) [][]byte {
 		}
 	}
 	return out
+}
+
+// swallowNext marks the next response the server will owe as one to drop,
+// and expects it.
+func (s *protoSession) swallowNext() {
+	s.mu.Lock()
+	s.swallows = append(s.swallows, s.fwd)
+	s.nSwallows.Add(1)
+	s.fwd++
+	s.mu.Unlock()
+}
+
+// startSwallow reports whether the response starting now is one to drop.
+func (s *protoSession) startSwallow() bool {
+	if s.nSwallows.Load() == 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.swallows) > 0 && s.swallows[0] == s.done {
+		s.swallows = s.swallows[1:]
+		s.nSwallows.Add(-1)
+		return true
+	}
+	return false
 }
 
 // responded counts one response passed on.

@@ -132,10 +132,16 @@ func (u *protoUpStage) carryOut(stub *toxics.ToxicStub, timer *time.Timer, st up
 			u.l.c.closeSoon()
 		}
 	}
-	if st.answer != nil {
+	switch {
+	case st.swallow: // the answer follows the response it replaces
+		u.s.swallowNext()
+		u.s.queue(st.answer, false)
+	case st.answer != nil:
 		u.s.queue(st.answer, st.patch)
+		u.s.expect(st.expect)
+	default:
+		u.s.expect(st.expect)
 	}
-	u.s.expect(st.expect)
 	if !st.drop && !u.w.emit(stub, &stream.StreamChunk{Data: bytes.Clone(data), Timestamp: ts}) {
 		return false
 	}
@@ -250,6 +256,12 @@ func (d *protoDownStage) handle(stub *toxics.ToxicStub, c *stream.StreamChunk) b
 	}
 	holder, _ := d.s.down.(downHolder)
 	for off < len(data) {
+		if !d.s.swallowing && d.s.down.boundary() && d.s.startSwallow() {
+			if !emit(data[start:off]) {
+				return false
+			}
+			d.s.swallowing = true
+		}
 		n, ev := d.s.down.next(data[off:])
 		if holder != nil {
 			if h := holder.takeHold(); h > 0 {
@@ -263,6 +275,12 @@ func (d *protoDownStage) handle(stub *toxics.ToxicStub, c *stream.StreamChunk) b
 			}
 		}
 		off += n
+		if d.s.swallowing { // a response the proxy replaces: its bytes go nowhere
+			start = off
+			if ev == evDone {
+				d.s.swallowing = false
+			}
+		}
 		var answers [][]byte
 		switch ev {
 		case evBeforeZ:

@@ -24,7 +24,19 @@ type redisUp struct {
 	key     string // glob; "" matches every key
 	errMsg  []byte // the error reply of a redis-error fault, nil for a delay
 	p       float64
+	// A transaction: inMulti after a MULTI the server got, until its EXEC
+	// or DISCARD; dirty once the proxy answered a command in it with an
+	// error. Redis itself discards a transaction with a command it
+	// rejected, and answers the EXEC with EXECABORT: so does the proxy,
+	// whose server never saw that command.
+	inMulti, dirty bool
 }
+
+// redisDiscard stands for the EXEC of a transaction the proxy aborts.
+var redisDiscard = []byte("*1\r\n$7\r\nDISCARD\r\n")
+
+// redisExecAbort is Redis's answer to the EXEC of such a transaction.
+var redisExecAbort = []byte("-EXECABORT Transaction discarded because of previous errors.\r\n")
 
 func newRedisUp(f *fault, s *protoSession, m faults.Match) *redisUp {
 	u := &redisUp{f: f, s: s, command: strings.ToUpper(m.Command), key: m.Key, p: 1}
@@ -58,12 +70,29 @@ func (u *redisUp) next(buf []byte) upStep {
 		}
 	}
 	if !u.matches(name, args) {
-		return upStep{n: n, expect: 1}
+		return u.passed(name, upStep{n: n, expect: 1})
 	}
 	if u.errMsg == nil {
-		return upStep{n: n, expect: 1, delay: true}
+		return u.passed(name, upStep{n: n, expect: 1, delay: true})
 	}
+	u.dirty = u.inMulti
 	return upStep{n: n, drop: true, answer: u.errMsg, counted: true}
+}
+
+// passed follows the transaction state through a command passed on to the
+// server; the EXEC of a transaction the proxy made fail is replaced by a
+// DISCARD whose reply becomes EXECABORT.
+func (u *redisUp) passed(name string, st upStep) upStep {
+	switch name {
+	case "MULTI":
+		u.inMulti = true
+	case "EXEC", "DISCARD":
+		if name == "EXEC" && u.dirty {
+			st = upStep{n: st.n, drop: true, extra: redisDiscard, swallow: true, answer: redisExecAbort, delay: st.delay}
+		}
+		u.inMulti, u.dirty = false, false
+	}
+	return st
 }
 
 // matches reports whether a command matches and is drawn.
