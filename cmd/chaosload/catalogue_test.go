@@ -94,7 +94,7 @@ func TestCascadingFailureNaiveFails(t *testing.T) {
 	t.Parallel()
 	x := catalogue[0]
 	code, stdout, out := runShortened(t, x.file, x.faults, "naive")
-	if code != exitFailed || out.Verdict != runner.Failed {
+	if !codeIs(t, code, out, exitFailed) || out.Verdict != runner.Failed {
 		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
 	}
 	if !strings.Contains(stdout, "fault errors{class:http_5xx}: count == 0") {

@@ -71,7 +71,7 @@ func TestDBExhaustionGracefulPasses(t *testing.T) {
 // demo (exit 1), naming the failing check: 500s during the fault.
 func TestDBExhaustionNaiveFails(t *testing.T) {
 	code, stdout, out := runDBExhaustion(t, "naive")
-	if code != exitFailed || out.Verdict != runner.Failed {
+	if !codeIs(t, code, out, exitFailed) || out.Verdict != runner.Failed {
 		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
 	}
 	var named bool
