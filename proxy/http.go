@@ -75,13 +75,14 @@ type httpUp struct {
 	dropping bool
 }
 
-func newHTTPUp(f *fault, s *protoSession, m faults.Match, h *httpShared) *httpUp {
-	u := &httpUp{f: f, s: s, h: h, m: m, p: 1}
+func newHTTPUp(f *fault, s *protoSession, h *httpShared) *httpUp {
+	u := &httpUp{f: f, s: s, h: h}
+	u.m, u.p = selection(f.spec)
 	switch spec := f.spec.(type) {
 	case faults.HTTPErrorSpec:
-		u.p, u.answer = spec.Probability, httpAnswer(spec)
+		u.answer = httpAnswer(spec)
 	case faults.RequestDelaySpec:
-		u.p, u.delay = spec.Probability, spec
+		u.delay = spec
 	}
 	return u
 }

@@ -31,14 +31,16 @@ type pgUp struct {
 	f        *fault
 	s        *protoSession
 	sql      *regexp.Regexp // nil: every query matches
+	p        float64        // share of matching queries acted on
 	errMsg   []byte         // the ErrorResponse of a pg-error fault, nil for a delay
 	stmts    map[string]string
 	skip     int  // bytes of a long message still to pass (or drop)
 	dropping bool // an injected error in the extended protocol: drop until Sync
 }
 
-func newPGUp(f *fault, s *protoSession, m faults.Match) *pgUp {
-	u := &pgUp{f: f, s: s, stmts: map[string]string{}}
+func newPGUp(f *fault, s *protoSession) *pgUp {
+	m, p := selection(f.spec)
+	u := &pgUp{f: f, s: s, p: p, stmts: map[string]string{}}
 	if m.SQL != "" {
 		u.sql = regexp.MustCompile(m.SQL) // validated by package faults
 	}
@@ -204,14 +206,7 @@ func (u *pgUp) matches(sql string) bool {
 	if u.sql != nil && !u.sql.MatchString(sql) {
 		return false
 	}
-	p := 1.0
-	switch s := u.f.spec.(type) {
-	case faults.PGErrorSpec:
-		p = s.Probability
-	case faults.RequestDelaySpec:
-		p = s.Probability
-	}
-	return u.s.draw(p)
+	return u.s.draw(u.p)
 }
 
 // pgDown frames what a PostgreSQL server sends: a response ends with each

@@ -130,23 +130,14 @@ func (f *fault) forget(c *conn) {
 
 // newCodecs returns the parsers of the fault's protocol.
 func newCodecs(f *fault, s *protoSession) (upCodec, downCodec) {
-	switch spec := f.spec.(type) {
-	case faults.PGErrorSpec:
-		return newPGUp(f, s, spec.Match), newPGDown()
-	case faults.RedisErrorSpec:
-		return newRedisUp(f, s, spec.Match), newRedisDown()
-	case faults.HTTPErrorSpec:
+	switch faults.ProtocolKinds[f.spec.Kind()] {
+	case "postgres":
+		return newPGUp(f, s), newPGDown()
+	case "redis":
+		return newRedisUp(f, s), newRedisDown()
+	case "http":
 		h := newHTTPShared()
-		return newHTTPUp(f, s, spec.Match, h), newHTTPDown(h)
-	case faults.RequestDelaySpec:
-		switch spec.Protocol {
-		case "postgres":
-			return newPGUp(f, s, spec.Match), newPGDown()
-		case "redis":
-			return newRedisUp(f, s, spec.Match), newRedisDown()
-		}
-		h := newHTTPShared()
-		return newHTTPUp(f, s, spec.Match, h), newHTTPDown(h)
+		return newHTTPUp(f, s, h), newHTTPDown(h)
 	}
 	panic("proxy: no protocol codec for fault kind " + string(f.spec.Kind()))
 }
@@ -301,23 +292,19 @@ func reverseProtocol(stages []*fault) {
 
 // checkProtocolSpec validates a protocol-aware spec given to Inject.
 func checkProtocolSpec(spec faults.Spec) error {
-	var p float64
 	switch s := spec.(type) {
 	case faults.HTTPErrorSpec:
 		if s.Status < 100 || s.Status > 599 {
 			return fmt.Errorf("status %d is not an HTTP status", s.Status)
 		}
-		p = s.Probability
 	case faults.PGErrorSpec:
 		if len(s.SQLState) != 5 {
 			return fmt.Errorf("%q is not a SQLSTATE", s.SQLState)
 		}
-		p = s.Probability
 	case faults.RedisErrorSpec:
 		if s.Message == "" || strings.ContainsAny(s.Message, "\r\n") {
 			return fmt.Errorf("redis error %q must be one line, not empty", s.Message)
 		}
-		p = s.Probability
 	case faults.RequestDelaySpec:
 		if s.Latency < 0 || s.Jitter < 0 || s.Jitter > s.Latency {
 			return fmt.Errorf("latency %v and jitter %v must be positive, jitter at most the latency", s.Latency, s.Jitter)
@@ -326,29 +313,29 @@ func checkProtocolSpec(spec faults.Spec) error {
 			(s.Direction != faults.Downstream && s.Direction != faults.Both)) {
 			return fmt.Errorf("direction %q: an http delay holds upstream (requests), downstream (responses) or both; a %s delay only upstream", s.Direction, s.Protocol)
 		}
-		p = s.Probability
 	}
+	m, p := selection(spec)
 	if p < 0 || p > 1 {
 		return fmt.Errorf("probability %v is not between 0 and 1", p)
 	}
-	m := matchOf(spec)
 	if _, err := regexp.Compile(m.SQL); err != nil {
 		return fmt.Errorf("match.sql: %w", err)
 	}
 	return nil
 }
 
-// matchOf returns a protocol-aware spec's match.
-func matchOf(spec faults.Spec) faults.Match {
+// selection returns which requests a protocol-aware spec acts on: its
+// match, and the share p of matching requests drawn.
+func selection(spec faults.Spec) (m faults.Match, p float64) {
 	switch s := spec.(type) {
 	case faults.HTTPErrorSpec:
-		return s.Match
+		return s.Match, s.Probability
 	case faults.PGErrorSpec:
-		return s.Match
+		return s.Match, s.Probability
 	case faults.RedisErrorSpec:
-		return s.Match
+		return s.Match, s.Probability
 	case faults.RequestDelaySpec:
-		return s.Match
+		return s.Match, s.Probability
 	}
-	return faults.Match{}
+	return faults.Match{}, 1
 }

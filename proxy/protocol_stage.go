@@ -316,12 +316,15 @@ func (d *protoDownStage) handle(stub *toxics.ToxicStub, c *stream.StreamChunk) b
 
 // holdFor holds the response stream for h (a response of an http-delay on
 // responses): whatever comes next from the server waits, so order is kept.
-// A revert ends the hold early.
+// A revert ends the hold early. A request held both ways counts once, when
+// the request was held.
 func (d *protoDownStage) holdFor(stub *toxics.ToxicStub, h time.Duration) waitEnd {
 	if d.timer == nil {
 		d.timer = newStoppedTimer()
 	}
-	d.f.delayedChunks.Add(1)
+	if spec, _ := d.f.spec.(faults.RequestDelaySpec); !spec.Holds(faults.Upstream) {
+		d.f.delayedChunks.Add(1)
+	}
 	d.f.delayNanos.Add(int64(h))
 	return d.w.sleep(stub, d.timer, h)
 }

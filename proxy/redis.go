@@ -38,13 +38,11 @@ var redisDiscard = []byte("*1\r\n$7\r\nDISCARD\r\n")
 // redisExecAbort is Redis's answer to the EXEC of such a transaction.
 var redisExecAbort = []byte("-EXECABORT Transaction discarded because of previous errors.\r\n")
 
-func newRedisUp(f *fault, s *protoSession, m faults.Match) *redisUp {
-	u := &redisUp{f: f, s: s, command: strings.ToUpper(m.Command), key: m.Key, p: 1}
-	switch spec := f.spec.(type) {
-	case faults.RedisErrorSpec:
-		u.errMsg, u.p = []byte("-"+spec.Message+"\r\n"), spec.Probability
-	case faults.RequestDelaySpec:
-		u.p = spec.Probability
+func newRedisUp(f *fault, s *protoSession) *redisUp {
+	m, p := selection(f.spec)
+	u := &redisUp{f: f, s: s, command: strings.ToUpper(m.Command), key: m.Key, p: p}
+	if spec, ok := f.spec.(faults.RedisErrorSpec); ok {
+		u.errMsg = []byte("-" + spec.Message + "\r\n")
 	}
 	return u
 }
