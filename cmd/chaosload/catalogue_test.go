@@ -1,10 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,22 +39,11 @@ func runShortened(t *testing.T, file string, faults []string, mode string) (int,
 	if testing.Short() {
 		t.Skip("runs the demo stack for about 45s")
 	}
-	result := filepath.Join(t.TempDir(), "result.json")
-	args := []string{"run", "../../experiments/" + file + ".yaml", "--quiet", "--json", result, "--set", "stack.mode=" + mode}
-	args = append(args, shortRecovery...)
+	args := append([]string{"--set", "stack.mode=" + mode}, shortRecovery...)
 	for _, f := range faults {
 		args = append(args, "--set", f)
 	}
-	code, stdout, stderr := invoke(t, context.Background(), args...)
-	data, err := os.ReadFile(result)
-	if err != nil {
-		t.Fatalf("exit %d, no result file: %v\n%s\n%s", code, err, stdout, stderr)
-	}
-	var out runner.Outcome
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return code, stdout, &out
+	return runFile(t, "../../experiments/"+file+".yaml", args...)
 }
 
 // TestCatalogueExperimentsPassAgainstGraceful: every catalogue experiment

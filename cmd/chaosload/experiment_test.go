@@ -1,10 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,19 +26,7 @@ func runDBExhaustion(t *testing.T, mode string) (int, string, *runner.Outcome) {
 	if testing.Short() {
 		t.Skip("runs the demo stack for about 45s")
 	}
-	result := filepath.Join(t.TempDir(), "result.json")
-	args := append([]string{"run", "../../experiments/db-exhaustion.yaml", "--quiet", "--json", result,
-		"--set", "stack.mode=" + mode}, shortDBExhaustion...)
-	code, stdout, stderr := invoke(t, context.Background(), args...)
-	data, err := os.ReadFile(result)
-	if err != nil {
-		t.Fatalf("exit %d, no result file: %v\n%s\n%s", code, err, stdout, stderr)
-	}
-	var out runner.Outcome
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return code, stdout, &out
+	return runFile(t, "../../experiments/db-exhaustion.yaml", append([]string{"--set", "stack.mode=" + mode}, shortDBExhaustion...)...)
 }
 
 // TestDBExhaustionGracefulPasses: the bundled experiment passes against the

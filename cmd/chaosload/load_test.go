@@ -1,10 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,17 +23,7 @@ func TestLoad100UsersPasses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo stack for about 20s")
 	}
-	result := filepath.Join(t.TempDir(), "result.json")
-	args := append([]string{"run", "../../experiments/load-100-users.yaml", "--quiet", "--json", result}, shortLoad...)
-	code, stdout, stderr := invoke(t, context.Background(), args...)
-	data, err := os.ReadFile(result)
-	if err != nil {
-		t.Fatalf("exit %d, no result file: %v\n%s\n%s", code, err, stdout, stderr)
-	}
-	var out runner.Outcome
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
+	code, stdout, out := runFile(t, "../../experiments/load-100-users.yaml", shortLoad...)
 	checkFlowRan(t, out)
 	// A run the generator declared invalid (its own lag over 5 ms: the
 	// machine was too busy to offer the load on time, and the demo service
@@ -47,20 +33,9 @@ func TestLoad100UsersPasses(t *testing.T) {
 		t.Skipf("run invalid on this machine (%s): verdict %s not judged", out.Invalid, out.Verdict)
 	}
 	if code != exitOK || out.Verdict != runner.Passed {
-		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s\n%s", code, out.Verdict, stdout, stderr)
+		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
 	}
-	judged := map[string]bool{}
-	for _, c := range out.Checks {
-		if c.Phase == "baseline" && c.Passed {
-			key, _, _ := strings.Cut(c.Name, ": ") // "key: expression"
-			judged[key] = true
-		}
-	}
-	for _, name := range []string{"latency", "errors", "conn_rate{protocol:http}"} {
-		if !judged[name] {
-			t.Errorf("%s was not judged and passed in the baseline:\n%s", name, stdout)
-		}
-	}
+	expectJudged(t, out, stdout, "latency", "errors", "conn_rate{protocol:http}")
 }
 
 // checkFlowRan fails unless the users' visits ran whole, each on a
@@ -68,7 +43,7 @@ func TestLoad100UsersPasses(t *testing.T) {
 // three requests (browse, order, check) per accepted connection, none
 // shared between visits. The check step expects 200 for the order the
 // order step's response named, so an unfilled ${vu.order} is an error.
-func checkFlowRan(t *testing.T, out runner.Outcome) {
+func checkFlowRan(t *testing.T, out *runner.Outcome) {
 	t.Helper()
 	if len(out.Targets) != 1 {
 		t.Fatalf("targets %+v, want the api proxy", out.Targets)
