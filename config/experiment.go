@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/chaosload/chaosload/faults"
 	"github.com/chaosload/chaosload/load"
 )
 
@@ -42,11 +41,14 @@ type Experiment struct {
 	// Thresholds is the steady-state hypothesis: it must hold before the
 	// first fault and after recovery.
 	Thresholds Thresholds `yaml:"thresholds"`
-	// Faults is the fault timeline.
-	Faults []faults.Fault `yaml:"faults"`
-	// Degradation must hold while any fault is active.
+	// Faults is the fault timeline. Faults are judged per episode
+	// (Episodes).
+	Faults []Fault `yaml:"faults"`
+	// Degradation must hold while the faults of an episode are in effect
+	// (a fault's own degradation: replaces it for that fault).
 	Degradation Thresholds `yaml:"degradation"`
-	// Recovery bounds the time back to steady state after the last fault.
+	// Recovery bounds the time back to steady state after each episode's
+	// last fault ends (a fault's own recovery: overrides it).
 	Recovery Recovery `yaml:"recovery"`
 	// Abort stops the run early (faults reverted, exit 3) when a condition
 	// holds.
@@ -132,7 +134,8 @@ type Threshold struct {
 // Name renders the threshold as "key: expression".
 func (t Threshold) Name() string { return t.Key + ": " + t.Cond.Text }
 
-// Recovery bounds the return to steady state after the last fault ends.
+// Recovery bounds the return to steady state after an episode's last fault
+// ends.
 type Recovery struct {
 	// Within is the bound (default 30s).
 	Within time.Duration `yaml:"within"`

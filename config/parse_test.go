@@ -54,10 +54,10 @@ func wantDBExhaustion(tb testing.TB) *Experiment {
 		}},
 		Warmup:     ptr(DefaultWarmup),
 		Thresholds: Thresholds{th(tb, "latency", "p(95) < 100ms"), th(tb, "errors", "rate < 1%")},
-		Faults: []faults.Fault{
-			{Name: "pg-connections-exhausted", Target: "postgres", Kind: faults.PoolExhaustion,
-				StartTime: 40 * time.Second, Duration: 30 * time.Second},
-			{Name: "drop-app-connections", Target: "postgres", Kind: faults.Reset, StartTime: 40 * time.Second},
+		Faults: []Fault{
+			{Fault: faults.Fault{Name: "pg-connections-exhausted", Target: "postgres", Kind: faults.PoolExhaustion,
+				StartTime: 40 * time.Second, Duration: 30 * time.Second}},
+			{Fault: faults.Fault{Name: "drop-app-connections", Target: "postgres", Kind: faults.Reset, StartTime: 40 * time.Second}},
 		},
 		Degradation: Thresholds{th(tb, "errors", "rate < 60%"), th(tb, "latency", "p(99) < 2s"),
 			th(tb, "errors{class:http_5xx}", "count == 0")},

@@ -32,10 +32,7 @@ func (e *Experiment) check(failed map[string]bool) Errors {
 	c.monitor()
 	c.probes()
 	c.stress()
-	for _, set := range []struct {
-		name string
-		ts   Thresholds
-	}{{"thresholds", e.Thresholds}, {"degradation", e.Degradation}, {"abort", e.Abort}} {
+	for _, set := range e.thresholdSections() {
 		c.gaugeThresholds(set.name, set.ts)
 		c.probeThresholds(set.name, set.ts)
 	}
@@ -43,6 +40,22 @@ func (e *Experiment) check(failed map[string]bool) Errors {
 	c.observation()
 	c.dsnNeeds()
 	return c.errs
+}
+
+// thresholdSection is one set of thresholds of the file, by its path.
+type thresholdSection struct {
+	name string
+	ts   Thresholds
+}
+
+// thresholdSections lists every set of thresholds: the file's and each
+// fault's own degradation.
+func (e *Experiment) thresholdSections() []thresholdSection {
+	out := []thresholdSection{{"thresholds", e.Thresholds}, {"degradation", e.Degradation}, {"abort", e.Abort}}
+	for i := range e.Faults {
+		out = append(out, thresholdSection{fmt.Sprintf("faults.%d.degradation", i), e.Faults[i].Degradation})
+	}
+	return out
 }
 
 // checker collects the problems of one Validate.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +25,7 @@ func (c *checker) faults() {
 	for i := range c.e.Faults {
 		f := &c.e.Faults[i]
 		path := fmt.Sprintf("faults.%d", i)
-		c.faultProblems(f, path)
+		c.faultProblems(&f.Fault, path)
 		if strings.Contains(f.Name, "${") {
 			c.errorf(path+".name", "a name is not expanded at run time; write it without ${ (an environment ${NAME} is fine)")
 		}
@@ -33,7 +34,8 @@ func (c *checker) faults() {
 		} else {
 			names[f.Name] = i
 		}
-		c.faultTarget(f, path)
+		c.faultTarget(&f.Fault, path)
+		c.faultJudging(f, path)
 		if loadEnd > 0 && f.StartTime >= loadEnd {
 			c.errorf(path+".startTime", "the fault starts at %s, but the load ends at %s; start it earlier or run the load longer", f.StartTime, loadEnd)
 		}
@@ -133,44 +135,79 @@ func (c *checker) dsnNeeds() {
 	}
 }
 
-// observation checks that the load runs long enough after the last fault to
-// judge recovery: within + hold + window (DESIGN §3), and that the first
-// fault leaves a baseline after the warm-up.
+// observation checks that the load runs long enough after the last episode
+// to judge its recovery: within + hold + window (DESIGN §3), and that the
+// first fault leaves a baseline after the warm-up. Episodes before the last
+// are followed by that observation by construction: a fault closer to the
+// episode before it joins it.
 func (c *checker) observation() {
 	if len(c.e.Faults) == 0 || len(c.e.Thresholds) == 0 {
 		return
 	}
 	c.baseline()
 	loadEnd := load.Span(c.e.Scenarios)
-	last, ok := c.lastFaultEnd()
-	if !ok || loadEnd <= 0 {
+	if !c.faultsEnd() || loadEnd <= 0 {
 		return
 	}
-	r := c.e.recoveryOrDefault()
-	need := r.Within + r.Hold + r.Window
-	if loadEnd-last >= need {
+	eps := c.e.Episodes()
+	ep := eps[len(eps)-1]
+	r := ep.Recovery
+	need := r.Observation()
+	if loadEnd-ep.End >= need {
 		return
 	}
-	c.errorf("recovery.within", "the load ends at %s, but recovery after the last fault (ends at %s) is observed for "+
+	c.errorf(c.recoveryPath(ep), "the load ends at %s, but recovery after the last episode (%s, ends at %s) is observed for "+
 		"within %s + hold %s + window %s = %s, so the load must run until at least %s; %s",
-		loadEnd, last, r.Within, r.Hold, r.Window, need, last+need, c.lengthen(last+need))
+		loadEnd, c.faultList(ep.Members), ep.End, r.Within, r.Hold, r.Window, need, ep.End+need, c.lengthen(ep.End+need))
 }
 
-// lastFaultEnd returns when the last fault ends. A fault without an end
-// makes recovery unobservable, which it reports.
-func (c *checker) lastFaultEnd() (time.Duration, bool) {
-	var last time.Duration
+// recoveryPath is where an episode's recovery comes from: the file's
+// recovery, or the first of its faults whose own recovery: lengthens it.
+func (c *checker) recoveryPath(ep Episode) string {
+	file := c.e.recoveryOrDefault()
+	for _, i := range ep.Members {
+		if c.e.FaultRecovery(i).Largest(file) != file {
+			return fmt.Sprintf("faults.%d.recovery", i)
+		}
+	}
+	return "recovery.within"
+}
+
+// faultList names faults by index: `"a", "b"`.
+func (c *checker) faultList(idx []int) string {
+	names := make([]string, len(idx))
+	for j, i := range idx {
+		names[j] = strconv.Quote(c.e.Faults[i].Name)
+	}
+	if len(names) == 1 {
+		return "fault " + names[0]
+	}
+	return "faults " + strings.Join(names, ", ")
+}
+
+// faultJudging checks a fault's own degradation and recovery like the
+// file's.
+func (c *checker) faultJudging(f *Fault, path string) {
+	c.thresholdSet(path+".degradation", f.Degradation, false)
+	if r := f.Recovery; r != nil {
+		c.nonNegative(path+".recovery.within", r.Within)
+		c.nonNegative(path+".recovery.hold", r.Hold)
+		c.nonNegative(path+".recovery.window", r.Window)
+	}
+}
+
+// faultsEnd reports whether every fault ends. A fault without an end makes
+// recovery unobservable, which it reports.
+func (c *checker) faultsEnd() bool {
 	ok := true
 	for i := range c.e.Faults {
-		end, bounded := c.e.Faults[i].End()
-		if !bounded {
+		if _, bounded := c.e.Faults[i].End(); !bounded {
 			c.errorf(fmt.Sprintf("faults.%d.duration", i), "the fault has no duration, so it lasts until the load ends and recovery cannot be observed; "+
 				"give it one, e.g. duration: 30s")
 			ok = false
 		}
-		last = max(last, end)
 	}
-	return last, ok
+	return ok
 }
 
 // baseline checks that no fault starts during the warm-up, so the

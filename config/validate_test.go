@@ -160,7 +160,7 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`24:11 faults.1.name: faults.0 is also called "exhaust"`}},
 		// a fault after the load (and so no time to recover)
 		{"fault after load", editChaos("startTime: 10s", "startTime: 130s"), []string{
-			`1:1 recovery.within: the load ends at 2m0s, but recovery after the last fault (ends at 2m40s)`,
+			`1:1 recovery.within: the load ends at 2m0s, but recovery after the last episode (fault "exhaust", ends at 2m40s)`,
 			`22:16 faults.0.startTime: the fault starts at 2m10s, but the load ends at 2m0s`,
 		}},
 		// a fault during the warm-up leaves no baseline
@@ -168,10 +168,19 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`22:16 faults.0.startTime: the fault starts at 2s, during the warm-up (5s)`}},
 		// the observation period, reported at recovery.within when written
 		{"observation", chaos + "recovery: {within: 80s}\n",
-			[]string{`28:20 recovery.within: the load ends at 2m0s, but recovery after the last fault (ends at 40s) is observed for within 1m20s + hold 10s + window 5s = 1m35s, so the load must run until at least 2m15s; lengthen the load (e.g. --set scenarios.s.duration=2m15s)`}},
+			[]string{`28:20 recovery.within: the load ends at 2m0s, but recovery after the last episode (fault "exhaust", ends at 40s) is observed for within 1m20s + hold 10s + window 5s = 1m35s, so the load must run until at least 2m15s; lengthen the load (e.g. --set scenarios.s.duration=2m15s)`}},
 		// ...and at the top when not
 		{"observation default", editChaos("duration: 120s", "duration: 60s"),
-			[]string{`1:1 recovery.within: the load ends at 1m0s, but recovery after the last fault (ends at 40s) is observed for within 30s + hold 10s + window 5s = 45s, so the load must run until at least 1m25s`}},
+			[]string{`1:1 recovery.within: the load ends at 1m0s, but recovery after the last episode (fault "exhaust", ends at 40s) is observed for within 30s + hold 10s + window 5s = 45s, so the load must run until at least 1m25s`}},
+		// ...and per episode: a fault's own recovery lengthens its episode's
+		{"observation of a fault's own recovery", editChaos("    duration: 30s\n", "    duration: 30s\n    recovery: {hold: 50s}\n"),
+			[]string{`24:5 faults.0.recovery: the load ends at 2m0s, but recovery after the last episode (fault "exhaust", ends at 40s) is observed for within 30s + hold 50s + window 5s = 1m25s, so the load must run until at least 2m5s`}},
+		// a fault's own degradation and recovery are checked like the file's
+		{"fault's own judging", editChaos("    duration: 30s\n", "    duration: 30s\n    degradation: {latency: [\"p(99) < 2s for 5s\"]}\n    recovery: {within: -1s, windw: 2s}\n"), []string{
+			`24:29 faults.0.degradation.latency: in "p(99) < 2s for 5s": "for" applies only to abort conditions; faults.0.degradation must hold`,
+			`25:24 faults.0.recovery.within: must not be negative`,
+			`25:29 faults.0.recovery: unknown key "windw" (did you mean "window"?); valid keys: within, hold, window`,
+		}},
 		// a fault without a duration never ends
 		{"fault without duration", editChaos("    duration: 30s\n", ""),
 			[]string{`19:5 faults.0.duration: the fault has no duration, so it lasts until the load ends and recovery cannot be observed`}},

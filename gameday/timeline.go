@@ -56,7 +56,7 @@ func (s *Session) StartTimeline(who string) error {
 func (s *Session) bindTimelineLocked() (*faults.Timeline, error) {
 	tl := &faults.Timeline{RevertTimeout: s.cfg.RevertTimeout, OnEvent: s.timelineEvent}
 	for i := range s.exp.Faults {
-		f := &s.exp.Faults[i]
+		f := &s.exp.Faults[i].Fault
 		t := s.targets[f.Target]
 		if t == nil {
 			return nil, errStatus(http.StatusConflict, "fault %q: target %q is gone", f.Name, f.Target)

@@ -143,7 +143,7 @@ func stopLoadIf(err error, stop context.CancelFunc) {
 func (r *run) timeline() (*faults.Timeline, error) {
 	tl := &faults.Timeline{RevertTimeout: r.opts.RevertTimeout, OnEvent: r.faultEvent}
 	for i := range r.exp.Faults {
-		f := &r.exp.Faults[i]
+		f := &r.exp.Faults[i].Fault
 		t := r.exp.Target(f.Target)
 		if t == nil {
 			return nil, infra("fault %q: unknown target %q", f.Name, f.Target)

@@ -29,17 +29,16 @@ func (r *run) judge() {
 	r.intervals()
 }
 
-// judgePhases judges an ordinary run: phases cut by the fault timeline,
-// the thresholds and degradation over them, the recovery after the last
-// fault.
+// judgePhases judges an ordinary run: the faults grouped into episodes,
+// phases cut by them, the thresholds and each episode's degradation over
+// them, each episode's recovery.
 func (r *run) judgePhases() {
 	m := r.m
-	ths, _ := slo.SplitSampled(r.exp.Thresholds)
-	deg, _ := slo.SplitSampled(r.exp.Degradation)
 	v := slo.Judge(m.rec, slo.Spec{
-		Thresholds:  ths,
-		Degradation: deg,
+		Thresholds:  r.exp.Thresholds,
+		Degradation: r.exp.Degradation,
 		Recovery:    r.exp.Recovery,
+		PerFault:    perFault(r.exp),
 		Timeline: slo.Timeline{
 			Warmup:  r.exp.WarmupOrDefault(),
 			LoadEnd: m.loadEnd,
@@ -51,12 +50,13 @@ func (r *run) judgePhases() {
 	}
 	for _, c := range v.Checks {
 		if c.Name == "recovery" {
-			continue // reported as Recovery
+			continue // reported as each episode's Recovery
 		}
 		r.out.Checks = append(r.out.Checks, check(c))
 	}
-	r.judgeSampled(v.Phases)
+	r.judgeSampled(v)
 	r.out.Recovery = recovery(v.Recovery)
+	r.out.Episodes = episodes(m.rec, v.Episodes, r.out.Checks)
 	r.warnClosedModel(v.Recovery)
 }
 
@@ -92,23 +92,27 @@ func (r *run) judgeGenerator(h load.Health) {
 // phaseStats is p with what its operations did: counts, rates and latency
 // percentiles over the intervals judged as the phase.
 func phaseStats(rec *metrics.Recorder, p slo.Phase) Phase {
-	out := Phase{Name: p.Name, StartS: seconds(p.Start), EndS: seconds(p.End)}
+	out := Phase{Name: p.Name, StartS: seconds(p.Start), EndS: seconds(p.End), Episode: p.Episode}
 	if p.End <= p.Start {
 		return out
 	}
-	from, to := phaseWindow(rec.Interval(), p)
-	a := rec.Window(from, to, metrics.Selector{})
-	out.Ops, out.Errors, out.Dropped = a.Ops, a.Errors, a.ByClass[load.ClassDropped]
+	from, to := slo.PhaseWindow(rec.Interval(), p)
+	fillStats(&out, rec.Window(from, to, metrics.Selector{}))
+	return out
+}
+
+// fillStats sets p's figures from the aggregate of its operations.
+func fillStats(p *Phase, a metrics.Aggregate) {
+	p.Ops, p.Errors, p.Dropped = a.Ops, a.Errors, a.ByClass[load.ClassDropped]
 	if a.Span > 0 {
-		out.OpsPerS = a.Rate()
-		out.OKPerS = float64(a.Ops-a.Errors) / a.Span.Seconds()
+		p.OpsPerS = a.Rate()
+		p.OKPerS = float64(a.Ops-a.Errors) / a.Span.Seconds()
 	}
 	if a.Latency != nil && a.Latency.TotalCount() > 0 {
-		out.P50MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(50)))
-		out.P95MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(95)))
-		out.P99MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(99)))
+		p.P50MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(50)))
+		p.P95MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(95)))
+		p.P99MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(99)))
 	}
-	return out
 }
 
 // faultWindows keeps the faults that were applied, in effect from the
@@ -132,7 +136,7 @@ func faultWindows(recs []faults.Record, loadEnd time.Duration) []slo.FaultWindow
 
 func check(c slo.Check) Check {
 	out := Check{
-		Name: c.Name + ": " + c.Expression, Phase: c.Phase, Expression: c.Expression,
+		Name: c.Name + ": " + c.Expression, Phase: c.Phase, Episode: c.Episode, Expression: c.Expression,
 		Observed: c.Observed, Passed: c.Passed, Skipped: c.Skipped,
 	}
 	if !c.Skipped && !c.Obs.NoData {
@@ -189,19 +193,6 @@ func totals(a metrics.Aggregate) Totals {
 	}
 	t.Dropped = a.ByClass[load.ClassDropped]
 	return t
-}
-
-// phaseWindow aligns a phase to whole intervals the way slo judges it: the
-// fault phase takes every interval it touches, the others only the
-// intervals wholly inside them (an interval in which a fault began or ended
-// holds results from both sides).
-func phaseWindow(iv time.Duration, p slo.Phase) (from, to time.Duration) {
-	floor := func(d time.Duration) time.Duration { return d / iv * iv }
-	ceil := func(d time.Duration) time.Duration { return (d + iv - 1) / iv * iv }
-	if p.Name == slo.PhaseFault {
-		return floor(p.Start), ceil(p.End)
-	}
-	return ceil(p.Start), floor(p.End)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

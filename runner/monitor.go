@@ -156,17 +156,16 @@ type Resources struct {
 	RSSSlope *float64 `json:"rss_slope_per_min,omitempty"`
 }
 
-// judgeSampled judges the resource and probe thresholds over phases and
-// sums up the probes.
-func (r *run) judgeSampled(phases []slo.Phase) {
+// judgeSampled judges the resource and probe thresholds over the phases and
+// episodes of v and sums up the probes.
+func (r *run) judgeSampled(v slo.Verdict) {
 	m := r.m
 	src := slo.SampledSource{Samples: m.side.samples()}
 	if m.side != nil && m.side.probes != nil {
 		src.Probes = m.side.probes.rec
 		r.out.Probes = m.side.probes.results(m.loadEnd)
 	}
-	spec := slo.Spec{Thresholds: r.exp.Thresholds, Degradation: r.exp.Degradation}
-	for _, c := range slo.JudgeSampled(src, spec, phases) {
+	for _, c := range slo.JudgeSampled(src, slo.Spec{Thresholds: r.exp.Thresholds}, v) {
 		r.out.Checks = append(r.out.Checks, check(c))
 	}
 }

@@ -50,6 +50,9 @@ type Outcome struct {
 	Recovery *Recovery      `json:"recovery"`
 	Faults   []FaultResult  `json:"faults"`
 	Verify   []VerifyResult `json:"verify,omitempty"`
+	// Episodes are the fault episodes, in time order (episode.go); none
+	// without faults and for a stress run. Recovery is the last one's.
+	Episodes []Episode `json:"episodes,omitempty"`
 	// Resources is what the resource monitor saw (monitor:, or the demo
 	// stack); nil when nothing was monitored.
 	Resources *Resources `json:"resources,omitempty"`
@@ -121,6 +124,9 @@ type Phase struct {
 	Name   string  `json:"name"`
 	StartS float64 `json:"start_s"`
 	EndS   float64 `json:"end_s"`
+	// Episode is the fault episode of a fault, gap, recovery or steady
+	// phase, from 1; omitted (0) for warm-up, baseline and stress levels.
+	Episode int `json:"episode,omitempty"`
 	// Ops counts every operation, dropped arrivals included; Errors those
 	// that failed (dropped ones included); Dropped the dropped arrivals.
 	Ops     int64 `json:"ops"`
@@ -151,9 +157,14 @@ type Check struct {
 	// Skipped is set when there was nothing to judge (an empty phase);
 	// Observed says why. A skipped check does not fail the run.
 	Skipped bool `json:"skipped,omitempty"`
+	// Episode is the fault episode of the phase, from 1; omitted (0) for
+	// the baseline and stress levels.
+	Episode int `json:"episode,omitempty"`
 }
 
-// Recovery is the measured return to steady state after the last fault.
+// Recovery is the measured return to steady state after an episode's last
+// fault, or for a stress run after overload. Outcome.Recovery is the last
+// episode's (the one recovery a run had before episodes).
 type Recovery struct {
 	// MeasuredS is the recovery time; nil when the service did not recover
 	// within the bound (or there were no faults).
@@ -162,7 +173,7 @@ type Recovery struct {
 	HoldS     float64  `json:"hold_s"`
 	WindowS   float64  `json:"window_s"`
 	Passed    bool     `json:"passed"`
-	// FaultEndS is when the revert of the last fault completed.
+	// FaultEndS is when the revert of the episode's last fault completed.
 	FaultEndS float64 `json:"fault_end_s"`
 	// FirstGoodS is the time from FaultEndS to the first good window.
 	FirstGoodS *float64 `json:"first_good_s"`

@@ -144,6 +144,11 @@ func (r *run) allPassed() bool {
 	if rec := r.out.Recovery; rec != nil && !rec.Passed {
 		return false
 	}
+	for _, e := range r.out.Episodes {
+		if e.Recovery != nil && !e.Recovery.Passed {
+			return false
+		}
+	}
 	for _, v := range r.out.Verify {
 		if !v.Passed {
 			return false

@@ -12,6 +12,9 @@ type Check struct {
 	Name string
 	// Phase is the phase judged (one of the Phase* names).
 	Phase string
+	// Episode is the fault episode of the phase, from 1; 0 for the
+	// baseline.
+	Episode int
 	// Expression is the condition as written ("p(95) < 100ms"), or the
 	// recovery bound ("within 30s (hold 10s, window 5s)").
 	Expression string
@@ -36,8 +39,12 @@ func (c Check) Failed() bool { return !c.Skipped && !c.Passed }
 
 // Verdict is the judgement of a whole run.
 type Verdict struct {
-	Phases   []Phase
-	Checks   []Check
+	Phases []Phase
+	Checks []Check
+	// Episodes are the fault episodes, in time order, each with its
+	// recovery.
+	Episodes []Episode
+	// Recovery is the last episode's (not applicable without faults).
 	Recovery RecoveryResult
 	// Passed is true when no check failed; skipped checks do not count.
 	Passed bool

@@ -130,7 +130,7 @@ func findCheck(v Verdict, phase, name string) (Check, bool) {
 func dump(v Verdict) string {
 	var b strings.Builder
 	for _, c := range v.Checks {
-		b.WriteString("  " + c.Phase + " " + c.Name + " " + c.Expression + " → " + c.Observed)
+		b.WriteString("  " + phaseLabel(c) + " " + c.Name + " " + c.Expression + " → " + c.Observed)
 		switch {
 		case c.Skipped:
 			b.WriteString(" (skipped)")

@@ -2,18 +2,25 @@ package slo
 
 import "time"
 
-// The phase names.
+// The phase names. The fault, gap, recovery and steady phases come once per
+// fault episode (Phase.Episode).
 const (
 	// PhaseWarmup is the start of the load: not judged.
 	PhaseWarmup = "warm-up"
 	// PhaseBaseline is before the first fault: the thresholds must hold.
 	PhaseBaseline = "baseline"
-	// PhaseFault is while any fault is active: degradation must hold.
+	// PhaseFault is while a fault of the episode is in effect: the
+	// episode's degradation must hold. Judged as one over every fault
+	// phase of the episode.
 	PhaseFault = "fault"
-	// PhaseRecovery is from the end of the last fault until the thresholds
-	// hold again: measured, bounded by recovery.within.
+	// PhaseGap is between faults of one episode (a cascade): not judged,
+	// neither as degraded nor as steady.
+	PhaseGap = "gap"
+	// PhaseRecovery is from the end of the episode's last fault until the
+	// thresholds hold again: measured, bounded by recovery.within.
 	PhaseRecovery = "recovery"
-	// PhaseSteady is after recovery: the thresholds must hold.
+	// PhaseSteady is after recovery, until the next episode or the load
+	// end: the thresholds must hold.
 	PhaseSteady = "steady"
 )
 
@@ -22,6 +29,9 @@ const (
 type Phase struct {
 	Name       string
 	Start, End time.Duration
+	// Episode is the fault episode the phase belongs to, from 1; 0 for the
+	// warm-up and the baseline (and the phases of a stress run).
+	Episode int
 }
 
 // FaultWindow is when one fault was in effect: Applied when its apply
@@ -42,7 +52,7 @@ type Timeline struct {
 }
 
 // FaultSpan returns when the first fault was applied and when the last
-// revert completed (fault_end); ok is false without faults.
+// revert completed; ok is false without faults.
 func (tl Timeline) FaultSpan() (start, end time.Duration, ok bool) {
 	for i, f := range tl.Faults {
 		if i == 0 || f.Applied < start {
@@ -55,45 +65,69 @@ func (tl Timeline) FaultSpan() (start, end time.Duration, ok bool) {
 	return start, end, len(tl.Faults) > 0
 }
 
-// Phases cuts the run into phases, in order, leaving out empty ones except
-// the fault and recovery phases of a run with faults (a one-shot fault has
-// an empty fault phase; a service that never left steady state an empty
-// recovery):
+// Phases cuts the run into phases, in order, from its episodes (with their
+// recovery measured). Empty phases are left out, except an episode's fault
+// phase when it has only one-shot faults and its recovery phase when the
+// service never left steady state:
 //
-//	0      warmup     first applied    last reverted    recovered     load end
-//	├─warm-up─┼──baseline──┼─────fault──────┼───recovery────┼────steady────┤
+//	0   warmup   episode 1                                   episode 2
+//	├warm-up┼baseline┼─fault─┼gap┼─fault─┼recovery┼─steady─┼─fault─┼recovery┼─steady─┤
+//	                 ▲ first applied     ▲ last reverted   ▲ next episode     load end
 //
-// The fault phase spans every fault, gaps between sequential faults
-// included: until the last fault is reverted the service is judged as
-// degraded, and recovery is measured only once, after the last fault. A
-// fault applied during the warm-up cuts the warm-up short (there is then no
-// baseline). When the service did not recover (or recovery was not
-// measured), the recovery phase runs to the load end and there is no steady
-// phase. Without faults the run is warm-up then baseline: everything after
-// the warm-up is "before the first fault", and there is nothing to recover
-// from.
-func (tl Timeline) Phases(rec RecoveryResult) []Phase {
+// A fault applied during the warm-up cuts the warm-up short (there is then
+// no baseline). When an episode's service did not recover (or recovery was
+// not measured), its recovery phase runs to the next episode or the load
+// end and it has no steady phase. Without faults the run is warm-up then
+// baseline: everything after the warm-up is "before the first fault".
+func (tl Timeline) Phases(eps []Episode) []Phase {
 	end := max(tl.LoadEnd, 0)
 	warm := min(max(tl.Warmup, 0), end)
-	first, last, faulted := tl.FaultSpan()
-	if !faulted {
-		return nonEmpty(Phase{PhaseWarmup, 0, warm}, Phase{PhaseBaseline, warm, end})
+	if len(eps) == 0 {
+		return nonEmpty(Phase{Name: PhaseWarmup, End: warm}, Phase{Name: PhaseBaseline, Start: warm, End: end})
 	}
-	first, last = clamp(first, 0, end), clamp(last, 0, end)
-	last = max(last, first)
-	recovered := end
-	if rec.Measured() {
-		recovered = clamp(last+rec.Time, last, end)
+	first := clamp(eps[0].Start, 0, end)
+	out := nonEmpty(Phase{Name: PhaseWarmup, End: min(warm, first)}, Phase{Name: PhaseBaseline, Start: warm, End: first})
+	for k := range eps {
+		out = append(out, episodePhases(eps[k], clamp(horizon(eps, k, end), 0, end))...)
 	}
-	out := nonEmpty(Phase{PhaseWarmup, 0, min(warm, first)}, Phase{PhaseBaseline, warm, first})
-	out = append(out, Phase{PhaseFault, first, last}, Phase{PhaseRecovery, last, recovered})
-	return append(out, nonEmpty(Phase{PhaseSteady, recovered, end})...)
+	return out
 }
 
-// Find returns the phase called name, and whether there is one.
-func Find(phases []Phase, name string) (Phase, bool) {
+// episodePhases cuts one episode, up to horizon: its fault phases and the
+// gaps between them, its recovery, its steady phase.
+func episodePhases(ep Episode, horizon time.Duration) []Phase {
+	n := ep.Number
+	at := func(d time.Duration) time.Duration { return clamp(d, 0, horizon) }
+	start, last := at(ep.Start), at(ep.End)
+	last = max(last, start)
+	var out []Phase
+	cursor := start
+	for _, sp := range ep.InEffect {
+		from, to := max(at(sp.From), cursor), at(sp.To)
+		if to <= from {
+			continue
+		}
+		out = append(out, nonEmpty(Phase{PhaseGap, cursor, from, n})...)
+		out = append(out, Phase{PhaseFault, from, to, n})
+		cursor = to
+	}
+	if len(out) == 0 {
+		out = append(out, Phase{PhaseFault, start, start, n}) // one-shot faults only
+	}
+	out = append(out, nonEmpty(Phase{PhaseGap, cursor, last, n})...)
+	recovered := horizon
+	if ep.Recovery.Measured() {
+		recovered = clamp(ep.End+ep.Recovery.Time, last, horizon)
+	}
+	out = append(out, Phase{PhaseRecovery, last, recovered, n})
+	return append(out, nonEmpty(Phase{PhaseSteady, recovered, horizon, n})...)
+}
+
+// Find returns the first phase called name of the episode (0: none), and
+// whether there is one.
+func Find(phases []Phase, name string, episode int) (Phase, bool) {
 	for _, p := range phases {
-		if p.Name == name {
+		if p.Name == name && p.Episode == episode {
 			return p, true
 		}
 	}

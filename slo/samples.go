@@ -179,29 +179,77 @@ func (s SampledSource) Evaluate(th config.Threshold, from, to time.Duration) Obs
 	return EvaluateSamples(s.Samples, th, from, to)
 }
 
-// JudgeSampled judges the sampled thresholds of spec (resource and probe
-// metrics) over the phases of v, the way Judge judges the others: the
-// thresholds in the baseline and steady phases, the degradation in the
-// fault phase, each over its whole phase. Recovery is measured on the
-// load's results alone.
-func JudgeSampled(src SampledSource, spec Spec, phases []Phase) []Check {
+// JudgeSampled judges the sampled thresholds (resource and probe metrics)
+// the way Judge judges the others, over the phases and episodes of v: the
+// thresholds of spec in the baseline and each steady phase, each episode's
+// degradation over its fault phase (every stretch of it, unaligned: samples
+// and probes are not bucketed by intended start). Recovery is measured on
+// the load's results alone.
+func JudgeSampled(src SampledSource, spec Spec, v Verdict) []Check {
 	_, ths := SplitSampled(spec.Thresholds)
-	_, deg := SplitSampled(spec.Degradation)
 	var out []Check
-	for _, p := range phases {
-		set := ths
-		switch p.Name {
-		case PhaseFault:
-			set = deg
-		case PhaseBaseline, PhaseSteady:
-		default:
-			continue
-		}
-		for _, th := range set {
-			out = append(out, SampledCheck(src, th, p.Name, p.Start, p.End))
+	for _, p := range v.Phases {
+		switch {
+		case p.Name == PhaseBaseline || p.Name == PhaseSteady:
+			for _, th := range ths {
+				out = append(out, SampledCheck(src, th, p.Name, p.Start, p.End))
+				out[len(out)-1].Episode = p.Episode
+			}
+		case p.Name == PhaseFault && isFirst(v.Phases, p):
+			out = append(out, sampledFault(src, v.Episodes[p.Episode-1])...)
 		}
 	}
 	return out
+}
+
+// isFirst reports whether p is the first phase of its name and episode.
+func isFirst(phases []Phase, p Phase) bool {
+	first, _ := Find(phases, p.Name, p.Episode)
+	return first == p
+}
+
+// sampledFault judges an episode's sampled degradation over its fault phase;
+// skipped when it has none (one-shot faults only).
+func sampledFault(src SampledSource, ep Episode) []Check {
+	_, deg := SplitSampled(ep.Degradation)
+	var out []Check
+	for _, th := range deg {
+		c := Check{Name: th.Key, Phase: PhaseFault, Episode: ep.Number, Expression: th.Cond.Text, Pos: th.Pos}
+		if len(ep.InEffect) == 0 {
+			c.Skipped, c.Observed = true, "not judged: the fault phase is empty (one-shot faults only)"
+		} else {
+			c.Obs = src.evaluateSpans(th, ep.InEffect)
+			c.Observed, c.Passed = c.Obs.String(), c.Obs.Pass
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// evaluateSpans evaluates a sampled threshold over the stretches spans.
+func (s SampledSource) evaluateSpans(th config.Threshold, spans []Span) Observation {
+	from, to := spans[0].From, spans[len(spans)-1].To
+	if s.Probes != nil {
+		s.Probes = spanSource(s.Probes, spans)
+	}
+	var in []Sample
+	for _, sm := range s.Samples {
+		if inSpans(spans, sm.At) {
+			in = append(in, sm)
+		}
+	}
+	s.Samples = in
+	return s.Evaluate(th, from, to)
+}
+
+// inSpans reports whether t lies in one of spans.
+func inSpans(spans []Span, t time.Duration) bool {
+	for _, sp := range spans {
+		if t >= sp.From && t < sp.To {
+			return true
+		}
+	}
+	return false
 }
 
 // SampledCheck judges one sampled threshold over [from, to) as a check of
