@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,12 +33,13 @@ const DefaultMaxRegression = 0.10
 // report) and returns the comparison; attach it with cur.Compare, which
 // fails a run that regressed.
 //
-// Per judged phase present in both runs (warm-up is not judged), p95 latency
+// Per judged phase present in both runs (warm-up and the gaps of a cascade
+// are not judged; phases of an episode match by its number), p95 latency
 // may grow and throughput (ok_per_s) may shrink by at most maxRegression
 // (0.1 for 10%); a phase with fewer than MinCompareOps operations in either
-// run is not compared. The recovery time may grow by at most maxRegression
-// plus one interval, the resolution it is measured to; a run that did not
-// recover when the baseline did has regressed.
+// run is not compared. Each episode's recovery time may grow by at most
+// maxRegression plus one interval, the resolution it is measured to; a run
+// that did not recover when the baseline did has regressed.
 func Compare(cur, base *runner.Outcome, baseName string, maxRegression float64) *runner.Comparison {
 	c := &runner.Comparison{
 		Baseline: baseName, BaselineStartedAt: base.StartedAt, MaxRegression: maxRegression, Passed: true,
@@ -45,19 +47,18 @@ func Compare(cur, base *runner.Outcome, baseName string, maxRegression float64) 
 	if base.Experiment != cur.Experiment {
 		c.Note = fmt.Sprintf("the baseline is a run of %q, this is %q", base.Experiment, cur.Experiment)
 	}
-	for _, p := range cur.Phases {
-		if p.Name != "warm-up" {
-			c.Metrics = append(c.Metrics, comparePhase(p, findPhase(base.Phases, p.Name), maxRegression)...)
+	base = withEpisodeNumbers(base)
+	for i, p := range cur.Phases {
+		if judged(p) {
+			c.Metrics = append(c.Metrics, comparePhase(p, matchPhase(base.Phases, cur.Phases, i), maxRegression)...)
 		}
 	}
-	for _, bp := range base.Phases {
-		if bp.Name != "warm-up" && findPhase(cur.Phases, bp.Name) == nil {
+	for i, bp := range base.Phases {
+		if judged(bp) && matchPhase(cur.Phases, base.Phases, i) == nil {
 			c.Metrics = append(c.Metrics, missingPhase(bp)...)
 		}
 	}
-	if m, ok := compareRecovery(cur, base, maxRegression); ok {
-		c.Metrics = append(c.Metrics, m)
-	}
+	c.Metrics = append(c.Metrics, compareRecoveries(cur, base, maxRegression)...)
 	for _, m := range c.Metrics {
 		if m.Regressed {
 			c.Passed = false
@@ -66,10 +67,54 @@ func Compare(cur, base *runner.Outcome, baseName string, maxRegression float64) 
 	return c
 }
 
-func findPhase(ps []runner.Phase, name string) *runner.Phase {
+// withEpisodeNumbers returns a result saved before fault episodes with its
+// fault, recovery and steady phases numbered as episode 1: it had one of
+// each, which a run whose faults form one episode has too. Other results
+// are returned as they are.
+func withEpisodeNumbers(o *runner.Outcome) *runner.Outcome {
+	if len(o.Episodes) > 0 || o.Stress != nil {
+		return o
+	}
+	cp := *o
+	cp.Phases = slices.Clone(o.Phases)
+	for i, p := range cp.Phases {
+		if p.Episode == 0 && (p.Name == "fault" || p.Name == "recovery" || p.Name == "steady") {
+			cp.Phases[i].Episode = 1
+		}
+	}
+	return &cp
+}
+
+// judged reports whether a phase's figures are compared: not the warm-up,
+// nor the gap between faults of an episode.
+func judged(p runner.Phase) bool { return p.Name != "warm-up" && p.Name != "gap" }
+
+// findPhase returns the first phase called name of the episode (0: none).
+func findPhase(ps []runner.Phase, name string, episode int) *runner.Phase {
 	for i := range ps {
-		if ps[i].Name == name {
+		if ps[i].Name == name && ps[i].Episode == episode {
 			return &ps[i]
+		}
+	}
+	return nil
+}
+
+// matchPhase returns the phase of ps that matches from[i]: the same name,
+// episode and place among the phases of that name and episode (a cascade's
+// fault phases come in several stretches); nil when ps has none.
+func matchPhase(ps, from []runner.Phase, i int) *runner.Phase {
+	p, nth := from[i], 0
+	for _, q := range from[:i] {
+		if q.Name == p.Name && q.Episode == p.Episode {
+			nth++
+		}
+	}
+	for j := range ps {
+		if ps[j].Name == p.Name && ps[j].Episode == p.Episode {
+			if nth == 0 {
+				return &ps[j]
+			}
+			nth--
 		}
 	}
 	return nil
@@ -78,12 +123,13 @@ func findPhase(ps []runner.Phase, name string) *runner.Phase {
 // comparePhase compares p95 and throughput of one phase; base is nil when
 // the baseline had no such phase.
 func comparePhase(cur runner.Phase, base *runner.Phase, bound float64) []runner.MetricChange {
-	p95 := runner.MetricChange{Metric: MetricP95, Phase: cur.Name, Current: num(cur.P95MS)}
-	tput := runner.MetricChange{Metric: MetricThroughput, Phase: cur.Name, Current: num(cur.OKPerS)}
+	label := phaseLabel(cur.Name, cur.Episode)
+	p95 := runner.MetricChange{Metric: MetricP95, Phase: label, Current: num(cur.P95MS)}
+	tput := runner.MetricChange{Metric: MetricThroughput, Phase: label, Current: num(cur.OKPerS)}
 	var skip string
 	switch {
 	case base == nil:
-		skip = "the baseline has no " + cur.Name + " phase"
+		skip = "the baseline has no " + label + " phase"
 	case min(cur.Ops, base.Ops) < MinCompareOps:
 		skip = fmt.Sprintf("too few operations (%d now, %d in the baseline; at least %d needed)", cur.Ops, base.Ops, MinCompareOps)
 	}
@@ -102,10 +148,11 @@ func comparePhase(cur runner.Phase, base *runner.Phase, bound float64) []runner.
 // missingPhase reports a baseline phase this run did not have (a steady
 // phase, when the service did not recover this time).
 func missingPhase(base runner.Phase) []runner.MetricChange {
-	note := "this run has no " + base.Name + " phase"
+	label := phaseLabel(base.Name, base.Episode)
+	note := "this run has no " + label + " phase"
 	return []runner.MetricChange{
-		{Metric: MetricP95, Phase: base.Name, Baseline: num(base.P95MS), Skipped: true, Note: note},
-		{Metric: MetricThroughput, Phase: base.Name, Baseline: num(base.OKPerS), Skipped: true, Note: note},
+		{Metric: MetricP95, Phase: label, Baseline: num(base.P95MS), Skipped: true, Note: note},
+		{Metric: MetricThroughput, Phase: label, Baseline: num(base.OKPerS), Skipped: true, Note: note},
 	}
 }
 
@@ -119,14 +166,44 @@ func judge(m *runner.MetricChange, worse, ref, bound, slack float64) {
 	m.Regressed = worse > bound*ref+slack+1e-9*math.Abs(ref)
 }
 
-// compareRecovery compares the recovery times; ok is false when neither run
-// measured recovery (no faults, or no steady state to recover to).
-func compareRecovery(cur, base *runner.Outcome, bound float64) (runner.MetricChange, bool) {
-	cr, br := cur.Recovery, base.Recovery
+// compareRecoveries compares the recovery times of the episodes of the same
+// number, or of the runs' own recoveries when either run has no episodes (a
+// stress run, or a result saved before episodes: its recovery was the
+// one after the last fault).
+func compareRecoveries(cur, base *runner.Outcome, bound float64) []runner.MetricChange {
+	if len(cur.Episodes) == 0 || len(base.Episodes) == 0 {
+		if m, ok := compareRecovery(cur.Recovery, base.Recovery, "", slackOf(cur, base), bound); ok {
+			return []runner.MetricChange{m}
+		}
+		return nil
+	}
+	var out []runner.MetricChange
+	for k := range max(len(cur.Episodes), len(base.Episodes)) {
+		var cr, br *runner.Recovery
+		if k < len(cur.Episodes) {
+			cr = cur.Episodes[k].Recovery
+		}
+		if k < len(base.Episodes) {
+			br = base.Episodes[k].Recovery
+		}
+		if m, ok := compareRecovery(cr, br, fmt.Sprintf("episode %d", k+1), slackOf(cur, base), bound); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// slackOf is the resolution recovery is measured to: the longer interval.
+func slackOf(cur, base *runner.Outcome) float64 { return max(cur.IntervalS, base.IntervalS) }
+
+// compareRecovery compares two recovery times (phase names the episode,
+// "episode 2", or is "" for a run's own); ok is false when neither run measured recovery (no
+// faults, or no steady state to recover to).
+func compareRecovery(cr, br *runner.Recovery, phase string, slack, bound float64) (runner.MetricChange, bool) {
 	if cr == nil && br == nil {
 		return runner.MetricChange{}, false
 	}
-	m := runner.MetricChange{Metric: MetricRecovery}
+	m := runner.MetricChange{Metric: MetricRecovery, Phase: phase}
 	if cr != nil {
 		m.Current = cr.MeasuredS
 	}
@@ -143,7 +220,6 @@ func compareRecovery(cur, base *runner.Outcome, bound float64) (runner.MetricCha
 	case m.Baseline == nil:
 		m.Note = "the baseline did not recover"
 	default:
-		slack := max(cur.IntervalS, base.IntervalS)
 		judge(&m, *m.Current-*m.Baseline, *m.Baseline, bound, slack)
 	}
 	return m, true

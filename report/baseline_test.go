@@ -30,27 +30,31 @@ func TestCompare(t *testing.T) {
 		delta     float64 // expected Change (NaN: nil)
 	}{
 		// the same run compared with itself holds
-		{"same p95", func(*runner.Outcome) {}, MetricP95, "steady", false, false, 0},
+		{"same p95", func(*runner.Outcome) {}, MetricP95, "steady #1", false, false, 0},
 		// p95 20% slower in the fault phase: beyond 10%
-		{"p95 +20%", func(o *runner.Outcome) { o.Phases[2].P95MS *= 1.2 }, MetricP95, "fault", true, false, 0.2},
+		{"p95 +20%", func(o *runner.Outcome) { o.Phases[2].P95MS *= 1.2 }, MetricP95, "fault #1", true, false, 0.2},
 		// p95 exactly 10% slower: at the bound, not beyond it
-		{"p95 +10%", func(o *runner.Outcome) { o.Phases[2].P95MS *= 1.1 }, MetricP95, "fault", false, false, 0.1},
+		{"p95 +10%", func(o *runner.Outcome) { o.Phases[2].P95MS *= 1.1 }, MetricP95, "fault #1", false, false, 0.1},
 		// p95 faster is an improvement
 		{"p95 -30%", func(o *runner.Outcome) { o.Phases[1].P95MS *= 0.7 }, MetricP95, "baseline", false, false, -0.3},
 		// throughput 15% lower: beyond 10%
-		{"throughput -15%", func(o *runner.Outcome) { o.Phases[4].OKPerS *= 0.85 }, MetricThroughput, "steady", true, false, 0.15},
+		{"throughput -15%", func(o *runner.Outcome) { o.Phases[4].OKPerS *= 0.85 }, MetricThroughput, "steady #1", true, false, 0.15},
 		// throughput higher is an improvement
-		{"throughput +5%", func(o *runner.Outcome) { o.Phases[4].OKPerS *= 1.05 }, MetricThroughput, "steady", false, false, -0.05},
+		{"throughput +5%", func(o *runner.Outcome) { o.Phases[4].OKPerS *= 1.05 }, MetricThroughput, "steady #1", false, false, -0.05},
 		// a phase with fewer than MinCompareOps operations is not compared, however slow
-		{"few ops", func(o *runner.Outcome) { o.Phases[3].Ops, o.Phases[3].P95MS = 20, 900 }, MetricP95, "recovery", false, true, math.NaN()},
+		{"few ops", func(o *runner.Outcome) { o.Phases[3].Ops, o.Phases[3].P95MS = 20, 900 }, MetricP95, "recovery #1", false, true, math.NaN()},
 		// recovery 0.5s → 0.7s: 40% worse but within one interval (0.25s) of resolution
-		{"recovery within resolution", func(o *runner.Outcome) { o.Recovery.MeasuredS = f64(0.7) }, MetricRecovery, "", false, false, 0.4},
+		{"recovery within resolution", func(o *runner.Outcome) { o.Recovery.MeasuredS = f64(0.7) }, MetricRecovery, "episode 1", false, false, 0.4},
 		// recovery 0.5s → 1.0s: beyond 10% plus one interval
-		{"recovery later", func(o *runner.Outcome) { o.Recovery.MeasuredS = f64(1.0) }, MetricRecovery, "", true, false, 1},
+		{"recovery later", func(o *runner.Outcome) { o.Recovery.MeasuredS = f64(1.0) }, MetricRecovery, "episode 1", true, false, 1},
 		// not recovered now, recovered in the baseline
-		{"not recovered", func(o *runner.Outcome) { o.Recovery.MeasuredS, o.Recovery.Passed = nil, false }, MetricRecovery, "", true, false, math.NaN()},
+		{"not recovered", func(o *runner.Outcome) { o.Recovery.MeasuredS, o.Recovery.Passed = nil, false }, MetricRecovery, "episode 1", true, false, math.NaN()},
 		// a phase the baseline lacks is reported, not compared
 		{"new phase", func(o *runner.Outcome) { o.Phases[1].Name = "extra" }, MetricP95, "extra", false, true, math.NaN()},
+		// phases match by episode: the baseline has no second episode
+		{"other episode", func(o *runner.Outcome) { o.Phases[2].Episode = 2 }, MetricP95, "fault #2", false, true, math.NaN()},
+		// a result saved before episodes: its recovery is compared with the run's own
+		{"no episodes", func(o *runner.Outcome) { o.Episodes = nil; o.Recovery.MeasuredS = f64(1.0) }, MetricRecovery, "", true, false, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,6 +76,31 @@ func TestCompare(t *testing.T) {
 				t.Errorf("comparison passed = %v with a metric regressed = %v", c.Passed, tc.regressed)
 			}
 		})
+	}
+}
+
+// TestCompareBaselineBeforeEpisodes: a baseline saved before fault episodes
+// had one fault, recovery and steady phase; they compare with episode 1's.
+func TestCompareBaselineBeforeEpisodes(t *testing.T) {
+	t.Parallel()
+	cur, base := passedOutcome(), passedOutcome()
+	base.Episodes = nil
+	for i := range base.Phases {
+		base.Phases[i].Episode = 0
+	}
+	cur.Phases[2].P95MS *= 1.2
+	c := Compare(cur, base, "old.json", 0.10)
+	if m := findChange(t, c, MetricP95, "fault #1"); !m.Regressed || m.Skipped {
+		t.Errorf("fault #1 p95 %+v, want compared with the old fault phase and regressed", m)
+	}
+	if m := findChange(t, c, MetricP95, "steady #1"); m.Regressed || m.Skipped {
+		t.Errorf("steady #1 p95 %+v, want compared and held", m)
+	}
+	if m := findChange(t, c, MetricRecovery, ""); m.Regressed || m.Skipped {
+		t.Errorf("recovery %+v, want the run's own compared", m)
+	}
+	if base.Phases[2].Episode != 0 {
+		t.Errorf("Compare changed the baseline it was given")
 	}
 }
 

@@ -48,11 +48,11 @@ const (
 )
 
 // frame is what every chart of one report shares: the time axis and the
-// marks laid over the data.
+// marks laid over the data (a recovery mark per episode).
 type frame struct {
-	From, To float64
-	Faults   []faultBand
-	Recovery *recoveryMark
+	From, To   float64
+	Faults     []faultBand
+	Recoveries []recoveryMark
 }
 
 // faultBand is the time one fault was in effect; a one-shot fault has
@@ -63,14 +63,18 @@ type faultBand struct {
 	Unreverted bool
 }
 
-// recoveryMark is where the service was back at steady state (At, nil when
-// it was not within the bound) and where the bound ended.
+// recoveryMark is where the service was back at steady state after an
+// episode (At, nil when it was not within the bound) and where the bound
+// ended.
 type recoveryMark struct {
 	FaultEnd, Bound  float64
 	At               *float64
 	Measured, Within float64
 	// Late is set when the service recovered, but after the bound.
 	Late bool
+	// Label precedes the mark's words: the episode ("#2 ") when a run
+	// has several.
+	Label string
 }
 
 // Legend is what the page shows above a chart: each series' name and colour.
@@ -158,31 +162,35 @@ func drawFrame(s *svgWriter, fr frame, x linear) {
 	}
 }
 
-// drawMarks draws the recovery point and bound over the data.
+// drawMarks draws each episode's recovery point and bound over the data.
 func drawMarks(s *svgWriter, fr frame, x linear) {
-	r := fr.Recovery
-	if r == nil {
-		return
+	for i, r := range fr.Recoveries {
+		drawMark(s, fr, x, r, float64(i%2)*12)
 	}
+}
+
+// drawMark draws one recovery point and bound, its labels dy lower (so the
+// labels of consecutive episodes do not overlap).
+func drawMark(s *svgWriter, fr frame, x linear, r recoveryMark, dy float64) {
 	top, bottom := marginT, chartH-marginB
-	bx, boundLabel := x.at(r.Bound), "bound +"+secs(r.Within)
+	bx, boundLabel := x.at(r.Bound), r.Label+"bound +"+secs(r.Within)
 	if r.Bound > fr.To { // the run ended before the bound: point at it
 		bx, boundLabel = x.at(fr.To), boundLabel+" (after the end) →"
 	} else {
 		s.printf(`<line class="bound" x1="%s" x2="%s" y1="%s" y2="%s"/>`, f(bx), f(bx), f(top), f(bottom))
 	}
 	if r.At == nil {
-		s.text(bx-3, top+12, "end", "bound-label bad", "not recovered within "+secs(r.Within))
+		s.text(bx-3, top+12+dy, "end", "bound-label bad", r.Label+"not recovered within "+secs(r.Within))
 		return
 	}
-	s.text(bx-3, bottom-6, "end", "bound-label", boundLabel)
+	s.text(bx-3, bottom-6-dy, "end", "bound-label", boundLabel)
 	rx := x.at(min(*r.At, fr.To))
-	late, label := "", fmt.Sprintf("recovered +%s (bound %s)", secs(r.Measured), secs(r.Within))
+	late, label := "", fmt.Sprintf("%srecovered +%s (bound %s)", r.Label, secs(r.Measured), secs(r.Within))
 	if r.Late {
-		late, label = " late", fmt.Sprintf("recovered late: +%s (bound %s)", secs(r.Measured), secs(r.Within))
+		late, label = " late", fmt.Sprintf("%srecovered late: +%s (bound %s)", r.Label, secs(r.Measured), secs(r.Within))
 	}
 	s.printf(`<line class="recovered%s" x1="%s" x2="%s" y1="%s" y2="%s"/>`, late, f(rx), f(rx), f(top), f(bottom))
-	s.text(rx+3, top+12, "start", "recovered-label"+late, label)
+	s.text(rx+3, top+12+dy, "start", "recovered-label"+late, label)
 }
 
 // drawLines draws each series as a polyline, broken where it has no data.

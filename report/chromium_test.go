@@ -130,7 +130,7 @@ func TestHTMLInChromium(t *testing.T) {
 	t.Logf("pixels per colour: %v", got)
 
 	empty := passedOutcome()
-	empty.Intervals, empty.Phases, empty.Faults, empty.Recovery = nil, nil, nil, nil
+	empty.Intervals, empty.Phases, empty.Faults, empty.Recovery, empty.Episodes = nil, nil, nil, nil, nil
 	none := colorCounts(screenshot(t, bin, renderHTML(t, empty), 1100, 3000), all)
 	for _, c := range all {
 		if none[c] >= 300 {

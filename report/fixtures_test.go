@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -13,8 +14,12 @@ import (
 func f64(v float64) *float64 { return &v }
 
 // passedOutcome: 60 s at 200/s, the pool exhausted from 20 s to 35 s (503s
-// shed, latency up), recovered 0.5 s after the revert.
+// shed, latency up), recovered 0.5 s after the revert: one episode.
 func passedOutcome() *runner.Outcome {
+	faultPhase := runner.Phase{Name: "fault", Episode: 1, StartS: 20, EndS: 35, Ops: 3000, Errors: 1200, OpsPerS: 200, OKPerS: 120, P50MS: 3.1, P95MS: 48, P99MS: 61}
+	recovered := &runner.Recovery{
+		MeasuredS: f64(0.5), WithinS: 30, HoldS: 10, WindowS: 5, Passed: true, FaultEndS: 35, FirstGoodS: f64(0.5),
+	}
 	o := &runner.Outcome{
 		SchemaVersion: runner.SchemaVersion, Experiment: "db-exhaustion", File: "experiments/db-exhaustion.yaml",
 		Description: "PostgreSQL runs out of connections while users shop.\nThe API must shed load with 503s.",
@@ -28,21 +33,19 @@ func passedOutcome() *runner.Outcome {
 		Phases: []runner.Phase{
 			{Name: "warm-up", StartS: 0, EndS: 10, Ops: 2000, OpsPerS: 200, OKPerS: 200, P50MS: 0.9, P95MS: 1.6, P99MS: 2.4},
 			{Name: "baseline", StartS: 10, EndS: 20, Ops: 2000, OpsPerS: 200, OKPerS: 200, P50MS: 0.9, P95MS: 1.5, P99MS: 2.2},
-			{Name: "fault", StartS: 20, EndS: 35, Ops: 3000, Errors: 1200, OpsPerS: 200, OKPerS: 120, P50MS: 3.1, P95MS: 48, P99MS: 61},
-			{Name: "recovery", StartS: 35, EndS: 35.5, Ops: 100, Errors: 4, OpsPerS: 200, OKPerS: 192, P50MS: 1.2, P95MS: 9.5, P99MS: 12},
-			{Name: "steady", StartS: 35.5, EndS: 60, Ops: 4900, OpsPerS: 200, OKPerS: 200, P50MS: 0.9, P95MS: 1.5, P99MS: 2.3},
+			faultPhase,
+			{Name: "recovery", Episode: 1, StartS: 35, EndS: 35.5, Ops: 100, Errors: 4, OpsPerS: 200, OKPerS: 192, P50MS: 1.2, P95MS: 9.5, P99MS: 12},
+			{Name: "steady", Episode: 1, StartS: 35.5, EndS: 60, Ops: 4900, OpsPerS: 200, OKPerS: 200, P50MS: 0.9, P95MS: 1.5, P99MS: 2.3},
 		},
 		Checks: []runner.Check{
 			{Name: "latency: p(95) < 100ms", Phase: "baseline", Expression: "p(95) < 100ms", Observed: "p95 = 1.5ms", Value: f64(1.5), Passed: true},
 			{Name: "errors: rate < 1%", Phase: "baseline", Expression: "rate < 1%", Observed: "rate = 0% (0/2000)", Value: f64(0), Passed: true},
-			{Name: "errors: rate < 60%", Phase: "fault", Expression: "rate < 60%", Observed: "rate = 40% (1200/3000)", Value: f64(0.4), Passed: true},
-			{Name: "errors{class:http_5xx}: count == 0", Phase: "fault", Expression: "count == 0", Observed: "count = 0", Value: f64(0), Passed: true},
-			{Name: "latency: p(95) < 100ms", Phase: "steady", Expression: "p(95) < 100ms", Observed: "p95 = 1.5ms", Value: f64(1.5), Passed: true},
-			{Name: "errors: rate < 1%", Phase: "steady", Expression: "rate < 1%", Observed: "rate = 0% (0/4900)", Value: f64(0), Passed: true},
+			{Name: "errors: rate < 60%", Phase: "fault", Episode: 1, Expression: "rate < 60%", Observed: "rate = 40% (1200/3000)", Value: f64(0.4), Passed: true},
+			{Name: "errors{class:http_5xx}: count == 0", Phase: "fault", Episode: 1, Expression: "count == 0", Observed: "count = 0", Value: f64(0), Passed: true},
+			{Name: "latency: p(95) < 100ms", Phase: "steady", Episode: 1, Expression: "p(95) < 100ms", Observed: "p95 = 1.5ms", Value: f64(1.5), Passed: true},
+			{Name: "errors: rate < 1%", Phase: "steady", Episode: 1, Expression: "rate < 1%", Observed: "rate = 0% (0/4900)", Value: f64(0), Passed: true},
 		},
-		Recovery: &runner.Recovery{
-			MeasuredS: f64(0.5), WithinS: 30, HoldS: 10, WindowS: 5, Passed: true, FaultEndS: 35, FirstGoodS: f64(0.5),
-		},
+		Recovery: recovered,
 		Faults: []runner.FaultResult{
 			{Name: "pg-connections-exhausted", Kind: "pool-exhaustion", Target: "postgres", AppliedS: f64(20), RevertedS: f64(35), ApplyMS: 41, RevertMS: 3},
 			{Name: "drop-app-connections", Kind: "reset", Target: "postgres", AppliedS: f64(20), RevertedS: f64(20), ApplyMS: 1},
@@ -52,6 +55,12 @@ func passedOutcome() *runner.Outcome {
 		IntervalS: 0.25,
 	}
 	o.Intervals = syntheticIntervals(60, 0.25, 20, 35)
+	o.Episodes = []runner.Episode{{
+		Number: 1, Faults: []string{"pg-connections-exhausted", "drop-app-connections"},
+		StartS: 20, EndS: 35, InEffectS: 15, FaultPhase: faultPhase, Checks: o.Checks[2:], Recovery: recovered,
+		Merged: []string{`faults "pg-connections-exhausted" and "drop-app-connections" form one episode: ` +
+			`"drop-app-connections" starts at 20s, while "pg-connections-exhausted" is in effect (until 35s)`},
+	}}
 	return o
 }
 
@@ -84,19 +93,84 @@ func failedOutcome() *runner.Outcome {
 	o := passedOutcome()
 	o.Verdict, o.Passed = runner.Failed, false
 	o.Stack.Mode = "naive"
-	o.Checks[3] = runner.Check{Name: "errors{class:http_5xx}: count == 0", Phase: "fault", Expression: "count == 0", Observed: "count = 913", Value: f64(913)}
+	o.Checks[3] = runner.Check{Name: "errors{class:http_5xx}: count == 0", Phase: "fault", Episode: 1, Expression: "count == 0", Observed: "count = 913", Value: f64(913)}
 	o.Checks = o.Checks[:4]
-	o.Checks = append(o.Checks, runner.Check{Name: "latency: p(95) < 100ms", Phase: "steady", Expression: "p(95) < 100ms", Observed: "not judged: no steady phase (the service did not recover)", Skipped: true})
+	o.Checks = append(o.Checks, runner.Check{Name: "latency: p(95) < 100ms", Phase: "steady", Episode: 1, Expression: "p(95) < 100ms",
+		Observed: "not judged: no steady phase (the service did not recover before the load ended)", Skipped: true})
 	o.Phases = o.Phases[:4]
 	o.Phases[3].EndS, o.Phases[3].Ops, o.Phases[3].P95MS = 60, 5000, 340
 	o.Recovery = &runner.Recovery{WithinS: 10, HoldS: 5, WindowS: 2, FaultEndS: 35, Flaps: 2,
 		Detail: "not recovered within 10s: latency p95 still 340ms at +10s"}
+	o.Episodes[0].Checks, o.Episodes[0].Recovery = o.Checks[2:], o.Recovery
 	o.Verify = []runner.VerifyResult{{Step: "order", Target: "postgres", Acknowledged: 5400, Verified: 5397, Lost: 3, LostIDs: []string{"101", "102", "103"}}}
 	o.Totals.ByClass = map[string]int64{"http_5xx": 913, "http_503": 230, "timeout": 61}
 	o.Warnings = []string{`scenario "walkers" uses constant-vus (a closed model)`}
 	base := passedOutcome()
 	base.Phases[1].P95MS = 1.2 // the baseline was faster before the fault
 	o.Compare(Compare(o, base, "baseline.json", 0.10))
+	return o
+}
+
+// episodesOutcome: 140 s at 200/s with two fault episodes. Episode 1 is a
+// cascade: Redis slow from 20 s to 30 s, then (8 s later, closer than the
+// 45 s observation) every PostgreSQL connection reset at 38 s; its fault
+// phase (20–30 s) sheds 78% of requests, beyond its 60% bound, though it
+// recovers 2 s after the reset. Episode 2, the API down from 80 s to 90 s,
+// sheds 40% and recovers in 0.5 s, within its own bound of 10 s.
+func episodesOutcome() *runner.Outcome {
+	o := passedOutcome()
+	o.Experiment, o.File, o.Description = "cascade", "experiments/cascade.yaml", "Redis slows down, PostgreSQL connections reset, later the API goes down."
+	o.Verdict, o.Passed, o.DurationS = runner.Failed, false, 140
+	fault1 := runner.Phase{Name: "fault", Episode: 1, StartS: 20, EndS: 30, Ops: 2000, Errors: 1560, OpsPerS: 200, OKPerS: 44, P50MS: 2.9, P95MS: 51, P99MS: 70}
+	fault2 := runner.Phase{Name: "fault", Episode: 2, StartS: 80, EndS: 90, Ops: 2000, Errors: 800, OpsPerS: 200, OKPerS: 120, P50MS: 3.1, P95MS: 48, P99MS: 61}
+	o.Phases = []runner.Phase{
+		{Name: "warm-up", StartS: 0, EndS: 5, Ops: 1000, OpsPerS: 200, OKPerS: 200, P50MS: 0.9, P95MS: 1.6, P99MS: 2.4},
+		{Name: "baseline", StartS: 5, EndS: 20, Ops: 3000, OpsPerS: 200, OKPerS: 200, P50MS: 0.9, P95MS: 1.5, P99MS: 2.2},
+		fault1,
+		{Name: "gap", Episode: 1, StartS: 30, EndS: 38, Ops: 1600, Errors: 40, OpsPerS: 200, OKPerS: 195, P50MS: 1.1, P95MS: 12, P99MS: 20},
+		{Name: "recovery", Episode: 1, StartS: 38, EndS: 40, Ops: 400, Errors: 30, OpsPerS: 200, OKPerS: 185, P50MS: 1.4, P95MS: 30, P99MS: 45},
+		{Name: "steady", Episode: 1, StartS: 40, EndS: 80, Ops: 8000, OpsPerS: 200, OKPerS: 200, P50MS: 0.9, P95MS: 1.5, P99MS: 2.3},
+		fault2,
+		{Name: "recovery", Episode: 2, StartS: 90, EndS: 90.5, Ops: 100, Errors: 2, OpsPerS: 200, OKPerS: 196, P50MS: 1.2, P95MS: 9.5, P99MS: 12},
+		{Name: "steady", Episode: 2, StartS: 90.5, EndS: 140, Ops: 9900, OpsPerS: 200, OKPerS: 200, P50MS: 0.9, P95MS: 1.5, P99MS: 2.3},
+	}
+	steady := func(ep int, ops int) []runner.Check {
+		return []runner.Check{
+			{Name: "latency: p(95) < 100ms", Phase: "steady", Episode: ep, Expression: "p(95) < 100ms", Observed: "p95 = 1.5ms", Value: f64(1.5), Passed: true},
+			{Name: "errors: rate < 1%", Phase: "steady", Episode: ep, Expression: "rate < 1%", Observed: fmt.Sprintf("rate = 0%% (0/%d)", ops), Value: f64(0), Passed: true},
+		}
+	}
+	ep1 := append([]runner.Check{{Name: "errors: rate < 60%", Phase: "fault", Episode: 1, Expression: "rate < 60%", Observed: "rate = 78% (1560/2000)", Value: f64(0.78)}},
+		steady(1, 8000)...)
+	ep2 := append([]runner.Check{{Name: "errors: rate < 60%", Phase: "fault", Episode: 2, Expression: "rate < 60%", Observed: "rate = 40% (800/2000)", Value: f64(0.4), Passed: true}},
+		steady(2, 9900)...)
+	o.Checks = append(append([]runner.Check{
+		{Name: "latency: p(95) < 100ms", Phase: "baseline", Expression: "p(95) < 100ms", Observed: "p95 = 1.5ms", Value: f64(1.5), Passed: true},
+		{Name: "errors: rate < 1%", Phase: "baseline", Expression: "rate < 1%", Observed: "rate = 0% (0/3000)", Value: f64(0), Passed: true},
+	}, ep1...), ep2...)
+	rec1 := &runner.Recovery{MeasuredS: f64(2), WithinS: 30, HoldS: 10, WindowS: 5, Passed: true, FaultEndS: 38, FirstGoodS: f64(1.5), Flaps: 1}
+	rec2 := &runner.Recovery{MeasuredS: f64(0.5), WithinS: 10, HoldS: 10, WindowS: 5, Passed: true, FaultEndS: 90, FirstGoodS: f64(0.5)}
+	o.Recovery = rec2
+	o.Faults = []runner.FaultResult{
+		{Name: "redis-slow", Kind: "latency", Target: "redis", AppliedS: f64(20), RevertedS: f64(30), ApplyMS: 1, RevertMS: 1},
+		{Name: "pg-reset", Kind: "reset", Target: "postgres", AppliedS: f64(38), RevertedS: f64(38), ApplyMS: 1},
+		{Name: "api-down", Kind: "down", Target: "api", AppliedS: f64(80), RevertedS: f64(90), ApplyMS: 1, RevertMS: 2},
+	}
+	o.Episodes = []runner.Episode{
+		{Number: 1, Faults: []string{"redis-slow", "pg-reset"}, StartS: 20, EndS: 38, InEffectS: 10, FaultPhase: fault1, Checks: ep1, Recovery: rec1,
+			Merged: []string{`faults "redis-slow" and "pg-reset" form one episode: "pg-reset" starts 8s after "redis-slow" ends, closer than the ` +
+				`recovery observation within+hold+window = 45s (30s + 10s + 5s), so the service has no time to show it recovered in between`}},
+		{Number: 2, Faults: []string{"api-down"}, StartS: 80, EndS: 90, InEffectS: 10, FaultPhase: fault2, Checks: ep2, Recovery: rec2},
+	}
+	o.Intervals = syntheticIntervals(140, 0.25, 20, 30)
+	for i := range o.Intervals { // episode 2 has the shape of episode 1, 60 s later
+		if t := o.Intervals[i].TS; t >= 80 && t < 90 {
+			o.Intervals[i] = o.Intervals[i-240]
+			o.Intervals[i].TS = t
+		}
+	}
+	o.Verify, o.Comparison = nil, nil
+	o.Totals = runner.Totals{Ops: 28000, Errors: 2432, ByClass: map[string]int64{"http_503": 2300, "timeout": 132}}
 	return o
 }
 

@@ -15,17 +15,18 @@ var htmlSource string
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"secs": secs, "optSecs": optSecs, "ms": fmtMS,
-	"rate": errorRate, "counts": faultCounts,
+	"rate": errorRate, "counts": faultCounts, "label": phaseLabel,
 }).Parse(htmlSource))
 
 // HTML writes o as one self-contained HTML page, readable offline: styles
 // inlined, charts drawn as inline SVG, no script and no fetch of anything.
-// The verdict table comes first (every check, the recovery bound, verify,
-// the comparison with a baseline), then a timeline of the phases and faults
-// and the charts over time: latency p50/p95/p99, throughput, errors stacked
-// by class, VUs and arrival rate, and the target's resource use when it was
-// monitored; each chart shades the fault windows and marks the recovery
-// point and bound.
+// The verdict table comes first (every check, each episode's recovery bound,
+// verify, the comparison with a baseline), then a timeline of the phases,
+// the fault episodes (each shaded, with its recovery point and bound) and
+// the faults, and the charts over time: latency p50/p95/p99, throughput,
+// errors stacked by class, VUs and arrival rate, and the target's resource
+// use when it was monitored; each chart shades the fault windows and marks
+// each episode's recovery point and bound. The episodes table follows.
 func HTML(w io.Writer, o *runner.Outcome) error {
 	if err := htmlPage.Execute(w, newPage(o)); err != nil {
 		return fmt.Errorf("html report: %w", err)
@@ -75,12 +76,14 @@ func newPage(o *runner.Outcome) page {
 
 func verdictRows(o *runner.Outcome) []verdictRow {
 	var rows []verdictRow
-	for _, c := range o.Checks {
-		rows = append(rows, verdictRow{Phase: c.Phase, Check: c.Name, Observed: c.Observed, Result: checkResult(c)})
-	}
-	if r := o.Recovery; r != nil {
+	for _, x := range expectations(o) {
+		if c := x.Check; c != nil {
+			rows = append(rows, verdictRow{Phase: x.Phase, Check: c.Name, Observed: c.Observed, Result: checkResult(*c)})
+			continue
+		}
+		r := x.Recovery.R
 		rows = append(rows, verdictRow{
-			Phase: "recovery", Check: recoveryName(r), Observed: recoveryObserved(r),
+			Phase: x.Phase, Check: recoveryName(r), Observed: recoveryObserved(r),
 			Result: passFail(r.Passed), Detail: r.Detail,
 		})
 	}
@@ -90,6 +93,24 @@ func verdictRows(o *runner.Outcome) []verdictRow {
 			row.Detail = "lost ids: " + strings.Join(v.LostIDs, ", ")
 		}
 		rows = append(rows, row)
+	}
+	return rows
+}
+
+// episodeRow is one line of the episodes table.
+type episodeRow struct {
+	Number                                          int
+	Faults, Span, Figures, Recovery, Result, Merged string
+}
+
+// EpisodeRows are the lines of the episodes table.
+func (p page) EpisodeRows() []episodeRow {
+	var rows []episodeRow
+	for _, e := range p.O.Episodes {
+		rows = append(rows, episodeRow{
+			Number: e.Number, Faults: episodeFaults(e), Span: episodeSpan(e), Figures: episodeFaultFigures(e),
+			Recovery: episodeRecovery(e), Result: episodeResult(e), Merged: strings.Join(e.Merged, "; "),
+		})
 	}
 	return rows
 }

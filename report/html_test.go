@@ -104,11 +104,43 @@ func TestHTMLNotRecovered(t *testing.T) {
 	if !strings.Contains(page, "not recovered within 10.0s") || strings.Contains(page, `class="recovered"`) {
 		t.Errorf("the missed recovery bound is not marked")
 	}
-	if !strings.Contains(page, `<tr class="FAIL"><td>fault</td><td>errors{class:http_5xx}: count == 0</td>`) {
+	if !strings.Contains(page, `<tr class="FAIL"><td>fault #1</td><td>errors{class:http_5xx}: count == 0</td>`) {
 		t.Errorf("the failed check is not a failed row of the verdict table")
 	}
 	if !strings.Contains(page, `id="baseline"`) || !strings.Contains(page, "25.0% worse") {
 		t.Errorf("the baseline comparison is missing")
+	}
+}
+
+// TestHTMLEpisodes: each episode is shaded on the timeline with its
+// recovery point and bound, each chart marks each episode's recovery, the
+// verdict table names the episode of every check, and the episodes table
+// says why faults were merged.
+func TestHTMLEpisodes(t *testing.T) {
+	t.Parallel()
+	page := renderHTML(t, episodesOutcome())
+	charts := strings.Count(page, `<svg class="chart"`)
+	for _, piece := range []struct {
+		what, text string
+		count      int
+	}{
+		{"the failed episode shaded", `<rect class="episode FAIL"`, 1},
+		{"the passed episode shaded", `<rect class="episode pass"`, 1},
+		{"a bound per episode on the timeline and in each chart", `<line class="bound"`, 2 * (charts + 1)},
+		{"a recovery point per episode on the timeline and in each chart", `<line class="recovered"`, 2 * (charts + 1)},
+		{"episode 1's recovery in each chart", `#1 recovered +2.00s (bound 30.0s)`, charts},
+		{"episode 2's recovery in each chart", `#2 recovered +0.50s (bound 10.0s)`, charts},
+		{"the failed check of episode 1", `<tr class="FAIL"><td>fault #1</td><td>errors: rate &lt; 60%</td>`, 1},
+		{"episode 2's recovery row", `<td>recovery #2</td><td>back to steady state within 10.0s`, 1},
+		{"the gap of the cascade on the timeline", `<rect class="phase phase-gap"`, 1},
+		{"why the cascade is one episode", `form one episode: &#34;pg-reset&#34; starts 8s after &#34;redis-slow&#34; ends`, 1},
+	} {
+		if c := strings.Count(page, piece.text); c != piece.count {
+			t.Errorf("%s: %q appears %d times, want %d", piece.what, piece.text, c, piece.count)
+		}
+	}
+	if !strings.Contains(page, `id="episodes"`) {
+		t.Errorf("no episodes table")
 	}
 }
 

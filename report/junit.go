@@ -12,8 +12,9 @@ import (
 // JUnit writes the outcomes as one JUnit XML document, the format CI systems
 // (GitHub Actions reporters, GitLab, Jenkins) read: a <testsuite> per
 // experiment and in it a <testcase> per check in each phase (classname
-// "<experiment>.<phase>"), one for the recovery bound, one per verify and
-// one per baseline comparison. A failed expectation carries a <failure>
+// "<experiment>.<phase>", with the fault episode for the phases of one:
+// "<experiment>.fault#1"), one for each episode's recovery bound, one per
+// verify and one per baseline comparison. A failed expectation carries a <failure>
 // whose message says what was observed and what was expected; a run that
 // did not complete (infrastructure error, abort, interrupt) carries an
 // <error> on its "run completed" testcase, so a suite is never empty and
@@ -106,9 +107,6 @@ func suiteOf(o *runner.Outcome) junitSuite {
 	}
 	s.Cases = append(s.Cases, runCase(o))
 	s.Cases = append(s.Cases, checkCases(o)...)
-	if r := o.Recovery; r != nil {
-		s.Cases = append(s.Cases, recoveryCase(o.Experiment, r))
-	}
 	for _, v := range o.Verify {
 		s.Cases = append(s.Cases, verifyCase(o.Experiment, v))
 	}
@@ -154,15 +152,22 @@ func runCase(o *runner.Outcome) junitCase {
 	return c
 }
 
+// checkCases are the checks and recovery bounds, in time order; the
+// classname names the phase and its episode ("db-exhaustion.fault#1").
 func checkCases(o *runner.Outcome) []junitCase {
 	var out []junitCase
-	for _, ch := range o.Checks {
-		c := junitCase{Name: ch.Name, Classname: o.Experiment + "." + ch.Phase, Time: phaseTime(o, ch.Phase)}
+	for _, x := range expectations(o) {
+		if x.Check == nil {
+			out = append(out, recoveryCase(o.Experiment, *x.Recovery))
+			continue
+		}
+		ch := x.Check
+		c := junitCase{Name: ch.Name, Classname: o.Experiment + "." + classLabel(ch.Phase, ch.Episode), Time: phaseTime(o, *ch)}
 		switch {
 		case ch.Skipped:
 			c.Skipped = &junitSkipped{Message: ch.Observed}
 		case !ch.Passed:
-			msg := fmt.Sprintf("%s phase: observed %s; expected %s", ch.Phase, ch.Observed, ch.Expression)
+			msg := fmt.Sprintf("%s phase: observed %s; expected %s", x.Phase, ch.Observed, ch.Expression)
 			c.Failure = &junitProblem{Message: msg, Type: "threshold", Body: msg}
 		}
 		out = append(out, c)
@@ -170,22 +175,29 @@ func checkCases(o *runner.Outcome) []junitCase {
 	return out
 }
 
-// phaseTime is the length of the named phase, as a JUnit time.
-func phaseTime(o *runner.Outcome, name string) string {
-	if p := findPhase(o.Phases, name); p != nil {
+// phaseTime is the length of the check's phase, as a JUnit time: for a
+// fault phase, how long the episode's faults were in effect.
+func phaseTime(o *runner.Outcome, c runner.Check) string {
+	for _, e := range o.Episodes {
+		if c.Phase == "fault" && e.Number == c.Episode {
+			return fmt.Sprintf("%.3f", e.InEffectS)
+		}
+	}
+	if p := findPhase(o.Phases, c.Phase, c.Episode); p != nil {
 		return fmt.Sprintf("%.3f", p.EndS-p.StartS)
 	}
 	return "0.000"
 }
 
-func recoveryCase(exp string, r *runner.Recovery) junitCase {
+func recoveryCase(exp string, lr labelledRecovery) junitCase {
+	r := lr.R
 	t := r.WithinS
 	if r.MeasuredS != nil {
 		t = *r.MeasuredS
 	}
-	c := junitCase{Name: "recovery: " + recoveryName(r), Classname: exp + ".recovery", Time: fmt.Sprintf("%.3f", t)}
+	c := junitCase{Name: lr.Label + ": " + recoveryName(r), Classname: exp + "." + classLabel("recovery", lr.Episode), Time: fmt.Sprintf("%.3f", t)}
 	if !r.Passed {
-		msg := fmt.Sprintf("observed %s; expected steady state within %s of the last fault's end", recoveryObserved(r), secs(r.WithinS))
+		msg := fmt.Sprintf("observed %s; expected %s", recoveryObserved(r), recoveryBound(lr))
 		c.Failure = &junitProblem{Message: msg, Type: "recovery", Body: joinLines([]string{msg, r.Detail})}
 	}
 	return c

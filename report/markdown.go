@@ -9,8 +9,9 @@ import (
 )
 
 // Markdown writes o as GitHub-flavoured Markdown: a heading with the
-// verdict, the expectations as a table (checks, recovery, verify), the
-// comparison with a baseline, then phases, faults and totals. It suits a
+// verdict, the expectations as a table (checks, each episode's recovery,
+// verify), the comparison with a baseline, then the fault episodes, phases,
+// faults and totals. It suits a
 // pull-request comment and GitHub Actions' $GITHUB_STEP_SUMMARY; several
 // outcomes written one after another make one document.
 func Markdown(w io.Writer, o *runner.Outcome) error {
@@ -18,6 +19,7 @@ func Markdown(w io.Writer, o *runner.Outcome) error {
 	mdHeader(ew, o)
 	mdExpectations(ew, o)
 	mdComparison(ew, o)
+	mdEpisodes(ew, o)
 	mdPhases(ew, o)
 	stressMarkdown(ew, o)
 	mdFaults(ew, o)
@@ -65,24 +67,58 @@ func mdHeader(w *errWriter, o *runner.Outcome) {
 }
 
 func mdExpectations(w *errWriter, o *runner.Outcome) {
-	if len(o.Checks) == 0 && o.Recovery == nil && len(o.Verify) == 0 {
+	rows := expectations(o)
+	if len(rows) == 0 && len(o.Verify) == 0 {
 		return
 	}
 	w.printf("| Phase | Check | Observed | Result |\n|---|---|---|---|\n")
-	for _, c := range o.Checks {
-		w.printf("| %s | `%s` | %s | %s |\n", c.Phase, mdCode(c.Name), mdText(c.Observed), mdResult(checkResult(c)))
-	}
-	if r := o.Recovery; r != nil {
+	for _, x := range rows {
+		if c := x.Check; c != nil {
+			w.printf("| %s | `%s` | %s | %s |\n", x.Phase, mdCode(c.Name), mdText(c.Observed), mdResult(checkResult(*c)))
+			continue
+		}
+		r := x.Recovery.R
 		obs := recoveryObserved(r)
 		if r.Detail != "" {
 			obs += " — " + r.Detail
 		}
-		w.printf("| recovery | %s | %s | %s |\n", mdText(recoveryName(r)), mdText(obs), mdResult(passFail(r.Passed)))
+		w.printf("| %s | %s | %s | %s |\n", x.Phase, mdText(recoveryName(r)), mdText(obs), mdResult(passFail(r.Passed)))
 	}
 	for _, v := range o.Verify {
 		w.printf("| verify | %s | %s | %s |\n", mdText(verifyName(v)), mdText(verifyObserved(v)), mdResult(passFail(v.Passed)))
 	}
 	w.printf("\n")
+}
+
+// mdEpisodes lists the fault episodes, with why faults were merged.
+func mdEpisodes(w *errWriter, o *runner.Outcome) {
+	if len(o.Episodes) == 0 {
+		return
+	}
+	w.printf("### Episodes\n\n| # | Faults | Span | Fault phase | Recovery | Result |\n|---|---|---|---|---|---|\n")
+	for _, e := range o.Episodes {
+		w.printf("| %d | %s | %s | %s | %s | %s |\n", e.Number, mdText(episodeFaults(e)), episodeSpan(e),
+			episodeFaultFigures(e), mdText(episodeRecovery(e)), mdResult(episodeResult(e)))
+	}
+	w.printf("\n")
+	for _, e := range o.Episodes {
+		for _, m := range e.Merged {
+			w.printf("- episode %d: %s\n", e.Number, mdText(m))
+		}
+	}
+	if merged(o) {
+		w.printf("\n")
+	}
+}
+
+// merged reports whether some episode merged several faults.
+func merged(o *runner.Outcome) bool {
+	for _, e := range o.Episodes {
+		if len(e.Merged) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func mdComparison(w *errWriter, o *runner.Outcome) {
@@ -112,7 +148,7 @@ func mdPhases(w *errWriter, o *runner.Outcome) {
 		if p.Ops > 0 {
 			p50, p95, p99 = fmtMS(p.P50MS), fmtMS(p.P95MS), fmtMS(p.P99MS)
 		}
-		w.printf("| %s | %s – %s | %d | %.1f | %s | %s | %s | %s |\n", p.Name, secs(p.StartS), secs(p.EndS),
+		w.printf("| %s | %s – %s | %d | %.1f | %s | %s | %s | %s |\n", phaseLabel(p.Name, p.Episode), secs(p.StartS), secs(p.EndS),
 			p.Ops, p.OKPerS, p50, p95, p99, errorRate(p.Errors, p.Ops))
 	}
 	w.printf("\n")

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"sort"
 
@@ -220,13 +221,18 @@ func frameOf(o *runner.Outcome) frame {
 		fr.Faults = append(fr.Faults, b)
 	}
 	sort.SliceStable(fr.Faults, func(i, j int) bool { return fr.Faults[i].From < fr.Faults[j].From })
-	if r := o.Recovery; r != nil {
-		m := &recoveryMark{FaultEnd: r.FaultEndS, Bound: r.FaultEndS + r.WithinS, Within: r.WithinS}
+	rs := recoveries(o)
+	for _, lr := range rs {
+		r := lr.R
+		m := recoveryMark{FaultEnd: r.FaultEndS, Bound: r.FaultEndS + r.WithinS, Within: r.WithinS}
+		if len(rs) > 1 {
+			m.Label = fmt.Sprintf("#%d ", lr.Episode)
+		}
 		if r.MeasuredS != nil {
 			at := r.FaultEndS + *r.MeasuredS
 			m.At, m.Measured, m.Late = &at, *r.MeasuredS, !r.Passed
 		}
-		fr.Recovery = m
+		fr.Recoveries = append(fr.Recoveries, m)
 	}
 	return fr
 }

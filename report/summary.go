@@ -36,11 +36,13 @@ func failedNames(o *runner.Outcome) []string {
 	var names []string
 	for _, c := range o.Checks {
 		if !c.Passed && !c.Skipped {
-			names = append(names, fmt.Sprintf("%s %s (observed %s)", c.Phase, c.Name, c.Observed))
+			names = append(names, fmt.Sprintf("%s %s (observed %s)", phaseLabel(c.Phase, c.Episode), c.Name, c.Observed))
 		}
 	}
-	if r := o.Recovery; r != nil && !r.Passed {
-		names = append(names, "recovery: "+recoveryObserved(r))
+	for _, lr := range recoveries(o) {
+		if !lr.R.Passed {
+			names = append(names, lr.Label+": "+recoveryObserved(lr.R))
+		}
 	}
 	for _, v := range o.Verify {
 		if !v.Passed {
@@ -84,7 +86,7 @@ func verifyObserved(v runner.VerifyResult) string {
 	return fmt.Sprintf("%s: %d acknowledged, %d verified, %d lost", v.Step, v.Acknowledged, v.Verified, v.Lost)
 }
 
-// metricTitle names a compared metric: "fault: p95 latency".
+// metricTitle names a compared metric: "fault #1: p95 latency".
 func metricTitle(m runner.MetricChange) string {
 	var name string
 	switch m.Metric {
@@ -93,6 +95,9 @@ func metricTitle(m runner.MetricChange) string {
 	case MetricThroughput:
 		name = "throughput (ok ops/s)"
 	case MetricRecovery:
+		if m.Phase != "" {
+			return m.Phase + ": recovery time"
+		}
 		return "recovery time"
 	default:
 		name = m.Metric

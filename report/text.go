@@ -21,6 +21,7 @@ func Text(w io.Writer, o *runner.Outcome) error {
 	phases(ew, o)
 	stressText(ew, o)
 	faultTable(ew, o)
+	episodesText(ew, o)
 	checks(ew, o)
 	verifyLines(ew, o)
 	resourcesText(ew, o)
@@ -76,7 +77,7 @@ func phases(w *errWriter, o *runner.Outcome) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  PHASE\tSPAN\tOPS\tOK/S\tP95\tERRORS\n")
 	for _, p := range o.Phases {
-		fmt.Fprintf(tw, "  %s\t%s – %s (%s)\t%d\t%.1f/s\t%s\t%s\n", p.Name, secs(p.StartS), secs(p.EndS),
+		fmt.Fprintf(tw, "  %s\t%s – %s (%s)\t%d\t%.1f/s\t%s\t%s\n", phaseLabel(p.Name, p.Episode), secs(p.StartS), secs(p.EndS),
 			secs(p.EndS-p.StartS), p.Ops, p.OKPerS, phaseP95(p), errorRate(p.Errors, p.Ops))
 	}
 	_ = tw.Flush()
@@ -109,22 +110,49 @@ func faultTable(w *errWriter, o *runner.Outcome) {
 	_ = tw.Flush()
 }
 
+// episodesText lists the fault episodes: their faults, when they were in
+// effect, what the fault phase did, the recovery against its bound, and why
+// faults were merged.
+func episodesText(w *errWriter, o *runner.Outcome) {
+	if len(o.Episodes) == 0 {
+		return
+	}
+	w.printf("\nEpisodes\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  #\tFAULTS\tSPAN\tFAULT PHASE\tRECOVERY\tRESULT\n")
+	for _, e := range o.Episodes {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", e.Number, episodeFaults(e), episodeSpan(e),
+			episodeFaultFigures(e), episodeRecovery(e), episodeResult(e))
+	}
+	_ = tw.Flush()
+	for _, e := range o.Episodes {
+		for _, m := range e.Merged {
+			w.printf("  #%d: %s\n", e.Number, m)
+		}
+	}
+}
+
 func checks(w *errWriter, o *runner.Outcome) {
-	if len(o.Checks) == 0 && o.Recovery == nil {
+	rows := expectations(o)
+	if len(rows) == 0 {
 		return
 	}
 	w.printf("\nChecks\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  PHASE\tCHECK\tOBSERVED\tRESULT\n")
-	for _, c := range o.Checks {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Phase, c.Name, c.Observed, checkResult(c))
-	}
-	if r := o.Recovery; r != nil {
-		fmt.Fprintf(tw, "  recovery\t%s\t%s\t%s\n", recoveryName(r), recoveryObserved(r), passFail(r.Passed))
+	for _, x := range rows {
+		if c := x.Check; c != nil {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", x.Phase, c.Name, c.Observed, checkResult(*c))
+			continue
+		}
+		r := x.Recovery.R
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", x.Phase, recoveryName(r), recoveryObserved(r), passFail(r.Passed))
 	}
 	_ = tw.Flush()
-	if r := o.Recovery; r != nil && r.Detail != "" {
-		w.printf("  %s\n", r.Detail)
+	for _, lr := range recoveries(o) {
+		if lr.R.Detail != "" {
+			w.printf("  %s: %s\n", lr.Label, lr.R.Detail)
+		}
 	}
 }
 

@@ -9,14 +9,21 @@ import (
 	"github.com/chaosload/chaosload/runner"
 )
 
-// timelineSVG draws the run's phases and faults on the charts' time axis:
+// timelineSVG draws the run's phases, fault episodes and faults on the
+// charts' time axis; each episode is shaded from its first apply to its last
+// revert, with its recovery point (│) and bound (┆):
 //
-//	phases  │warm-up│ baseline │░fault░│recovery│ steady │
-//	fault A │       │          │███████│        │        │
-//	fault B │       │          ┃       │        │        │   (one-shot)
+//	phases   │warm-up│ baseline │░fault #1░│rec│ steady #1 │
+//	episodes │       │          │▒▒▒ 1 ▒▒▒▒│  │      ┆    │
+//	fault A  │       │          │██████████│   │           │
+//	fault B  │       │          ┃          │   │           │   (one-shot)
 func timelineSVG(o *runner.Outcome, fr frame) template.HTML {
 	const row, top = 20.0, 4.0
-	h := top + row*float64(1+len(o.Faults)) + marginB
+	rows := 1 + len(o.Faults)
+	if len(o.Episodes) > 0 {
+		rows++
+	}
+	h := top + row*float64(rows) + marginB
 	var s svgWriter
 	s.printf(`<svg class="timeline" data-chart="timeline" viewBox="0 0 %s %s" role="img" aria-label="phases and faults">`, f(chartW), f(h))
 	x := linear{fr.From, fr.To, marginL, chartW - marginR}
@@ -31,14 +38,20 @@ func timelineSVG(o *runner.Outcome, fr frame) template.HTML {
 			}
 			levels++
 		}
+		name := phaseLabel(p.Name, p.Episode)
 		s.printf(`<rect class="phase %s" x="%s" y="%s" width="%s" height="%s"><title>%s %s – %s</title></rect>`,
-			class, f(x0), f(top), f(math.Max(x1-x0, 1)), f(row-4), esc(p.Name), secs(p.StartS), secs(p.EndS))
-		if x1-x0 > float64(len(p.Name))*6.5 {
-			s.text((x0+x1)/2, top+12, "middle", "phase-label", p.Name)
+			class, f(x0), f(top), f(math.Max(x1-x0, 1)), f(row-4), esc(name), secs(p.StartS), secs(p.EndS))
+		if x1-x0 > float64(len(name))*6.5 {
+			s.text((x0+x1)/2, top+12, "middle", "phase-label", name)
 		}
 	}
+	first := 1
+	if len(o.Episodes) > 0 {
+		drawEpisodes(&s, o, x, top+row, row)
+		first++
+	}
 	for i, ft := range o.Faults {
-		y := top + row*float64(i+1)
+		y := top + row*float64(i+first)
 		s.text(marginL-6, y+12, "end", "tick", "fault")
 		if ft.AppliedS == nil {
 			s.text(marginL+4, y+12, "start", "fault-label", ft.Name+" not applied: "+ft.Error)
@@ -60,6 +73,32 @@ func timelineSVG(o *runner.Outcome, fr frame) template.HTML {
 	drawXAxis(&s, fr, x, h-marginB)
 	s.printf(`</svg>`)
 	return s.html()
+}
+
+// drawEpisodes draws the episodes' row at y: each episode shaded from its
+// first apply to its last revert, its recovery point and its bound.
+func drawEpisodes(s *svgWriter, o *runner.Outcome, x linear, y, row float64) {
+	s.text(marginL-6, y+12, "end", "tick", "episodes")
+	for _, e := range o.Episodes {
+		x0, x1 := x.at(e.StartS), x.at(e.EndS)
+		s.printf(`<rect class="episode %s" x="%s" y="%s" width="%s" height="%s"><title>episode %d: %s, %s; %s</title></rect>`,
+			episodeResult(e), f(x0), f(y), f(math.Max(x1-x0, 2)), f(row-6), e.Number, esc(episodeFaults(e)), esc(episodeSpan(e)), esc(episodeRecovery(e)))
+		s.text(x0+3, y+11, "start", "fault-label", fmt.Sprintf("#%d", e.Number))
+		r := e.Recovery
+		if r == nil {
+			continue
+		}
+		bx := x.at(math.Min(r.FaultEndS+r.WithinS, x.d1))
+		s.printf(`<line class="bound" x1="%s" x2="%s" y1="%s" y2="%s"/>`, f(bx), f(bx), f(y-2), f(y+row-4))
+		if r.MeasuredS != nil {
+			late := ""
+			if !r.Passed {
+				late = " late"
+			}
+			rx := x.at(math.Min(r.FaultEndS+*r.MeasuredS, x.d1))
+			s.printf(`<line class="recovered%s" x1="%s" x2="%s" y1="%s" y2="%s"/>`, late, f(rx), f(rx), f(y-2), f(y+row-4))
+		}
+	}
 }
 
 // phaseClass is the CSS class of a phase: phase-NAME with spaces as

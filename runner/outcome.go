@@ -285,7 +285,9 @@ type Comparison struct {
 type MetricChange struct {
 	// Metric is "p95_ms", "ok_per_s" or "recovery_s".
 	Metric string `json:"metric"`
-	// Phase is the phase compared ("" for the recovery time).
+	// Phase is the phase compared, with its episode ("fault #1"); for
+	// recovery_s the episode ("episode 1"), "" for the recovery of a run
+	// without episodes (a stress run's after overload).
 	Phase string `json:"phase,omitempty"`
 	// Baseline and Current are the values; nil when a run lacks it (not
 	// recovered, or a phase it did not have).

@@ -35,6 +35,48 @@ func TestValidateBundledExperiments(t *testing.T) {
 	}
 }
 
+// TestValidateExplainsEpisodes: validate lists the fault episodes a run is
+// judged in and says why faults were merged into one.
+func TestValidateExplainsEpisodes(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "episodes.yaml")
+	src := `version: 1
+name: episodes
+targets:
+  api: {upstream: "127.0.0.1:1", protocol: http}
+scenarios:
+  s:
+    executor: constant-arrival-rate
+    rate: 10
+    duration: 180s
+    preAllocatedVUs: 1
+    steps:
+      - http: {url: "http://${targets.api}/"}
+thresholds:
+  errors: ["rate < 1%"]
+faults:
+  - {name: slow, target: api, kind: latency, latency: 100ms, startTime: 20s, duration: 20s}
+  - {name: down, target: api, kind: down, startTime: 52s, duration: 5s}
+  - {name: later, target: api, kind: down, startTime: 120s, duration: 5s, recovery: {within: 40s}}
+recovery: {within: 30s, hold: 10s, window: 5s}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := invoke(t, context.Background(), "validate", file)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	want := file + `: ok
+  episode 1: slow, down (20.0s–57.0s), recovery within 30.0s (hold 10.0s, window 5.0s)
+    faults "slow" and "down" form one episode: "down" starts 12s after "slow" ends, closer than the recovery observation within+hold+window = 45s (30s + 10s + 5s), so the service has no time to show it recovered in between
+  episode 2: later (120.0s–125.0s), recovery within 40.0s (hold 10.0s, window 5.0s)
+`
+	if stdout != want {
+		t.Errorf("stdout\n%s\nwant\n%s", stdout, want)
+	}
+}
+
 func TestValidateReportsEveryProblemWithPosition(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "broken.yaml")

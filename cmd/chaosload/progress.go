@@ -56,6 +56,19 @@ func (p *progress) start(name, file string, total time.Duration) {
 	fmt.Fprintf(p.w, "chaosload: running %s (%s), %s of load\n", name, file, fmtSecs(total))
 }
 
+// note prints lines under the start line, indented: the fault episodes
+// the run is judged in.
+func (p *progress) note(lines []string) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range lines {
+		fmt.Fprintf(p.w, "  %s\n", l)
+	}
+}
+
 func (p *progress) event(e runner.Event) {
 	if p.quiet {
 		return

@@ -98,6 +98,7 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 		}
 	}
 	p.start(exp.Name, file, plannedSpan(exp))
+	p.note(episodeLines(exp))
 	out, err := runner.Run(ctx, exp, runner.Options{
 		Logger:     a.log,
 		Stack:      demoStack(a.log),

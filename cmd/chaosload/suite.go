@@ -119,8 +119,16 @@ func quicken(exp *config.Experiment) error {
 		}
 	}
 	for i := range exp.Faults {
-		q(&exp.Faults[i].StartTime)
-		q(&exp.Faults[i].Duration)
+		f := &exp.Faults[i]
+		q(&f.StartTime)
+		q(&f.Duration)
+		if r := f.Recovery; r != nil {
+			own := *r
+			q(&own.Within)
+			q(&own.Hold)
+			q(&own.Window)
+			f.Recovery = &own
+		}
 	}
 	if exp.Warmup != nil {
 		q(exp.Warmup)
