@@ -161,3 +161,36 @@ func phaseLabel(c Check) string {
 	}
 	return c.Phase + " #" + itoa(int64(c.Episode))
 }
+
+// TestJudgeSampledPerEpisode: resource thresholds of the degradation are
+// judged per episode over its fault phase only (a cascade's stretches
+// together, its gap left out); an episode of one-shot faults has no fault
+// phase, so they are skipped rather than failed for want of samples.
+func TestJudgeSampledPerEpisode(t *testing.T) {
+	t.Parallel()
+	// CPU 90% during 20–30 s and 50–60 s, 95% in the gap between them, 10% elsewhere
+	var samples []Sample
+	for at := time.Duration(0); at < 180*s; at += s {
+		cpu := 10.0
+		switch {
+		case at >= 20*s && at < 30*s, at >= 50*s && at < 60*s:
+			cpu = 90
+		case at >= 30*s && at < 50*s:
+			cpu = 95
+		}
+		samples = append(samples, Sample{At: at, Values: map[string]float64{"target_cpu": cpu}})
+	}
+	spec := episodeSpec(t, FaultWindow{"a", 20 * s, 30 * s}, FaultWindow{"b", 50 * s, 60 * s}, FaultWindow{"shot", 130 * s, 130 * s})
+	spec.Degradation = config.Thresholds{th(t, "target_cpu", "max < 92%")}
+	v := Judge(recorder(span{0, 180 * s, 200, steady}), spec)
+	got := JudgeSampled(SampledSource{Samples: samples}, spec, v)
+	if len(got) != 2 {
+		t.Fatalf("%d sampled checks, want one per episode: %+v", len(got), got)
+	}
+	if c := got[0]; c.Episode != 1 || !c.Passed || c.Observed != "max = 90%" {
+		t.Errorf("episode 1 (a cascade, its gap at 95%% left out): %+v", c)
+	}
+	if c := got[1]; c.Episode != 2 || !c.Skipped || !strings.Contains(c.Observed, "one-shot faults only") {
+		t.Errorf("episode 2 (one-shot): %+v", c)
+	}
+}
