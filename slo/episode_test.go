@@ -74,8 +74,10 @@ func TestJudgeEpisodes(t *testing.T) {
 			[]result{{"fault #1", "errors", "rate = 80% (1600/2000)"}},
 			[]result{{"fault #2", "errors", "rate = 20% (400/2000)"}, {"recovery #1", "recovery", "recovered in 0s"},
 				{"steady #1", "errors", "rate = 0%"}, {"recovery #2", "recovery", "recovered in 0s"}}},
-		// the first episode recovers in 39.75 s (the last slow results fall under p95 of a 5 s window), past its 30 s bound; the
-		// second at once (measured once after the last fault, it would pass)
+		// the first episode recovers in 39.75 s (the last quarter second
+		// of slow answers is under 5% of a 5 s window), past its 30 s
+		// bound; the second at once (measured once, after the last fault,
+		// the run would pass)
 		{"slow first recovery", compose(failing(1, 20*s, 30*s, 70*s), failing(1, 90*s, 100*s, 0)),
 			[]FaultWindow{first, second}, nil, 2,
 			[]result{{"recovery #1", "recovery", "not recovered within 30s: latency p95 still 300ms at +30s; recovered late, at +39.75s"}},

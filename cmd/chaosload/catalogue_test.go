@@ -28,8 +28,8 @@ var catalogue = []struct {
 		"faults.redis-down.startTime=14s", "faults.redis-down.duration=8s"}},
 	{"redis-latency", []string{"faults.redis-slow.startTime=10s", "faults.redis-slow.duration=12s"}},
 	{"packet-loss", []string{"faults.pg-loss.startTime=10s", "faults.pg-loss.duration=12s"}},
-	{"resets", []string{"faults.pg-reset.startTime=10s", "faults.redis-reset.startTime=12s",
-		"faults.pg-reset-peer.startTime=14s", "faults.pg-reset-peer.duration=8s"}},
+	{"resets", []string{"faults.pg-reset-peer.startTime=10s", "faults.pg-reset-peer.duration=12s",
+		"faults.pg-reset.startTime=10s", "faults.redis-reset.startTime=14s"}},
 }
 
 // runShortened runs one catalogue experiment against the demo in mode and
@@ -82,7 +82,7 @@ func TestCascadingFailureNaiveFails(t *testing.T) {
 	if !codeIs(t, code, out, exitFailed) || out.Verdict != runner.Failed {
 		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
 	}
-	if !strings.Contains(stdout, "fault errors{class:http_5xx}: count == 0") {
+	if !strings.Contains(stdout, "fault #1 errors{class:http_5xx}: count == 0") {
 		t.Fatalf("the 5xx check is not named:\n%s", stdout)
 	}
 	for _, c := range out.Checks {

@@ -64,7 +64,7 @@ func TestDBExhaustionNaiveFails(t *testing.T) {
 			named = true
 		}
 	}
-	if !named || !strings.Contains(stdout, "fault errors{class:http_5xx}: count == 0") {
+	if !named || !strings.Contains(stdout, "fault #1 errors{class:http_5xx}: count == 0") {
 		t.Fatalf("the 5xx check is not named as failed:\n%s", stdout)
 	}
 }

@@ -52,7 +52,7 @@ func TestPGSerializationErrors(t *testing.T) {
 		}
 		expectInjected(t, out, stdout)
 		for _, name := range []string{"errors{class:http_5xx}: count == 0", "errors: rate < 1%"} {
-			if !strings.Contains(stdout, "fault "+name) {
+			if !strings.Contains(stdout, "fault #1 "+name) {
 				t.Errorf("the check %q is not named:\n%s", name, stdout)
 			}
 			for _, c := range out.Checks {
