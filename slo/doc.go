@@ -1,8 +1,9 @@
 // Package slo judges a run: it evaluates threshold expressions over windows
-// of recorded results, cuts the run into phases (warm-up, baseline, fault,
-// recovery, steady), measures the time to recover after the last fault, turns
-// all of that into a list of checks, and watches abort conditions while the
-// run is under way.
+// of recorded results, groups the faults into episodes (config.GroupEpisodes)
+// and cuts the run into phases (warm-up, baseline, then per episode fault,
+// gap, recovery, steady), measures the time to recover after each episode,
+// turns all of that into a list of checks, and watches abort conditions while
+// the run is under way.
 //
 // slo is pure logic: it reads results through Source (implemented by
 // *metrics.Recorder, or anything a test fills with synthetic results) and
