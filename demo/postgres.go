@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chaosload/chaosload/supervise"
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 )
@@ -70,7 +71,7 @@ type Postgres struct {
 	dir      string // the temporary directory: data/ and postgres.log
 	maxConns int
 	reserved int
-	proc     *process
+	proc     *supervise.Process
 	logger   zerolog.Logger
 
 	closeOnce sync.Once
@@ -178,9 +179,14 @@ func (p *Postgres) listen(ctx context.Context, postgres, data string, cred *sysc
 			return err
 		}
 		p.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.Command(postgres, p.serverArgs(data, port)...)
-		cmd.Dir = p.dir
-		if p.proc, err = startProcess("postgres", cmd, filepath.Join(p.dir, "postgres.log"), cred, syscall.SIGQUIT); err != nil {
+		// SIGQUIT is the postmaster's immediate shutdown: it ends its
+		// backends and exits, whether chaosload stops it or dies.
+		p.proc, err = supervise.Start(supervise.Command{
+			Name: "postgres", Path: postgres, Args: p.serverArgs(data, port), Dir: p.dir,
+			Log: filepath.Join(p.dir, "postgres.log"), Credential: cred,
+			DeathSignal: syscall.SIGQUIT, StopSignal: syscall.SIGQUIT, StopGrace: 10 * time.Second,
+		})
+		if err != nil {
 			return err
 		}
 		if err = p.waitReady(ctx); !errors.Is(err, errPortTaken) {
@@ -214,29 +220,22 @@ func (p *Postgres) serverArgs(data string, port int) []string {
 	return args
 }
 
-// waitReady polls until the server accepts a connection, exits, or ctx ends.
+// waitReady waits until the server accepts a connection; errPortTaken when
+// it exited because its port was taken.
 func (p *Postgres) waitReady(ctx context.Context) error {
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		attempt, cancel := context.WithTimeout(ctx, time.Second)
-		conn, err := pgx.Connect(attempt, p.DSN(Superuser, "postgres"))
-		cancel()
-		if err == nil {
-			return conn.Close(ctx)
+	err := p.proc.WaitReady(ctx, func(ctx context.Context) error {
+		conn, err := pgx.Connect(ctx, p.DSN(Superuser, "postgres"))
+		if err != nil {
+			return err
 		}
-		select {
-		case <-p.proc.exited:
-			log := p.proc.tail()
-			if strings.Contains(log, "could not bind") || strings.Contains(log, "could not create any TCP/IP sockets") {
-				return errPortTaken
-			}
-			return fmt.Errorf("postgres exited during startup (%v): %s", p.proc.waitErr, log)
-		case <-ctx.Done():
-			return fmt.Errorf("wait for postgres on %s: %w (last error: %v; log: %s)", p.addr, ctx.Err(), err, p.proc.tail())
-		case <-tick.C:
+		return conn.Close(ctx)
+	})
+	if errors.Is(err, supervise.ErrExited) {
+		if log := p.proc.Tail(); strings.Contains(log, "could not bind") || strings.Contains(log, "could not create any TCP/IP sockets") {
+			return errPortTaken
 		}
 	}
+	return err
 }
 
 // Addr is the server's host:port on 127.0.0.1.
@@ -253,7 +252,7 @@ func PostgresDSN(addr, user, database string) string {
 }
 
 // PID is the process id of the postmaster.
-func (p *Postgres) PID() int { return p.proc.pid() }
+func (p *Postgres) PID() int { return p.proc.PID() }
 
 // DataDir is the cluster's data directory (removed by Close).
 func (p *Postgres) DataDir() string { return filepath.Join(p.dir, "data") }
@@ -266,7 +265,7 @@ func (p *Postgres) SuperuserReserved() int { return p.reserved }
 
 // Done is closed when the server process has exited (after Close, or if it
 // died).
-func (p *Postgres) Done() <-chan struct{} { return p.proc.exited }
+func (p *Postgres) Done() <-chan struct{} { return p.proc.Done() }
 
 // Close stops the server (immediate shutdown: SIGQUIT to the postmaster,
 // which stops its backends; SIGKILL to its process group after 10 s),
@@ -275,7 +274,7 @@ func (p *Postgres) Close() error {
 	p.closeOnce.Do(func() {
 		var errs []error
 		if p.proc != nil {
-			errs = append(errs, p.proc.stop(syscall.SIGQUIT, 10*time.Second))
+			errs = append(errs, p.proc.Stop())
 		}
 		if err := os.RemoveAll(p.dir); err != nil {
 			errs = append(errs, fmt.Errorf("postgres: remove %s: %w", p.dir, err))

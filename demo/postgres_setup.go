@@ -2,9 +2,11 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -56,6 +58,50 @@ func debianBinDirs() []string {
 func isExecutable(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
+}
+
+// unprivileged returns the credential to run a server as: nil when
+// chaosload is not root, else the named account (default "nobody"), since
+// PostgreSQL refuses to run as root.
+func unprivileged(name string) (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	if name == "" {
+		name = "nobody"
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("running as root, so PostgreSQL must run as an unprivileged user: look up user %q: %w", name, err)
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("user %q: parse uid/gid: %w", name, err)
+	}
+	if uid == 0 {
+		return nil, fmt.Errorf("user %q is root; PostgreSQL needs an unprivileged user", name)
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
+}
+
+// chownDir gives a directory to cred's user (a no-op when cred is nil).
+func chownDir(dir string, cred *syscall.Credential) error {
+	if cred == nil {
+		return nil
+	}
+	if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+		return fmt.Errorf("give %s to uid %d: %w", dir, cred.Uid, err)
+	}
+	return nil
+}
+
+// lastBytes returns the end of s, at most n bytes.
+func lastBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
 }
 
 // reachable checks that cred's user can traverse every parent of dir, so

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/chaosload/chaosload/supervise"
 	"github.com/rs/zerolog"
 )
 
@@ -45,7 +46,7 @@ type RedisConfig struct {
 type Redis struct {
 	addr   string
 	dir    string
-	proc   *process             // nil when in-process
+	proc   *supervise.Process   // nil when in-process
 	mini   *miniredis.Miniredis // nil when a child process
 	logger zerolog.Logger
 
@@ -110,13 +111,17 @@ func (r *Redis) listen(ctx context.Context, bin string, maxClients int) error {
 			return err
 		}
 		r.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.Command(bin,
-			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no",
-			"--maxclients", strconv.Itoa(maxClients),
-			"--daemonize", "no", "--dir", r.dir, "--logfile", "")
-		cmd.Dir = r.dir
-		if r.proc, err = startProcess("redis-server", cmd, filepath.Join(r.dir, "redis.log"), nil, syscall.SIGKILL); err != nil {
+		// SIGKILL: it holds nothing worth saving, and a SIGTERM costs a
+		// 100 ms server tick.
+		r.proc, err = supervise.Start(supervise.Command{
+			Name: "redis-server", Path: bin, Dir: r.dir, Log: filepath.Join(r.dir, "redis.log"),
+			Args: []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+				"--save", "", "--appendonly", "no",
+				"--maxclients", strconv.Itoa(maxClients),
+				"--daemonize", "no", "--dir", r.dir, "--logfile", ""},
+			StopSignal: syscall.SIGKILL, StopGrace: 5 * time.Second,
+		})
+		if err != nil {
 			return err
 		}
 		if err = r.waitReady(ctx); !errors.Is(err, errPortTaken) {
@@ -127,27 +132,14 @@ func (r *Redis) listen(ctx context.Context, bin string, maxClients int) error {
 	return fmt.Errorf("%d attempts: %w", attempts, err)
 }
 
-// waitReady polls with PING until the server answers, exits, or ctx ends.
+// waitReady waits until the server answers PING; errPortTaken when it
+// exited because its port was taken.
 func (r *Redis) waitReady(ctx context.Context) error {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := ping(ctx, r.addr)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-r.proc.exited:
-			log := r.proc.tail()
-			if strings.Contains(log, "Address already in use") {
-				return errPortTaken
-			}
-			return fmt.Errorf("redis-server exited during startup (%v): %s", r.proc.waitErr, log)
-		case <-ctx.Done():
-			return fmt.Errorf("wait for redis on %s: %w (last error: %v; log: %s)", r.addr, ctx.Err(), err, r.proc.tail())
-		case <-tick.C:
-		}
+	err := r.proc.WaitReady(ctx, func(ctx context.Context) error { return ping(ctx, r.addr) })
+	if errors.Is(err, supervise.ErrExited) && strings.Contains(r.proc.Tail(), "Address already in use") {
+		return errPortTaken
 	}
+	return err
 }
 
 // ping sends one RESP PING to addr and expects +PONG.
@@ -184,14 +176,13 @@ func (r *Redis) PID() int {
 	if r.proc == nil {
 		return 0
 	}
-	return r.proc.pid()
+	return r.proc.PID()
 }
 
 // InProcess reports whether this is the in-process fallback.
 func (r *Redis) InProcess() bool { return r.mini != nil }
 
-// Close kills the server (SIGKILL: it holds nothing worth saving, and a
-// SIGTERM costs a 100 ms server tick), waits for it, and removes its
+// Close kills the server (SIGKILL), waits for it, and removes its
 // temporary directory. It is idempotent.
 func (r *Redis) Close() error {
 	r.closeOnce.Do(func() {
@@ -200,7 +191,7 @@ func (r *Redis) Close() error {
 			r.mini.Close()
 		}
 		if r.proc != nil {
-			errs = append(errs, r.proc.stop(syscall.SIGKILL, 5*time.Second))
+			errs = append(errs, r.proc.Stop())
 		}
 		if r.dir != "" {
 			if err := os.RemoveAll(r.dir); err != nil {
