@@ -5,10 +5,15 @@
 // The three parts start separately so that the runner can put fault proxies
 // between them:
 //
-//	StartPostgres ─┐                         ┌─> NewService(Postgres: proxy addr,
-//	StartRedis ────┴─> proxies (package proxy) ┘               Redis: proxy addr)
+//	StartPostgres ─┐                           ┌─> StartServiceProcess(Postgres: proxy addr,
+//	StartRedis ────┴─> proxies (package proxy) ┘                       Redis: proxy addr)
 //
-// StartStack wires the three directly, for `chaosload demo`.
+// StartStack wires the three directly, for `chaosload demo`. Each part is a
+// process of its own, started and stopped through package supervise: the
+// service is the current executable re-executed (StartServiceProcess,
+// RunServiceIfChild), so its CPU, memory and garbage collector are not the
+// load generator's. NewService runs the same service inside the calling
+// process, for tests that serve it themselves.
 //
 // The service has two modes. ModeGraceful uses short timeouts, a bounded
 // connection pool, 503 with Retry-After when PostgreSQL is unavailable and

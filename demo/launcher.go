@@ -11,18 +11,15 @@ import (
 
 // Launcher starts the demo stack in two stages for the experiment runner:
 // the backends first, then the service wired to the addresses the runner
-// gives (its fault proxies). It satisfies runner.Stack without importing
-// package runner.
+// gives (its fault proxies), as a child process of its own. It satisfies
+// runner.Stack without importing package runner.
 type Launcher struct {
 	cfg StackConfig
 
 	mu       sync.Mutex
 	postgres *Postgres
 	redis    *Redis
-	service  *Service
-	stop     context.CancelFunc
-	done     chan struct{}
-	runErr   error
+	service  *ServiceProcess
 }
 
 // NewLauncher returns a Launcher whose parts use cfg (Mode and the service's
@@ -58,8 +55,9 @@ func (l *Launcher) StartBackends(ctx context.Context) (postgres, redis string, e
 }
 
 // StartService starts the shop service in mode against the given
-// PostgreSQL and Redis addresses and returns its own address.
-func (l *Launcher) StartService(_ context.Context, mode, postgres, redis string) (string, error) {
+// PostgreSQL and Redis addresses, as a child process, and returns its
+// address once it answers.
+func (l *Launcher) StartService(ctx context.Context, mode, postgres, redis string) (string, error) {
 	m, err := ParseMode(mode)
 	if err != nil {
 		return "", err
@@ -68,17 +66,40 @@ func (l *Launcher) StartService(_ context.Context, mode, postgres, redis string)
 	defer l.mu.Unlock()
 	sc := l.cfg.Service
 	sc.Mode, sc.Postgres, sc.Redis, sc.Logger = m, postgres, redis, l.cfg.Logger
-	svc, err := NewService(sc)
+	svc, err := StartServiceProcess(ctx, ServiceProcessConfig{Service: sc})
 	if err != nil {
 		return "", err
 	}
-	runCtx, stop := context.WithCancel(context.Background())
-	l.service, l.stop, l.done = svc, stop, make(chan struct{})
-	go func() {
-		defer close(l.done)
-		l.runErr = svc.Run(runCtx)
-	}()
+	l.service = svc
 	return svc.Addr(), nil
+}
+
+// SetAckBeforeCommit turns ServiceConfig.AckBeforeCommit on or off for the
+// service the next StartService starts (`stack: {ackBeforeCommit: true}`).
+func (l *Launcher) SetAckBeforeCommit(on bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cfg.Service.AckBeforeCommit = on
+}
+
+// Processes returns the stack's processes by role, for resource
+// monitoring: "service" (the demo service's own process), "postgres" (the
+// postmaster; its backends are its children) and "redis" (absent when
+// Redis runs in-process).
+func (l *Launcher) Processes() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]int{}
+	if l.postgres != nil {
+		out["postgres"] = l.postgres.PID()
+	}
+	if l.redis != nil && !l.redis.InProcess() {
+		out["redis"] = l.redis.PID()
+	}
+	if l.service != nil {
+		out["service"] = l.service.PID()
+	}
+	return out
 }
 
 // Close stops the service, then Redis and PostgreSQL (by the PIDs started),
@@ -87,13 +108,9 @@ func (l *Launcher) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var errs []error
-	if l.stop != nil {
-		l.stop()
-		<-l.done
-		if l.runErr != nil && !errors.Is(l.runErr, context.Canceled) {
-			errs = append(errs, l.runErr)
-		}
-		l.stop = nil
+	if l.service != nil {
+		errs = append(errs, l.service.Close())
+		l.service = nil
 	}
 	if l.redis != nil {
 		errs = append(errs, l.redis.Close())

@@ -29,6 +29,7 @@ var shared struct {
 }
 
 func TestMain(m *testing.M) {
+	RunServiceIfChild() // the stack's service re-executes this test binary
 	code := m.Run()
 	if shared.pg != nil {
 		if err := shared.pg.Close(); err != nil {

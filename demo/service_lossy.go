@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"sync/atomic"
 	"time"
 )
@@ -63,32 +62,3 @@ type bufferedResponse struct {
 func (b *bufferedResponse) Header() http.Header         { return b.header }
 func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
-
-// SetAckBeforeCommit turns ServiceConfig.AckBeforeCommit on or off for the
-// service the next StartService starts (`stack: {ackBeforeCommit: true}`).
-func (l *Launcher) SetAckBeforeCommit(on bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.cfg.Service.AckBeforeCommit = on
-}
-
-// Processes returns the stack's processes by role, for resource
-// monitoring: "postgres" (the postmaster; its backends are its children),
-// "redis" (absent when Redis runs in-process) and "service". The demo
-// service runs inside the calling process, so "service" is this process's
-// own PID: its figures include the load generator's and the proxies' share.
-func (l *Launcher) Processes() map[string]int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := map[string]int{}
-	if l.postgres != nil {
-		out["postgres"] = l.postgres.PID()
-	}
-	if l.redis != nil && !l.redis.InProcess() {
-		out["redis"] = l.redis.PID()
-	}
-	if l.service != nil {
-		out["service"] = os.Getpid()
-	}
-	return out
-}

@@ -44,27 +44,23 @@ type Stack struct {
 	Postgres *Postgres
 	// Redis is the stack's Redis server.
 	Redis *Redis
-	// Service is the shop service, running until Close.
-	Service *Service
+	// Service is the shop service's process, running until Close.
+	Service *ServiceProcess
 
-	stop    context.CancelFunc
-	done    chan struct{} // closed when the service's Run returns
-	runErr  error         // Run's result; read after done
-	closeMu sync.Mutex
-	closed  bool
-	err     error
+	closeOnce sync.Once
+	err       error
 }
 
-// StartStack starts PostgreSQL, Redis and the service connected directly to
-// them, and returns once all three accept connections. ctx bounds the start
-// only; Close stops everything.
+// StartStack starts PostgreSQL, Redis and the service (a child process)
+// connected directly to them, and returns once all three accept
+// connections. ctx bounds the start only; Close stops everything.
 func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 	mode, err := ParseMode(string(cfg.Mode))
 	if err != nil {
 		return nil, fmt.Errorf("start demo stack: %w", err)
 	}
 	cfg.Postgres.Logger, cfg.Redis.Logger = cfg.Logger, cfg.Logger
-	st := &Stack{done: make(chan struct{})}
+	st := &Stack{}
 	if st.Postgres, err = StartPostgres(ctx, cfg.Postgres); err != nil {
 		return nil, fmt.Errorf("start demo stack: %w", err)
 	}
@@ -73,15 +69,9 @@ func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 	}
 	svc := cfg.Service
 	svc.Mode, svc.Postgres, svc.Redis, svc.Logger = mode, st.Postgres.Addr(), st.Redis.Addr(), cfg.Logger
-	if st.Service, err = NewService(svc); err != nil {
+	if st.Service, err = StartServiceProcess(ctx, ServiceProcessConfig{Service: svc}); err != nil {
 		return nil, errors.Join(fmt.Errorf("start demo stack: %w", err), st.Redis.Close(), st.Postgres.Close())
 	}
-	runCtx, stop := context.WithCancel(context.Background())
-	st.stop = stop
-	go func() {
-		defer close(st.done)
-		st.runErr = st.Service.Run(runCtx)
-	}()
 	return st, nil
 }
 
@@ -90,21 +80,15 @@ func (st *Stack) Addrs() Addrs {
 	return Addrs{API: st.Service.Addr(), Postgres: st.Postgres.Addr(), Redis: st.Redis.Addr()}
 }
 
-// Done is closed when the service has stopped (after Close, or because it
-// failed); Close reports why.
-func (st *Stack) Done() <-chan struct{} { return st.done }
+// Done is closed when the service process has exited (after Close, or
+// because it failed); Close reports why.
+func (st *Stack) Done() <-chan struct{} { return st.Service.Done() }
 
 // Close stops the service, then Redis, then PostgreSQL, and waits for each.
 // It is idempotent.
 func (st *Stack) Close() error {
-	st.closeMu.Lock()
-	defer st.closeMu.Unlock()
-	if st.closed {
-		return st.err
-	}
-	st.closed = true
-	st.stop()
-	<-st.done
-	st.err = errors.Join(st.runErr, st.Redis.Close(), st.Postgres.Close())
+	st.closeOnce.Do(func() {
+		st.err = errors.Join(st.Service.Close(), st.Redis.Close(), st.Postgres.Close())
+	})
 	return st.err
 }

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// TestStack proves StartStack wires the three parts directly, reports their
-// addresses, and that Close stops every process it started.
+// TestStack proves StartStack wires the three parts directly, the service
+// as a child process of its own, reports their addresses, and that Close
+// stops every process it started and removes their files.
 func TestStack(t *testing.T) {
 	t.Parallel()
 	sharedPostgres(t) // skips when PostgreSQL is not installed
@@ -37,7 +38,11 @@ func TestStack(t *testing.T) {
 		t.Errorf("healthz: %+v", h)
 	}
 
-	pgPID, redisPID, dir := st.Postgres.PID(), st.Redis.PID(), st.Postgres.DataDir()
+	svcPID := st.Service.PID()
+	if svcPID == os.Getpid() || parentOf(t, svcPID) != os.Getpid() {
+		t.Fatalf("service pid %d: want a child process of this one (%d)", svcPID, os.Getpid())
+	}
+	pgPID, redisPID, dir, log := st.Postgres.PID(), st.Redis.PID(), st.Postgres.DataDir(), st.Service.LogPath()
 	if err := st.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -49,12 +54,15 @@ func TestStack(t *testing.T) {
 	default:
 		t.Error("Done not closed after Close")
 	}
+	processGone(t, svcPID)
 	processGone(t, pgPID)
 	if redisPID != 0 {
 		processGone(t, redisPID)
 	}
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("data directory %s still there", dir)
+	for _, d := range []string{dir, log} {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still there after Close", d)
+		}
 	}
 	if rep := c.get("/healthz"); rep.err == nil {
 		t.Errorf("service still answering after Close: %v", rep)

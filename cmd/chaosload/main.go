@@ -6,9 +6,12 @@ import (
 	"context"
 	"io"
 	"os"
+
+	"github.com/chaosload/chaosload/demo"
 )
 
 func main() {
+	demo.RunServiceIfChild() // the demo stack's service is this binary re-executed
 	ctx, stop := interruptContext(os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -1,0 +1,153 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/chaosload/chaosload/supervise"
+	"github.com/rs/zerolog"
+)
+
+// ServiceProcessConfig configures StartServiceProcess. Service.Postgres and
+// Service.Redis are required; the zero value of every other field is its
+// documented default.
+type ServiceProcessConfig struct {
+	// Service is the service's configuration, passed to the child as
+	// flags. Its Logger logs the child's start and stop here; the child's
+	// own log (at Logger's level, at least info) goes to its log file.
+	Service ServiceConfig
+	// TempDir is where the directory holding the log file is made.
+	// Default os.TempDir().
+	TempDir string
+	// StartTimeout bounds the start, until the service answers /healthz.
+	// Default 30 s.
+	StartTimeout time.Duration
+}
+
+// ServiceProcess is the demo service running as a child process: the
+// current executable re-executed as `demo service FLAGS` (see
+// RunServiceIfChild), in its own process group, killed if chaosload dies.
+// Its CPU, memory and file descriptors are its own, not the load
+// generator's.
+type ServiceProcess struct {
+	proc   *supervise.Process
+	addr   string
+	mode   Mode
+	dir    string
+	logger zerolog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// announced matches the line ServeMain prints once it listens.
+var announced = regexp.MustCompile(`listening on http://(\S+) `)
+
+// StartServiceProcess starts the demo service as a child process and
+// returns once it answers GET /healthz. ctx bounds the start only; Close
+// stops it. The executable must call RunServiceIfChild first thing in main
+// (or TestMain): chaosload's does.
+func StartServiceProcess(ctx context.Context, cfg ServiceProcessConfig) (*ServiceProcess, error) {
+	if os.Getenv(serviceChildEnv) == "1" {
+		return nil, errors.New("start demo service: this process is itself a demo service child that did not serve: " +
+			"its main (or TestMain) must call demo.RunServiceIfChild first")
+	}
+	svc, err := cfg.Service.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 30 * time.Second
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("start demo service: find the executable to run it: %w", err)
+	}
+	dir, err := os.MkdirTemp(cfg.TempDir, "chaosload-service-")
+	if err != nil {
+		return nil, fmt.Errorf("start demo service: make temporary directory: %w", err)
+	}
+	s := &ServiceProcess{mode: svc.Mode, dir: dir, logger: svc.Logger}
+	s.proc, err = supervise.Start(supervise.Command{
+		Name: "demo service", Path: exe,
+		Args: append([]string{"demo", "service"}, serviceArgs(svc)...),
+		Env:  append(os.Environ(), serviceChildEnv+"=1"),
+		Log:  filepath.Join(dir, "service.log"),
+		// its own shutdown gives requests ShutdownTimeout, then cancels them
+		StopGrace: svc.ShutdownTimeout + 5*time.Second,
+	})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("start demo service: %w", err)
+	}
+	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
+		return nil, errors.Join(fmt.Errorf("start demo service: %w", err), s.stop())
+	}
+	s.logger.Info().Str("addr", s.addr).Int("pid", s.PID()).Str("mode", string(s.mode)).
+		Str("log", s.LogPath()).Msg("demo service started")
+	return s, nil
+}
+
+// waitReady reads the address the child announces, then waits for its
+// /healthz (always 200 while it runs).
+func (s *ServiceProcess) waitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	m, err := s.proc.WaitLog(ctx, announced)
+	if err != nil {
+		return err
+	}
+	s.addr = m[1]
+	return s.proc.WaitReady(ctx, supervise.HTTP("http://"+s.addr+"/healthz"))
+}
+
+// Addr is the service's HTTP address (host:port).
+func (s *ServiceProcess) Addr() string { return s.addr }
+
+// Mode is the service's mode.
+func (s *ServiceProcess) Mode() Mode { return s.mode }
+
+// PID is the service's process id.
+func (s *ServiceProcess) PID() int { return s.proc.PID() }
+
+// LogPath is the service's log file (removed by Close).
+func (s *ServiceProcess) LogPath() string { return s.proc.LogPath() }
+
+// Done is closed when the service process has exited (after Close, or
+// because it failed).
+func (s *ServiceProcess) Done() <-chan struct{} { return s.proc.Done() }
+
+// Close stops the service (SIGTERM: it finishes in-flight requests for its
+// ShutdownTimeout; SIGKILL to its process group 5 s after that), waits for
+// it and removes its log. It reports a service that had already failed,
+// with the end of its log. It is idempotent.
+func (s *ServiceProcess) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		select {
+		case <-s.proc.Done():
+			if err := s.proc.ExitErr(); err != nil {
+				errs = append(errs, fmt.Errorf("demo service (pid %d) had exited (%v): %s", s.PID(), err, s.proc.Tail()))
+			}
+		default:
+		}
+		s.closeErr = errors.Join(append(errs, s.stop())...)
+		s.logger.Debug().Int("pid", s.PID()).Msg("demo service stopped")
+	})
+	return s.closeErr
+}
+
+// stop stops the process and removes its directory.
+func (s *ServiceProcess) stop() error {
+	err := s.proc.Stop()
+	if rerr := os.RemoveAll(s.dir); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("demo service: remove %s: %w", s.dir, rerr))
+	}
+	return err
+}
