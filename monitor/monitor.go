@@ -10,10 +10,21 @@ import (
 	"github.com/shirou/gopsutil/v4/process"
 )
 
-// Sample is one reading, summed over every process monitored.
+// Sample is one reading: the sum over every process monitored, and each
+// root's share.
 type Sample struct {
 	// At is the offset of the reading on the caller's clock (Config.Now).
 	At time.Duration
+	// Usage is summed over every process monitored.
+	Usage
+	// Roots holds each root's usage (with its descendants when
+	// Root.Children), in the order given to New; a process reached from two
+	// roots counts for the first.
+	Roots []Usage
+}
+
+// Usage is what a set of processes used at one reading.
+type Usage struct {
 	// CPU is the CPU time used since the previous sample, in percent of
 	// one core (200 = two cores busy); 0 in the first sample.
 	CPU float64
@@ -109,42 +120,59 @@ func (m *Monitor) Samples() []Sample {
 // Sample reads every process once; processes that vanished are skipped.
 // CPU is the share of the time since the previous call.
 func (m *Monitor) Sample(ctx context.Context) Sample {
-	procs := m.processes(ctx)
+	trees := m.processes(ctx)
 	wall := time.Now()
-	var s Sample
-	var cpuSecs float64
-	cur := make(map[int32]float64, len(procs))
-	for _, p := range procs {
-		u, ok := read(ctx, p)
-		if !ok {
-			continue
-		}
-		s.Procs++
-		s.RSS += u.rss
-		s.FDs += u.fds
-		s.Threads += u.threads
-		cur[p.Pid] = u.cpu
-		if prev, seen := m.prev[p.Pid]; seen {
-			cpuSecs += max(u.cpu-prev, 0)
-		} else if !m.prevWall.IsZero() && u.created.After(m.prevWall) {
-			cpuSecs += u.cpu // born since the last sample: all of its CPU is new
-		}
-	}
+	var elapsed float64 // seconds since the previous sample; 0 for the first
 	if !m.prevWall.IsZero() {
-		if el := wall.Sub(m.prevWall).Seconds(); el > 0 {
-			s.CPU = cpuSecs / el * 100
+		elapsed = wall.Sub(m.prevWall).Seconds()
+	}
+	s := Sample{Roots: make([]Usage, len(trees))}
+	cur := map[int32]float64{}
+	for i, procs := range trees {
+		var cpuSecs float64
+		for _, p := range procs {
+			u, ok := read(ctx, p)
+			if !ok {
+				continue
+			}
+			s.Roots[i].add(u)
+			cur[p.Pid] = u.cpu
+			if prev, seen := m.prev[p.Pid]; seen {
+				cpuSecs += max(u.cpu-prev, 0)
+			} else if elapsed > 0 && u.created.After(m.prevWall) {
+				cpuSecs += u.cpu // born since the last sample: all of its CPU is new
+			}
 		}
+		if elapsed > 0 {
+			s.Roots[i].CPU = cpuSecs / elapsed * 100
+		}
+		s.Usage.sum(s.Roots[i])
 	}
 	m.prev, m.prevWall = cur, wall
 	return s
 }
 
-// processes returns the roots (with their descendants where asked) that
-// exist now, each once. The
-// process tree is read once per sample (every /proc/PID/stat once):
-// gopsutil's Children reads every process per call, which is quadratic
-// over a PostgreSQL cluster's backends.
-func (m *Monitor) processes(ctx context.Context) []*process.Process {
+func (u *Usage) add(r usage) {
+	u.Procs++
+	u.RSS += r.rss
+	u.FDs += r.fds
+	u.Threads += r.threads
+}
+
+func (u *Usage) sum(o Usage) {
+	u.CPU += o.CPU
+	u.RSS += o.RSS
+	u.FDs += o.FDs
+	u.Threads += o.Threads
+	u.Procs += o.Procs
+}
+
+// processes returns, for each root, the root (with its descendants where
+// asked) as it exists now; each process once, under the first root that
+// reaches it. The process tree is read once per sample (every
+// /proc/PID/stat once): gopsutil's Children reads every process per call,
+// which is quadratic over a PostgreSQL cluster's backends.
+func (m *Monitor) processes(ctx context.Context) [][]*process.Process {
 	var kids map[int32][]int32
 	for _, r := range m.roots {
 		if r.Children {
@@ -152,9 +180,9 @@ func (m *Monitor) processes(ctx context.Context) []*process.Process {
 			break
 		}
 	}
-	var out []*process.Process
+	out := make([][]*process.Process, len(m.roots))
 	seen := map[int32]bool{}
-	for _, r := range m.roots {
+	for i, r := range m.roots {
 		queue := []int32{int32(r.PID)}
 		for len(queue) > 0 {
 			pid := queue[0]
@@ -168,7 +196,7 @@ func (m *Monitor) processes(ctx context.Context) []*process.Process {
 				m.cfg.Logger.Debug().Err(err).Int32("pid", pid).Msg("monitor: process gone")
 				continue
 			}
-			out = append(out, p)
+			out[i] = append(out[i], p)
 			if r.Children {
 				queue = append(queue, kids[pid]...)
 			}

@@ -109,6 +109,35 @@ func TestMemoryAndFDs(t *testing.T) {
 	}
 }
 
+// TestRoots: each root's share is its own (the helper's 100 MB are in its
+// share, not this process's), a process reached from two roots counts for
+// the first, and the shares add up to the sum.
+func TestRoots(t *testing.T) {
+	t.Parallel()
+	pid := helper(t, "hold")
+	m := New([]Root{{PID: pid}, {PID: os.Getpid()}, {PID: pid}}, Config{})
+	var s Sample
+	for range 50 { // bounded: at most 5 s
+		if s = m.Sample(context.Background()); s.Roots[0].RSS > 90<<20 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(s.Roots) != 3 || s.Roots[0].Procs != 1 || s.Roots[0].RSS < 90<<20 || s.Roots[1].Procs != 1 {
+		t.Fatalf("roots %+v, want the helper's 100 MB in the first", s.Roots)
+	}
+	if s.Roots[2] != (Usage{}) {
+		t.Errorf("the helper counted twice: %+v", s.Roots[2])
+	}
+	var sum Usage
+	for _, r := range s.Roots {
+		sum.sum(r)
+	}
+	if sum != s.Usage {
+		t.Errorf("roots add up to %+v, the sample says %+v", sum, s.Usage)
+	}
+}
+
 // TestRun: Run samples at its period until its context ends and stamps
 // samples with the given clock; a vanished process is skipped.
 func TestRun(t *testing.T) {

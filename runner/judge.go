@@ -73,6 +73,7 @@ func (r *run) intervals() {
 	}
 	m.samples.fill(r.out.Intervals, m.rec.Interval())
 	fillResources(r.out, m.side.samples(), m.rec.Interval())
+	m.side.fillProcesses(r.out.Resources)
 	r.judgeGenerator(m.health)
 }
 

@@ -50,39 +50,90 @@ func (sc *sidecars) halt() {
 }
 
 // monitoredRoots lists the processes `monitor:` names (with their
-// descendants), with the demo stack's when it is monitored; the roles found
-// go into the outcome. The stack's "service" is this process: it is
-// monitored without its children, which are the stack's PostgreSQL and
-// Redis (monitored as such) or, in a test binary, other runs' stacks.
+// descendants), with the demo stack's when it is monitored, and names each
+// in the outcome's resources. The stack's processes are its own: the
+// service runs as a child process, not in this one.
 func (r *run) monitoredRoots(ctx context.Context) []monitor.Root {
-	var roots []monitor.Root
-	var pids []int
-	roles := map[string]int{}
+	res := &Resources{Roles: map[string]int{}}
 	if lister, ok := r.stack.(ProcessLister); ok && r.exp.MonitorStack() {
-		for role, pid := range lister.Processes() {
-			roles[role] = pid
-			roots = append(roots, monitor.Root{PID: pid, Children: role != "service"})
+		procs := lister.Processes()
+		for _, role := range stackRoles(procs) {
+			res.Roles[role] = procs[role]
+			res.Processes = append(res.Processes, ProcessResources{Name: role, PID: procs[role], Children: true})
 		}
 	}
 	if m := r.exp.Monitor; m != nil {
-		pids = append(pids, m.PIDs...)
+		for _, pid := range m.PIDs {
+			res.Processes = append(res.Processes, ProcessResources{PID: pid, Children: true})
+		}
 		for _, name := range m.Processes {
 			found, err := monitor.Find(ctx, name)
 			if err != nil || len(found) == 0 {
 				r.out.Warnings = append(r.out.Warnings, "monitor: no process named "+name)
 			}
-			pids = append(pids, found...)
+			for _, pid := range found {
+				res.Processes = append(res.Processes, ProcessResources{Name: name, PID: pid, Children: true})
+			}
 		}
 	}
-	roots = append(roots, monitor.WithChildren(pids...)...)
-	if len(roots) > 0 {
-		res := &Resources{Roles: roles}
-		for _, rt := range roots {
-			res.PIDs = append(res.PIDs, rt.PID)
-		}
-		r.out.Resources = res
+	if len(res.Processes) == 0 {
+		return nil
 	}
+	roots := make([]monitor.Root, len(res.Processes))
+	for i, p := range res.Processes {
+		roots[i] = monitor.Root{PID: p.PID, Children: p.Children}
+		res.PIDs = append(res.PIDs, p.PID)
+	}
+	r.out.Resources = res
 	return roots
+}
+
+// stackRoles orders a stack's roles for the report: the service first,
+// then its dependencies by name.
+func stackRoles(procs map[string]int) []string {
+	roles := make([]string, 0, len(procs))
+	for role := range procs {
+		roles = append(roles, role)
+	}
+	sort.Slice(roles, func(i, j int) bool {
+		if (roles[i] == "service") != (roles[j] == "service") {
+			return roles[i] == "service"
+		}
+		return roles[i] < roles[j]
+	})
+	return roles
+}
+
+// fillProcesses sets each monitored process's figures over the whole run,
+// from its share of every sample (res.Processes is in the monitor's root
+// order).
+func (sc *sidecars) fillProcesses(res *Resources) {
+	if sc == nil || sc.mon == nil || res == nil {
+		return
+	}
+	samples := sc.mon.Samples()
+	for i := range res.Processes {
+		p := &res.Processes[i]
+		var cpuSum float64
+		var cpuN int
+		for k, s := range samples {
+			if i >= len(s.Roots) {
+				continue
+			}
+			u := s.Roots[i]
+			if k > 0 { // the first sample has no CPU figure (no previous reading)
+				cpuSum += u.CPU
+				cpuN++
+				p.CPUPeak = max(p.CPUPeak, u.CPU)
+			}
+			p.RSSPeak = max(p.RSSPeak, float64(u.RSS))
+			p.FDsPeak = max(p.FDsPeak, float64(u.FDs))
+			p.ThreadsPeak = max(p.ThreadsPeak, float64(u.Threads))
+		}
+		if cpuN > 0 {
+			p.CPUAvg = cpuSum / float64(cpuN)
+		}
+	}
 }
 
 // samples converts the monitor's samples for slo.
@@ -135,18 +186,19 @@ func fillResources(out *Outcome, samples []slo.Sample, iv time.Duration) {
 }
 
 // Resources is what the resource monitor saw of the target processes
-// (summed over them), over the whole run; the per-interval figures are in
-// Interval.Resources.
+// (summed over them, and each on its own), over the whole run; the
+// per-interval figures are in Interval.Resources.
 type Resources struct {
-	// Roles maps a demo stack role (postgres, redis, service) to its PID.
-	// "service" is the chaosload process itself: the demo service runs in
-	// it, beside the load generator and the proxies.
+	// Roles maps a demo stack role (service, postgres, redis) to its PID.
+	// Each is a process of its own: "service" is the demo service's
+	// process, not chaosload's.
 	Roles map[string]int `json:"roles,omitempty"`
 	// PIDs are the root processes monitored; their descendants are added
-	// at each sample, except the "service" role's (this process's).
+	// at each sample.
 	PIDs    []int `json:"pids"`
 	Samples int   `json:"samples"`
-	// CPUPeak is in percent of one core; RSSPeak in bytes.
+	// CPUPeak is in percent of one core; RSSPeak in bytes. Summed over
+	// every process monitored.
 	CPUPeak     float64 `json:"cpu_peak"`
 	RSSPeak     float64 `json:"rss_peak"`
 	FDsPeak     float64 `json:"fds_peak"`
@@ -154,6 +206,26 @@ type Resources struct {
 	// RSSSlope is the RSS trend over the run in bytes per minute (least
 	// squares); nil with fewer than two samples.
 	RSSSlope *float64 `json:"rss_slope_per_min,omitempty"`
+	// Processes is each root process monitored, on its own: the stack's
+	// roles first (service, then its dependencies), then monitor.pids,
+	// then monitor.processes.
+	Processes []ProcessResources `json:"processes,omitempty"`
+}
+
+// ProcessResources is one monitored process, with its descendants when
+// Children is set (a PostgreSQL postmaster's backends), over the whole run.
+type ProcessResources struct {
+	// Name is the demo stack's role (service, postgres, redis), the name
+	// monitor.processes matched, or "" for a PID from monitor.pids.
+	Name     string `json:"name,omitempty"`
+	PID      int    `json:"pid"`
+	Children bool   `json:"children"`
+	// CPUPeak and CPUAvg are in percent of one core; RSSPeak in bytes.
+	CPUPeak     float64 `json:"cpu_peak"`
+	CPUAvg      float64 `json:"cpu_avg"`
+	RSSPeak     float64 `json:"rss_peak"`
+	FDsPeak     float64 `json:"fds_peak"`
+	ThreadsPeak float64 `json:"threads_peak"`
 }
 
 // judgeSampled judges the resource and probe thresholds over the phases and

@@ -103,6 +103,9 @@ type StackInfo struct {
 	API      string `json:"api"`
 	Postgres string `json:"postgres"`
 	Redis    string `json:"redis"`
+	// PIDs are the stack's processes by role (service, postgres, redis;
+	// redis absent when it runs in-process), each a process of its own.
+	PIDs map[string]int `json:"pids,omitempty"`
 }
 
 // TargetResult describes one proxy and what went through it.

@@ -25,8 +25,8 @@ type Options struct {
 	Logger zerolog.Logger
 	// Stack makes the bundled stack; nil refuses experiments with `stack:`.
 	Stack StackFactory
-	// OnEvent receives fault applies and reverts and the abort as they
-	// happen. It must not block.
+	// OnEvent receives the stack's start, fault applies and reverts and
+	// the abort as they happen. It must not block.
 	OnEvent func(Event)
 	// OnProgress is called every ProgressEvery with a snapshot of the run.
 	OnProgress func(Progress)
@@ -43,7 +43,9 @@ type Options struct {
 type Event struct {
 	// At is the offset from the start of the load.
 	At time.Duration
-	// Kind is "fault-applied", "fault-reverted", "fault-failed" or "abort".
+	// Kind is "stack-started" (At 0: before the load; Message names the
+	// stack's processes and addresses), "fault-applied", "fault-reverted",
+	// "fault-failed" or "abort".
 	Kind    string
 	Fault   string
 	Message string

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,7 +142,30 @@ func (r *run) startService(ctx context.Context) error {
 	}
 	r.vars["stack.api"] = api
 	r.out.Stack.API = api
+	if lister, ok := r.stack.(ProcessLister); ok {
+		r.out.Stack.PIDs = lister.Processes()
+	}
+	r.stackEvent()
 	return nil
+}
+
+// stackEvent reports the stack's processes and addresses once it is up:
+// "service pid 123 at 127.0.0.1:8080, postgres pid 456 at ..., redis ...".
+func (r *run) stackEvent() {
+	if r.opts.OnEvent == nil {
+		return
+	}
+	s := r.out.Stack
+	addrs := map[string]string{"service": s.API, "postgres": s.Postgres, "redis": s.Redis}
+	var parts []string
+	for _, role := range []string{"service", "postgres", "redis"} {
+		part := role
+		if pid, ok := s.PIDs[role]; ok {
+			part += fmt.Sprintf(" pid %d", pid)
+		}
+		parts = append(parts, part+" at "+addrs[role])
+	}
+	r.opts.OnEvent(Event{Kind: "stack-started", Message: strings.Join(parts, ", ")})
 }
 
 // viaProxy returns the listen address of the target whose upstream is addr,

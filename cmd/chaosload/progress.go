@@ -76,7 +76,8 @@ func (p *progress) event(e runner.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clearLine()
-	fmt.Fprintf(p.w, "%8s  %s: %s %s\n", fmtSecs(e.At), strings.ReplaceAll(e.Kind, "-", " "), e.Fault, e.Message)
+	what := strings.TrimSpace(e.Fault + " " + e.Message)
+	fmt.Fprintf(p.w, "%8s  %s: %s\n", fmtSecs(e.At), strings.ReplaceAll(e.Kind, "-", " "), what)
 }
 
 func (p *progress) status(s runner.Progress) {

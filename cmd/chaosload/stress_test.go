@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -148,6 +149,14 @@ func TestMonitorAndProbes(t *testing.T) {
 	res := out.Resources
 	if res == nil || res.Roles["postgres"] == 0 || res.Roles["service"] == 0 || res.RSSPeak < 1e6 || res.Samples < 3 {
 		t.Fatalf("resources %+v", res)
+	}
+	// the service is a process of its own, figures and all
+	if svc := res.Roles["service"]; svc == os.Getpid() || out.Stack.PIDs["service"] != svc {
+		t.Errorf("service pid %d (stack says %d; this process is %d): want the service's own", svc, out.Stack.PIDs["service"], os.Getpid())
+	}
+	if len(res.Processes) < 2 || res.Processes[0].Name != "service" || res.Processes[0].PID != res.Roles["service"] ||
+		res.Processes[0].RSSPeak < 1e6 || res.Processes[0].ThreadsPeak < 1 {
+		t.Errorf("per-process resources %+v, want the service first with its own figures", res.Processes)
 	}
 	withRes := 0
 	for _, iv := range out.Intervals {
