@@ -13,7 +13,9 @@
 // service is the current executable re-executed (StartServiceProcess,
 // RunServiceIfChild), so its CPU, memory and garbage collector are not the
 // load generator's. NewService runs the same service inside the calling
-// process, for tests that serve it themselves.
+// process, for tests that serve it themselves. Each part keeps its files in
+// a temporary directory that Close removes; a directory left by a chaosload
+// that was killed is removed by the next start (supervise.MkdirTemp).
 //
 // The service has two modes. ModeGraceful uses short timeouts, a bounded
 // connection pool, 503 with Retry-After when PostgreSQL is unavailable and

@@ -100,7 +100,7 @@ func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	dir, err := os.MkdirTemp(cfg.TempDir, "chaosload-pg-")
+	dir, err := supervise.MkdirTemp(cfg.TempDir, "chaosload-pg-")
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: make temporary directory: %w", err)
 	}

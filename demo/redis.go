@@ -77,7 +77,7 @@ func StartRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
 	defer cancel()
-	dir, err := os.MkdirTemp(cfg.TempDir, "chaosload-redis-")
+	dir, err := supervise.MkdirTemp(cfg.TempDir, "chaosload-redis-")
 	if err != nil {
 		return nil, fmt.Errorf("start redis: make temporary directory: %w", err)
 	}

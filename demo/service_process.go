@@ -69,7 +69,7 @@ func StartServiceProcess(ctx context.Context, cfg ServiceProcessConfig) (*Servic
 	if err != nil {
 		return nil, fmt.Errorf("start demo service: find the executable to run it: %w", err)
 	}
-	dir, err := os.MkdirTemp(cfg.TempDir, "chaosload-service-")
+	dir, err := supervise.MkdirTemp(cfg.TempDir, "chaosload-service-")
 	if err != nil {
 		return nil, fmt.Errorf("start demo service: make temporary directory: %w", err)
 	}

@@ -3,6 +3,8 @@ package supervise
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -173,6 +175,42 @@ func TestStartRefuses(t *testing.T) {
 		if p, err := Start(c); err == nil {
 			_ = p.Stop()
 			t.Errorf("Start(%+v) succeeded", c)
+		}
+	}
+}
+
+// TestMkdirTempSweepsTheDead: a directory whose owner is gone (here: this
+// PID with another start time, as after PID reuse) is removed by the next
+// MkdirTemp of its pattern; one whose owner lives, or without an owner
+// record, stays.
+func TestMkdirTempSweepsTheDead(t *testing.T) {
+	t.Parallel()
+	parent := t.TempDir()
+	mine, err := MkdirTemp(parent, "sweep-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, foreign := filepath.Join(parent, "sweep-dead"), filepath.Join(parent, "sweep-foreign")
+	for _, d := range []string{dead, foreign} {
+		if err := os.MkdirAll(filepath.Join(d, "data"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start, err := startTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := fmt.Sprintf("%d %d\n", os.Getpid(), start+1)
+	if err := os.WriteFile(filepath.Join(dead, ownerFile), []byte(record), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next, err := MkdirTemp(parent, "sweep-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[string]bool{mine: true, next: true, foreign: true, dead: false} {
+		if _, err := os.Stat(d); (err == nil) != want {
+			t.Errorf("%s exists: %v, want %v", d, err == nil, want)
 		}
 	}
 }

@@ -14,19 +14,24 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chaosload/chaosload/supervise"
 )
 
 // TestSIGKILLLeavesNoStackProcess: chaosload killed by SIGKILL (it can stop
 // nothing) while running an experiment on the demo stack leaves no process
 // of the stack behind: the demo service (a process of its own), PostgreSQL
 // with its backends (as nobody when root: the parent-death signal survives
-// the change of user) and Redis all exit by their parent-death signal.
+// the change of user) and Redis all exit by their parent-death signal. The
+// directories they leave are removed by the next start's sweep.
 func TestSIGKILLLeavesNoStackProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the demo stack")
 	}
 	t.Parallel()
 	cmd := exec.Command(buildBinary(t), "run", "../../experiments/db-exhaustion.yaml", "--quick")
+	tmp := reachableTempDir(t) // what the killed run cannot remove is the test's to remove
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +73,25 @@ func TestSIGKILLLeavesNoStackProcess(t *testing.T) {
 			t.Errorf("%s's process group %d still has %d live processes", role, pid, n)
 		}
 	}
+	// the files stay (nothing ran to remove them); the next start sweeps
+	// the directories of a dead owner
+	left, _ := filepath.Glob(filepath.Join(tmp, "chaosload-*"))
+	if n := supervise.SweepStale(tmp, "chaosload-"); n != 3 || n != len(left) {
+		t.Errorf("swept %d directories of the killed run, want its 3 (postgres, redis, service): %v", n, left)
+	}
+}
+
+// reachableTempDir is a temporary directory, removed at cleanup, that
+// every user can traverse (PostgreSQL runs as nobody when root).
+func reachableTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 // stackStarted reads the run's progress until its "stack started" line and
