@@ -25,8 +25,8 @@ type ServiceProcessConfig struct {
 	// TempDir is where the directory holding the log file is made.
 	// Default os.TempDir().
 	TempDir string
-	// StartTimeout bounds the start, until the service answers /healthz.
-	// Default 30 s.
+	// StartTimeout bounds the start, until the service accepts
+	// connections. Default 30 s.
 	StartTimeout time.Duration
 }
 
@@ -50,7 +50,7 @@ type ServiceProcess struct {
 var announced = regexp.MustCompile(`listening on http://(\S+) `)
 
 // StartServiceProcess starts the demo service as a child process and
-// returns once it answers GET /healthz. ctx bounds the start only; Close
+// returns once it accepts connections. ctx bounds the start only; Close
 // stops it. The executable must call RunServiceIfChild first thing in main
 // (or TestMain): chaosload's does.
 func StartServiceProcess(ctx context.Context, cfg ServiceProcessConfig) (*ServiceProcess, error) {
@@ -94,8 +94,9 @@ func StartServiceProcess(ctx context.Context, cfg ServiceProcessConfig) (*Servic
 	return s, nil
 }
 
-// waitReady reads the address the child announces, then waits for its
-// /healthz (always 200 while it runs).
+// waitReady reads the address the child announces, then checks that it
+// accepts connections. (Not /healthz: that waits on the dependencies, and
+// the runner's proxies in front of them start forwarding only later.)
 func (s *ServiceProcess) waitReady(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -104,7 +105,7 @@ func (s *ServiceProcess) waitReady(ctx context.Context, timeout time.Duration) e
 		return err
 	}
 	s.addr = m[1]
-	return s.proc.WaitReady(ctx, supervise.HTTP("http://"+s.addr+"/healthz"))
+	return s.proc.WaitReady(ctx, supervise.TCP(s.addr))
 }
 
 // Addr is the service's HTTP address (host:port).

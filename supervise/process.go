@@ -141,9 +141,8 @@ func (p *Process) stop() error {
 		return nil
 	case <-timer.C:
 	}
-	// The group id is the pid started here, and the group outlives a
-	// reaped leader only while one of its members lives: no stranger's
-	// group can be behind it.
+	// The leader was running a moment ago, so the group id is still its
+	// own (a PID is reused only once its process and group are gone).
 	_ = syscall.Kill(-p.PID(), syscall.SIGKILL)
 	<-p.exited // SIGKILL cannot be ignored: the wait is short
 	return fmt.Errorf("%s: pid %d ignored %v for %v and was killed", p.spec.Name, p.PID(), sig, grace)
