@@ -16,6 +16,7 @@ var htmlSource string
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"secs": secs, "optSecs": optSecs, "ms": fmtMS,
 	"rate": errorRate, "counts": faultCounts, "label": phaseLabel,
+	"bytes": fmtBytes, "process": processName,
 }).Parse(htmlSource))
 
 // HTML writes o as one self-contained HTML page, readable offline: styles

@@ -10,7 +10,7 @@ import (
 
 // TestResourcesPerProcess: with per-process figures, the summary gives the
 // sum, then each process by role and PID with its own figures, the
-// service first; Markdown has them as a table.
+// service first; Markdown and HTML have them as a table.
 func TestResourcesPerProcess(t *testing.T) {
 	t.Parallel()
 	o := passedOutcome()
@@ -38,5 +38,10 @@ func TestResourcesPerProcess(t *testing.T) {
 	}
 	if md := b.String(); !strings.Contains(md, "| service pid 20 + children | 45% | 20% | 32 MB | 20 | 10 |") {
 		t.Errorf("markdown:\n%s", md)
+	}
+	page := renderHTML(t, o)
+	if !strings.Contains(page, `<section id="processes">`) ||
+		!strings.Contains(page, `<tr><td>service pid 20 &#43; children</td><td class="num">45%</td><td class="num">20%</td><td class="num">32 MB</td>`) {
+		t.Errorf("html has no process table with the service's own figures")
 	}
 }

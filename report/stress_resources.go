@@ -59,7 +59,7 @@ func processName(p runner.ProcessResources) string {
 }
 
 // processLine is one process's figures: "CPU peak 45%, avg 20% of one core,
-// RSS peak 30.0MB, fds peak 20, threads peak 10".
+// RSS peak 30 MB, fds peak 20, threads peak 10".
 func processLine(p runner.ProcessResources) string {
 	return fmt.Sprintf("CPU peak %.0f%%, avg %.0f%% of one core, RSS peak %s, fds peak %.0f, threads peak %.0f",
 		p.CPUPeak, p.CPUAvg, fmtBytes(p.RSSPeak), p.FDsPeak, p.ThreadsPeak)
