@@ -27,19 +27,16 @@ func Example() {
 	// pgProxy and redisProxy would be the listen addresses of proxies whose
 	// upstreams are pg.Addr() and rd.Addr().
 	pgProxy, redisProxy := pg.Addr(), rd.Addr()
-	svc, err := demo.NewService(demo.ServiceConfig{Mode: demo.ModeGraceful, Postgres: pgProxy, Redis: redisProxy})
+	// The service runs as a child process: this executable re-executed,
+	// whose main calls demo.RunServiceIfChild first.
+	svc, err := demo.StartServiceProcess(ctx, demo.ServiceProcessConfig{Service: demo.ServiceConfig{
+		Mode: demo.ModeGraceful, Postgres: pgProxy, Redis: redisProxy,
+	}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(runCtx) }()
+	defer svc.Close()
 
 	fmt.Println("api:", svc.Addr())
 	fmt.Println("pool-exhaustion dsn:", pg.DSN(demo.Superuser, demo.ShopDatabase))
-
-	stop()
-	if err := <-done; err != nil {
-		log.Fatal(err)
-	}
 }
