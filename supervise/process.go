@@ -153,11 +153,11 @@ const tailBytes = 2048
 
 // Tail returns the end of the process's log (its last 2 KB, trimmed), for
 // error messages; "" when the log cannot be read.
-func (p *Process) Tail() string { return TailFile(p.spec.Log, tailBytes) }
+func (p *Process) Tail() string { return tailFile(p.spec.Log, tailBytes) }
 
-// TailFile returns up to the last n bytes of a file, trimmed, or "" when it
+// tailFile returns up to the last n bytes of a file, trimmed, or "" when it
 // cannot be read.
-func TailFile(path string, n int64) string {
+func tailFile(path string, n int64) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
