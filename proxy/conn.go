@@ -45,6 +45,7 @@ var errConnClosed = errors.New("connection closed before the upstream answered")
 func (c *conn) serve(ctx context.Context) {
 	defer c.p.wg.Done()
 	defer c.p.forget(c)
+	defer c.releaseSockmap() // after the close below
 	defer c.close(false)
 	if c.awaitAdmission(ctx) != nil {
 		return
@@ -61,6 +62,7 @@ func (c *conn) serve(ctx context.Context) {
 		return
 	}
 	c.markUpstream()
+	c.useSockmap()
 	var down sync.WaitGroup
 	down.Go(c.links[stream.Downstream].run)
 	c.links[stream.Upstream].run()

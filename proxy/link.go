@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,19 +43,25 @@ type link struct {
 	pending *stream.StreamChunk   // read, not yet handed to the pipeline
 	rngs    map[*fault]*rand.Rand // per-stage generators, kept across rebuilds
 	states  map[*fault]*linkState // per-stage state, kept across rebuilds
-	readFn  func(fd uintptr) bool // l.onReadable and
-	copyFn  func(fd uintptr) bool // l.copyReady, bound once (no allocation per call)
+	readFn  func(fd uintptr) bool // l.onReadable,
+	copyFn  func(fd uintptr) bool // l.copyReady,
+	joinFn  func(fd uintptr) bool // l.joinReady and
+	parkFn  func(fd uintptr) bool // l.parkReady, bound once (no allocation per call)
 	rbuf    *[]byte               // result of the last read: pooled buffer,
 	rn      int                   // byte count
 	rerr    error                 // and error
 	werr    error                 // fast path: the write error
 	bulk    bool                  // fast path: the last read filled the buffer
+
+	k       *kernLink     // the sockmap fast path, nil on the copy path
+	nread   uint64        // bytes read from src by the link goroutine
+	written atomic.Uint64 // bytes the proxy wrote to dst
 }
 
 func newLink(c *conn, dir stream.Direction, src, dst *net.TCPConn) *link {
 	l := &link{c: c, dir: dir, src: src, dst: dst, wake: make(chan struct{}, 1)}
 	l.raw, _ = src.SyscallConn() // fails only on a closed conn; reads then fail too
-	l.readFn, l.copyFn = l.onReadable, l.copyReady
+	l.readFn, l.copyFn, l.joinFn, l.parkFn = l.onReadable, l.copyReady, l.joinReady, l.parkReady
 	if onLoopback(src) {
 		l.raw.Control(useReno)
 	}
@@ -118,9 +125,12 @@ func (l *link) run() {
 			running = slices.Clone(l.want)
 		}
 		var o outcome
-		if len(running) == 0 {
+		switch {
+		case len(running) == 0 && l.k != nil:
+			o = l.kernel()
+		case len(running) == 0:
 			o = l.fast()
-		} else {
+		default:
 			o = l.piped(running)
 		}
 		switch o {
@@ -177,33 +187,52 @@ func (l *link) fast() outcome {
 // Inject returned.
 func (l *link) copyReady(fd uintptr) bool {
 	for {
-		if len(l.wake) > 0 {
-			l.rerr = errWoken
-			return true
-		}
-		b := bufPool.Get().(*[]byte)
-		n, err := readFD(fd, *b)
+		n, stop := l.copyChunk(fd)
 		switch {
-		case err == syscall.EAGAIN:
-			bufPool.Put(b)
+		case stop:
+			return true
+		case n == 0:
 			return false
-		case err != nil:
-			bufPool.Put(b)
-			l.rerr = err
-			return true
-		}
-		_, err = l.dst.Write((*b)[:n])
-		bufPool.Put(b)
-		if err != nil {
-			l.werr = err
-			return true
-		}
-		l.c.p.ctr.bytes[l.dir].Add(uint64(n))
-		if n == bufSize {
+		case n == bufSize:
 			l.bulk = true
 			return true
 		}
 	}
+}
+
+// copyChunk copies one read's worth from src to dst through a pooled
+// buffer. It returns 0 when src has nothing to read (EAGAIN), and stop true
+// when the caller must leave RawConn.Read: woken, or an error in l.rerr or
+// l.werr.
+func (l *link) copyChunk(fd uintptr) (n int, stop bool) {
+	if len(l.wake) > 0 {
+		l.rerr = errWoken
+		return 0, true
+	}
+	b := bufPool.Get().(*[]byte)
+	defer bufPool.Put(b)
+	n, err := readFD(fd, *b)
+	switch {
+	case err == syscall.EAGAIN:
+		return 0, false
+	case err != nil:
+		l.rerr = err
+		return 0, true
+	}
+	l.nread += uint64(n)
+	_, err = l.dst.Write((*b)[:n])
+	if err != nil {
+		l.werr = err
+		return n, true
+	}
+	l.wrote(n)
+	return n, false
+}
+
+// wrote counts n bytes the proxy wrote to dst.
+func (l *link) wrote(n int) {
+	l.written.Add(uint64(n))
+	l.c.p.ctr.bytes[l.dir].Add(uint64(n))
 }
 
 // errWoken is how a read callback reports that notify woke the link.
@@ -240,7 +269,8 @@ const spliceMax = 1 << 20
 func (l *link) splice() error {
 	lr := io.LimitedReader{R: l.src, N: spliceMax}
 	n, err := l.dst.ReadFrom(&lr)
-	l.c.p.ctr.bytes[l.dir].Add(uint64(n))
+	l.nread += uint64(n)
+	l.wrote(int(n))
 	switch {
 	case err != nil:
 		return err
@@ -280,6 +310,7 @@ func (l *link) onReadable(fd uintptr) bool {
 		return true
 	}
 	l.rbuf, l.rn = b, n
+	l.nread += uint64(n)
 	return true
 }
 
@@ -301,6 +332,7 @@ func (l *link) readFailed(err error) outcome {
 // It never blocks: it sets a read deadline in the past on src (ending a wait
 // for data) and leaves a token on wake (ending a wait to hand on a chunk).
 func (l *link) notify() {
+	l.notifyKernel()
 	select {
 	case l.wake <- struct{}{}:
 	default:

@@ -224,7 +224,7 @@ func (pl *pipeline) write(l *link, out <-chan *stream.StreamChunk) {
 			l.c.closeSoon()
 			continue
 		}
-		l.c.p.ctr.bytes[l.dir].Add(uint64(len(c.Data)))
+		l.wrote(len(c.Data))
 	}
 	if !pl.ending.Load() {
 		// A stage ended the stream on its own (Toxiproxy's timeout or

@@ -128,7 +128,9 @@ func (u *protoUpStage) carryOut(stub *toxics.ToxicStub, timer *time.Timer, st up
 		u.f.injected.Add(1)
 	}
 	if st.reply != nil {
-		if _, err := u.l.c.client.Write(st.reply); err != nil {
+		n, err := u.l.c.client.Write(st.reply)
+		u.l.c.links[stream.Downstream].written.Add(uint64(n)) // the client's socket: see awaitDrained
+		if err != nil {
 			u.l.c.closeSoon()
 		}
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	Seed int64
 	// Logger receives the proxy's logs. The zero value discards them.
 	Logger zerolog.Logger
+	// NoSockmap keeps every connection on the copy path (user space) even
+	// where the kernel's sockmap fast path is available; see sockmap.go.
+	NoSockmap bool
 }
 
 // Proxy is a running fault proxy for one target. Create it with Listen, start
@@ -46,6 +49,7 @@ type Proxy struct {
 	upstream atomic.Pointer[string]
 	faults   atomic.Pointer[faultSet]
 	ctr      counters
+	sm       *sockmap // nil: the copy path
 
 	mu      sync.Mutex
 	ln      net.Listener       // nil while down
@@ -92,6 +96,7 @@ func Listen(cfg Config) (*Proxy, error) {
 		runDone: make(chan struct{}),
 	}
 	close(p.lnReady)
+	p.sm = openSockmap(cfg, p.log)
 	p.upstream.Store(&cfg.Upstream)
 	p.faults.Store(&faultSet{})
 	return p, nil
@@ -131,6 +136,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 	p.shut()
 	watch.Wait()
 	p.wg.Wait()
+	p.closeSockmap()
 	return err
 }
 
@@ -144,7 +150,16 @@ func (p *Proxy) Close() error {
 		return nil
 	}
 	p.shut()
+	p.closeSockmap()
 	return nil
+}
+
+// closeSockmap releases the sockmap's maps and program once no connection
+// uses them.
+func (p *Proxy) closeSockmap() {
+	if p.sm != nil {
+		p.sm.close()
+	}
 }
 
 // shut closes the listener and every active connection and refuses new ones.

@@ -37,6 +37,12 @@ type Stats struct {
 	// Switches counts links moving between the fast path and a pipeline of
 	// fault stages, or from one pipeline to another.
 	Switches uint64
+	// FastPath is how connections without a fault are carried:
+	// FastPathSockmap (forwarded inside the kernel) or FastPathCopy (copied
+	// by the proxy). KernelLinks counts the link directions the kernel
+	// forwards now.
+	FastPath    string
+	KernelLinks int64
 
 	// Faults holds one entry per fault name injected so far (the latest
 	// injection of that name), active or reverted.
@@ -93,9 +99,15 @@ func (p *Proxy) Stats() Stats {
 		Refused:    p.ctr.refused.Load(),
 		Reset:      p.ctr.reset.Load(),
 		DialFailed: p.ctr.dialFailed.Load(),
-		BytesUp:    p.ctr.bytes[0].Load(),
-		BytesDown:  p.ctr.bytes[1].Load(),
 		Switches:   p.ctr.switches.Load(),
+		FastPath:   FastPathCopy,
+	}
+	if p.sm != nil {
+		b := p.sm.bytes(&p.ctr.bytes)
+		s.BytesUp, s.BytesDown = b[0], b[1]
+		s.FastPath, s.KernelLinks = FastPathSockmap, p.sm.inKern.Load()
+	} else {
+		s.BytesUp, s.BytesDown = p.ctr.bytes[0].Load(), p.ctr.bytes[1].Load()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
