@@ -321,6 +321,8 @@ func (l *link) readFailed(err error) outcome {
 	case errors.Is(err, os.ErrDeadlineExceeded), err == errWoken:
 		l.rearm()
 		return reconsider
+	case err == io.EOF && l.k != nil:
+		return l.sockmapEOF()
 	case err == io.EOF:
 		return srcEOF
 	}

@@ -125,6 +125,9 @@ func (l *link) park() outcome {
 			err = l.rerr
 		}
 		switch {
+		case err == errStray && l.changed(nil): // passed after notify stopped the kernel
+			l.k.faultExits++
+			return reconsider
 		case err == errStray:
 			l.k.refills++
 			return reconsider
@@ -135,7 +138,8 @@ func (l *link) park() outcome {
 				return reconsider
 			}
 		case err == io.EOF:
-			return srcEOF
+			l.stopKernel(false) // settle this period's count: sockmapEOF compares it
+			return l.sockmapEOF()
 		default:
 			return l.readFailed(err)
 		}
@@ -165,6 +169,32 @@ func (l *link) parkReady(fd uintptr) bool {
 			l.rerr = errStray
 		}
 		return true
+	}
+}
+
+// sockmapEOF confirms the end of the stream a read reported. A socket in
+// the map reads as ended once its FIN arrived and its ingress queue is
+// empty, even while segments the program passed to it wait in its psock's
+// backlog behind segments redirected to it. The stream has ended only when
+// every byte received (tcpi_bytes_received, which counts the FIN as one)
+// was read or forwarded; until then the link waits 100 µs and reads on,
+// and the backlog's delivery makes those bytes readable.
+func (l *link) sockmapEOF() outcome {
+	got, err := bytesReceived(l.raw)
+	if err != nil {
+		l.c.close(false)
+		return failed
+	}
+	if got <= l.nread+l.k.redirected.Load()+1 {
+		return srcEOF
+	}
+	t := time.NewTimer(100 * time.Microsecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return reconsider
+	case <-l.c.dead:
+		return failed
 	}
 }
 

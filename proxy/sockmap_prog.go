@@ -15,6 +15,8 @@ import (
 //	SEC("sk_skb/stream_verdict")
 //	int verdict(struct __sk_buff *skb)
 //	{
+//		if (skb->len == 0)
+//			return SK_DROP;  /* a bare FIN: redirected, it would break the peer's psock */
 //		__u64 cookie = bpf_get_socket_cookie(skb);
 //		__u32 *slot = bpf_map_lookup_elem(&cookies, &cookie);
 //		if (!slot)
@@ -58,12 +60,17 @@ const (
 )
 
 // Return codes of an sk_skb program.
-const skPass = 1
+const (
+	skDrop = 0
+	skPass = 1
+)
 
 // verdictInstructions is the program above.
 func verdictInstructions() asm.Instructions {
 	return asm.Instructions{
-		asm.Mov.Reg(asm.R6, asm.R1), // r6 = skb
+		asm.Mov.Reg(asm.R6, asm.R1),              // r6 = skb
+		asm.LoadMem(asm.R9, asm.R6, 0, asm.Word), // r9 = skb->len
+		asm.JEq.Imm(asm.R9, 0, "drop"),
 		asm.FnGetSocketCookie.Call(),
 		asm.StoreMem(asm.RFP, -8, asm.R0, asm.DWord),
 		asm.LoadMapPtr(asm.R1, 0).WithReference("cookies"),
@@ -78,8 +85,7 @@ func verdictInstructions() asm.Instructions {
 		asm.Add.Imm(asm.R2, -12),
 		asm.FnMapLookupElem.Call(),
 		asm.JEq.Imm(asm.R0, 0, "pass"),
-		asm.Mov.Reg(asm.R8, asm.R0),              // r8 = st
-		asm.LoadMem(asm.R9, asm.R6, 0, asm.Word), // r9 = skb->len
+		asm.Mov.Reg(asm.R8, asm.R0), // r8 = st
 		asm.Mov.Reg(asm.R1, asm.R9),
 		atomic64(asm.R8, asm.R1, bpfFetchAdd), // r1 = old word; word += len
 		asm.Mov.Reg(asm.R2, asm.R1),
@@ -99,6 +105,8 @@ func verdictInstructions() asm.Instructions {
 		asm.FnSkRedirectMap.Call(),
 		asm.Return(),
 		asm.Mov.Imm(asm.R0, skPass).WithSymbol("pass"),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, skDrop).WithSymbol("drop"),
 		asm.Return(),
 	}
 }
