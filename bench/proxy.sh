@@ -3,13 +3,14 @@
 # route alternating with the others within one run (medians of rounds):
 #   1. pass-through with no fault, in process: 64 B echo req/s and proxy CPU
 #      per request at 1, 8 and 64 connections, bulk MB/s and CPU per MiB,
-#      memory per idle connection — direct vs chaosload vs Toxiproxy's own
-#      Proxy, plus the simplest Go proxy as the floor (proxy/ratios_test.go);
+#      memory per idle connection — direct vs chaosload on the sockmap fast
+#      path vs chaosload copying (NoSockmap) vs Toxiproxy's own Proxy, plus
+#      the simplest Go proxy as the floor (proxy/ratios_test.go);
 #   2. revert time of a fault with 1,000 live connections, 10 back-pressured,
 #      and injected 10 ms latency accuracy with 50 connections
 #      (proxy/faultbench_test.go);
 #   3. real clients, no fault: redis-benchmark -t get,set and pgbench -S
-#      direct vs chaosload vs Toxiproxy (bench/proxyclients), against a
+#      direct vs sockmap vs copy vs Toxiproxy (bench/proxyclients), against a
 #      redis-server and a PostgreSQL started by package demo.
 # The machine's load average is printed with every table: on a shared
 # machine, trust the CPU-per-request rows over the rates.

@@ -43,15 +43,33 @@ import (
 //	            peer; the count is the bytes forwarded since the link joined.
 //	USER:       the program adds the length and passes the segment to the
 //	            socket itself (its psock's ingress queue), where the proxy's
-//	            read(2) finds it in order; the count only changes.
+//	            read(2) finds it in order; the count only changes. Bit 61
+//	            (veto) may be set: see joining below.
+//	FULL:       as USER, set by the program itself when a period forwarded
+//	            more than sockmapBudget (4 MiB); flip_at, the slot's second
+//	            word, holds what the period forwarded.
 //
 // The program does one atomic fetch-and-add and decides on the mode it got
-// back, so a segment is counted in exactly the period whose mode sent it on:
-// the proxy reads its counts without races by swapping the word.
+// back, so a segment is counted in exactly the period whose mode sent it on;
+// the proxy changes a word only with compare-and-swap, so it reads the
+// count of the period it ends without a race. The program drops a segment
+// of length 0 (a bare FIN): redirected, the peer's backlog would take the
+// empty send for a broken pipe and poison the peer socket with EPIPE.
+//
+// Why FULL: the kernel does not charge a redirected segment to any socket
+// while it waits in the peer's backlog, so the sender's window never
+// closes. A destination that stops reading made the backlog grow by about
+// 1 GB/s here. After the budget the program passes segments to the source
+// socket, where they are charged to its receive buffer (its window closes:
+// back-pressure as on the copy path); the proxy wakes, waits for the
+// backlog to drain, copies what was passed and joins again.
 //
 // # Hard parts, and how they are solved
 //
-// (a) Kernel → user (a fault arrives) without losing a byte. A socket is
+// (a) Kernel → user (a fault arrives) without losing a byte. Inject's
+// notify switches the word itself, before Inject returns, so no segment the
+// kernel handles afterwards bypasses the fault; the link goroutine then
+// does the rest. A socket is
 // never deleted from the map while its connection lives: deleting it drops
 // its psock, and with it every segment still queued in the psock (its
 // ingress queue and its backlog of segments redirected to it), which would

@@ -8,7 +8,7 @@ import (
 )
 
 // The verdict program is written with cilium/ebpf's asm package rather than
-// compiled from C with bpf2go: it is 28 instructions, it needs no clang, no
+// compiled from C with bpf2go: it is about 40 instructions, it needs no clang, no
 // generated object in the repository and no BTF, and it is assembled and
 // loaded at run time on any kernel the proxy meets. The same program in C:
 //

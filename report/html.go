@@ -14,7 +14,7 @@ import (
 var htmlSource string
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"secs": secs, "optSecs": optSecs, "ms": fmtMS,
+	"secs": secs, "optSecs": optSecs, "ms": fmtMS, "fastPath": fastPath,
 	"rate": errorRate, "counts": faultCounts, "label": phaseLabel,
 	"bytes": fmtBytes, "process": processName,
 }).Parse(htmlSource))

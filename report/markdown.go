@@ -51,6 +51,9 @@ func mdHeader(w *errWriter, o *runner.Outcome) {
 	if !o.StartedAt.IsZero() {
 		meta = append(meta, "started "+o.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
+	if fp := fastPath(o); fp != "" {
+		meta = append(meta, "fast path: "+mdText(fp))
+	}
 	if o.Partial {
 		meta = append(meta, "**partial results**")
 	}

@@ -61,6 +61,9 @@ func header(w *errWriter, o *runner.Outcome) {
 	if s := o.Stack; s != nil {
 		w.printf("  stack: %s (%s) api %s, postgres %s, redis %s\n", s.Name, s.Mode, s.API, s.Postgres, s.Redis)
 	}
+	if fp := fastPath(o); fp != "" {
+		w.printf("  fast path: %s\n", fp)
+	}
 	if o.Partial {
 		w.printf("  PARTIAL RESULTS: the run did not complete\n")
 	}
@@ -227,4 +230,29 @@ func notes(w *errWriter, o *runner.Outcome) {
 	for _, s := range o.Errors {
 		w.printf("error: %s\n", s)
 	}
+}
+
+// fastPath says how the proxies carried connections without a fault:
+// "sockmap" or "copy" when every target agrees, each with its targets
+// otherwise, "" when no target says.
+func fastPath(o *runner.Outcome) string {
+	var order []string
+	byPath := map[string][]string{}
+	for _, t := range o.Targets {
+		if t.FastPath == "" {
+			continue
+		}
+		if _, ok := byPath[t.FastPath]; !ok {
+			order = append(order, t.FastPath)
+		}
+		byPath[t.FastPath] = append(byPath[t.FastPath], t.Name)
+	}
+	if len(order) == 1 {
+		return order[0]
+	}
+	parts := make([]string, len(order))
+	for i, fp := range order {
+		parts[i] = fmt.Sprintf("%s (%s)", fp, strings.Join(byPath[fp], ", "))
+	}
+	return strings.Join(parts, ", ")
 }

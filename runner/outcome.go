@@ -119,6 +119,9 @@ type TargetResult struct {
 	Reset    int64  `json:"reset"`
 	BytesUp  int64  `json:"bytes_up"`
 	BytesDn  int64  `json:"bytes_down"`
+	// FastPath is how the proxy carried connections without a fault:
+	// "sockmap" (inside the kernel) or "copy" (in user space).
+	FastPath string `json:"fast_path,omitempty"`
 }
 
 // Phase is one judged span of the run, with what its operations did (all

@@ -37,6 +37,9 @@ type Options struct {
 	PreflightTimeout time.Duration
 	// RevertTimeout bounds each fault's revert (default 10s).
 	RevertTimeout time.Duration
+	// NoSockmap keeps the proxies on the copy path even where the kernel's
+	// sockmap fast path is available (proxy.Config.NoSockmap).
+	NoSockmap bool
 }
 
 // Event is something that happened during the run.

@@ -116,7 +116,7 @@ func (r *run) listenProxies() error {
 			return infra("target %q: listen address: %w", t.Name, err)
 		}
 		p, err := proxy.Listen(proxy.Config{
-			Name: t.Name, Listen: listen, Seed: r.out.Seed,
+			Name: t.Name, Listen: listen, Seed: r.out.Seed, NoSockmap: r.opts.NoSockmap,
 			Logger: r.opts.Logger.With().Str("target", t.Name).Logger(),
 		})
 		if err != nil {
@@ -243,6 +243,7 @@ func (r *run) fillTargetStats(p *proxy.Proxy, name string) {
 		if t.Name == name {
 			t.Accepted, t.Refused, t.Reset = int64(s.Accepted), int64(s.Refused), int64(s.Reset)
 			t.BytesUp, t.BytesDn = int64(s.BytesUp), int64(s.BytesDown)
+			t.FastPath = s.FastPath
 		}
 	}
 }

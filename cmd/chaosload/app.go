@@ -110,6 +110,7 @@ Exit codes: 0 passed, 1 an expectation failed, 2 invalid file or flags,
 	pf.String("settings", "", "settings file (YAML; keys named like the flags)")
 	pf.String("log-level", "info", "log level: debug, info, warn, error")
 	pf.String("log-format", "console", "log format on stderr: console or json")
+	pf.String("fast-path", "sockmap", "how the proxies carry connections with no fault: sockmap (inside the kernel where it is available, else copy) or copy (always in user space)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.runCommand(), a.validateCommand(), a.demoCommand(), a.versionCommand())
 	root.AddCommand(a.reportCommand())
@@ -140,6 +141,9 @@ func (a *app) setup(cmd *cobra.Command, _ []string) error {
 	log, err := a.logger()
 	if err != nil {
 		return usageError{err}
+	}
+	if fp := a.v.GetString("fast-path"); fp != "sockmap" && fp != "copy" {
+		return usageError{fmt.Errorf("--fast-path %q: want sockmap or copy", fp)}
 	}
 	a.log = log
 	return nil

@@ -104,6 +104,7 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 		Stack:      demoStack(a.log),
 		OnEvent:    p.event,
 		OnProgress: p.status,
+		NoSockmap:  a.v.GetString("fast-path") == "copy",
 	})
 	p.done()
 	if out == nil { // Run always returns an Outcome; be safe anyway
