@@ -13,9 +13,9 @@ import (
 // TestAtomicEncoding: the program's atomic instructions marshal with the
 // immediate the kernel reads as fetch-and-add and compare-and-exchange
 // (cilium/ebpf v0.22.0's own FetchAdd and CmpXchg marshal an immediate of 0,
-// a plain add).
+// a plain add). Not parallel: a paused test of package proxy is a
+// goroutine TestRunReturnsWithEverythingClosed would count.
 func TestAtomicEncoding(t *testing.T) {
-	t.Parallel()
 	cases := []struct {
 		ins  asm.Instruction
 		want []byte
