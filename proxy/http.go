@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -120,11 +121,14 @@ func (u *httpUp) next(buf []byte) upStep {
 		}
 		return upStep{n: n, drop: u.dropping}
 	}
+	if buf[0] == tlsRecord {
+		return upStep{lost: lostTLS}
+	}
 	end := bytes.Index(buf, []byte("\r\n\r\n"))
-	if end < 0 {
-		if len(buf) > httpMaxHead {
-			return upStep{lost: "a request head over 64 KiB"}
-		}
+	switch {
+	case end+4 > httpMaxHead || (end < 0 && len(buf) > httpMaxHead):
+		return upStep{lost: "a request head over 64 KiB"}
+	case end < 0:
 		return upStep{}
 	}
 	n := end + 4
@@ -221,10 +225,10 @@ func (d *httpDown) next(b []byte) (int, downEvent) {
 	old := len(d.head)
 	d.head = append(d.head, b...)
 	end := bytes.Index(d.head, []byte("\r\n\r\n"))
-	if end < 0 {
-		if len(d.head) > httpMaxHead {
-			return len(b), evLost
-		}
+	switch {
+	case end+4 > httpMaxHead || (end < 0 && len(d.head) > httpMaxHead):
+		return len(b), evLost
+	case end < 0:
 		return len(b), evNone
 	}
 	n := end + 4 - old
@@ -324,7 +328,7 @@ func (b *httpBody) chunkLine() bool {
 		line = line[:i]
 	}
 	size, err := strconv.ParseInt(strings.TrimSpace(line), 16, 64)
-	if err != nil || size < 0 {
+	if err != nil || size < 0 || size > math.MaxInt64-2 {
 		return false
 	}
 	if size == 0 {

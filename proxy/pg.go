@@ -26,6 +26,11 @@ const (
 	pgCancelRequest = 80877102
 )
 
+// pgMaxWhole bounds the messages the proxy buffers whole to decide on them
+// (Query, Parse, Bind): a client announcing more (PostgreSQL accepts up to
+// 1 GB) is given up rather than held in memory.
+const pgMaxWhole = 16 << 20
+
 // pgUp parses what a PostgreSQL client sends.
 type pgUp struct {
 	f        *fault
@@ -69,18 +74,24 @@ func (u *pgUp) next(buf []byte) upStep {
 	}
 	typ, size := buf[0], int(binary.BigEndian.Uint32(buf[1:5]))+1
 	switch {
-	case typ == 0x16 || typ == 0x17:
+	case typ == tlsRecord || typ == 0x17: // a handshake or application-data record
 		return upStep{lost: "the client speaks TLS (it negotiated it before the fault was applied); a client requiring TLS cannot be inspected: use sslmode=disable or prefer"}
 	case size < 5 || !pgClientTypes[typ]:
 		return upStep{lost: fmt.Sprintf("not PostgreSQL's wire protocol (message type %q)", typ)}
 	}
 	switch typ {
 	case 'Q', 'P', 'B':
+		if size > pgMaxWhole {
+			return upStep{lost: fmt.Sprintf("a %q message of %d bytes, over the %d the proxy reads whole", typ, size, pgMaxWhole)}
+		}
 		if len(buf) < size {
 			return upStep{}
 		}
 		return u.decide(typ, buf[:size])
 	case 'S':
+		if size != 5 {
+			return upStep{lost: fmt.Sprintf("a Sync message of %d bytes (a Sync has no body)", size)}
+		}
 		return u.sync(size)
 	case 'F':
 		return u.stream(buf, size, 1)

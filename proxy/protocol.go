@@ -56,6 +56,16 @@ type upStep struct {
 	lost    string // the stream cannot be parsed: say why, pass the rest through
 }
 
+// tlsRecord is the first byte of a TLS handshake record (a ClientHello): no
+// HTTP/1 request, RESP command or typed PostgreSQL message starts with it,
+// so a request parser that meets it where a request starts gives the
+// connection up at once, rather than wait for a line end that never comes
+// while the client waits for the server's hello.
+const tlsRecord = 0x16
+
+// lostTLS says why a connection speaking TLS is given up.
+const lostTLS = "the client speaks TLS; the fault cannot read its requests (it passes them untouched)"
+
 // downCodec parses server → client bytes: next consumes a prefix of d and
 // reports what ends there.
 type downCodec interface {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"fmt"
 	"time"
 
 	"github.com/Shopify/toxiproxy/v2/stream"
@@ -50,19 +51,22 @@ func (u *protoUpStage) Pipe(stub *toxics.ToxicStub) {
 	}
 }
 
-// flush passes on the bytes not yet handled.
-func (u *protoUpStage) flush(stub *toxics.ToxicStub) {
-	if len(u.s.buf) > 0 {
-		u.w.emit(stub, &stream.StreamChunk{Data: u.s.buf, Timestamp: time.Now()})
-		u.s.buf = nil
+// flush passes on the bytes not yet handled; false when the connection
+// died.
+func (u *protoUpStage) flush(stub *toxics.ToxicStub) bool {
+	if len(u.s.buf) == 0 {
+		return true
 	}
+	data := u.s.buf
+	u.s.buf = nil
+	return u.w.emit(stub, &stream.StreamChunk{Data: data, Timestamp: time.Now()})
 }
 
 // handle parses one chunk and carries out every step it completes; false
 // when the connection died.
 func (u *protoUpStage) handle(stub *toxics.ToxicStub, timer *time.Timer, c *stream.StreamChunk) bool {
-	if u.s.lost.Load() {
-		return u.w.emit(stub, c)
+	if u.s.lost.Load() { // given up, here or by the response stage: first what was held
+		return u.flush(stub) && u.w.emit(stub, c)
 	}
 	if len(u.s.buf) == 0 {
 		u.s.buf = c.Data
@@ -70,14 +74,13 @@ func (u *protoUpStage) handle(stub *toxics.ToxicStub, timer *time.Timer, c *stre
 		u.s.buf = append(u.s.buf, c.Data...)
 	}
 	for len(u.s.buf) > 0 {
-		st := u.s.up.next(u.s.buf)
+		st := u.nextStep()
 		if st.lost != "" {
 			if !u.emitPending(stub, c.Timestamp) {
 				return false
 			}
 			u.giveUp(st.lost)
-			u.flush(stub)
-			return true
+			return u.flush(stub)
 		}
 		if st.n == 0 {
 			break
@@ -87,6 +90,22 @@ func (u *protoUpStage) handle(stub *toxics.ToxicStub, timer *time.Timer, c *stre
 		}
 	}
 	return u.emitPending(stub, c.Timestamp)
+}
+
+// nextStep asks the codec what to do with the buffered bytes. A codec that
+// panics or claims bytes it was not given gives the connection up: a parser
+// meeting bytes it did not foresee must never take the proxy down.
+func (u *protoUpStage) nextStep() (st upStep) {
+	defer func() {
+		if r := recover(); r != nil {
+			st = upStep{lost: fmt.Sprintf("the request parser failed: %v", r)}
+		}
+	}()
+	st = u.s.up.next(u.s.buf)
+	if st.n < 0 || st.n > len(u.s.buf) {
+		return upStep{lost: fmt.Sprintf("the request parser claimed %d bytes of %d", st.n, len(u.s.buf))}
+	}
+	return st
 }
 
 // emitPending passes on the gathered pass-through bytes; false when the
@@ -177,7 +196,12 @@ func (s *protoSession) delay(spec faults.RequestDelaySpec) time.Duration {
 func (u *protoUpStage) giveUp(why string) {
 	u.s.lost.Store(true)
 	u.f.uninspectable.Add(1)
-	u.l.c.p.log.Error().Str("fault", u.f.name).Uint64("conn", u.l.c.seq).Str("reason", why).
+	u.f.logLost(u.l.c, why)
+}
+
+// logLost says why the fault gave connection c up.
+func (f *fault) logLost(c *conn, why string) {
+	c.p.log.Error().Str("fault", f.name).Uint64("conn", c.seq).Str("reason", why).
 		Msg("cannot inspect this connection: the fault does not apply to it")
 }
 
@@ -264,7 +288,7 @@ func (d *protoDownStage) handle(stub *toxics.ToxicStub, c *stream.StreamChunk) b
 			}
 			d.s.swallowing = true
 		}
-		n, ev := d.s.down.next(data[off:])
+		n, ev := d.nextEvent(data[off:])
 		if holder != nil {
 			if h := holder.takeHold(); h > 0 {
 				if !emit(data[start:off]) {
@@ -314,6 +338,24 @@ func (d *protoDownStage) handle(stub *toxics.ToxicStub, c *stream.StreamChunk) b
 		}
 	}
 	return emit(data[start:])
+}
+
+// nextEvent asks the codec to frame the server's bytes b. A codec that
+// panics or consumes bytes it was not given gives the connection up, as in
+// protoUpStage.nextStep.
+func (d *protoDownStage) nextEvent(b []byte) (n int, ev downEvent) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.f.logLost(d.l.c, fmt.Sprintf("the response parser failed: %v", r))
+			n, ev = 0, evLost
+		}
+	}()
+	n, ev = d.s.down.next(b)
+	if n < 0 || n > len(b) {
+		d.f.logLost(d.l.c, fmt.Sprintf("the response parser consumed %d bytes of %d", n, len(b)))
+		return 0, evLost
+	}
+	return n, ev
 }
 
 // holdFor holds the response stream for h (a response of an http-delay on

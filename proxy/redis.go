@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -49,6 +50,9 @@ func newRedisUp(f *fault, s *protoSession) *redisUp {
 
 // next implements upCodec.
 func (u *redisUp) next(buf []byte) upStep {
+	if buf[0] == tlsRecord {
+		return upStep{lost: lostTLS}
+	}
 	args, n, ok := parseRedisCommand(buf)
 	switch {
 	case !ok:
@@ -109,13 +113,27 @@ func (u *redisUp) matches(name string, args [][]byte) bool {
 	return u.s.draw(u.p)
 }
 
+// The bounds of what the proxy reads of a command before deciding on it. A
+// line over them is not a command the proxy parses, however many bytes
+// came so far (so the outcome does not depend on how the stream was cut
+// into reads); a bulk string over redisMaxBulk (Redis itself takes up to
+// 512 MB) gives the connection up rather than being held in memory.
+const (
+	redisMaxInline = 64 << 10 // an inline command, as Redis's own limit
+	redisMaxNumber = 32       // a count or length, with its CRLF
+	redisMaxBulk   = 16 << 20
+)
+
 // parseRedisCommand reads one command from buf: its arguments and its
 // length (0: incomplete), ok false when buf does not hold RESP.
 func parseRedisCommand(buf []byte) (args [][]byte, n int, ok bool) {
 	if buf[0] != '*' {
 		i := bytes.IndexByte(buf, '\n')
-		if i < 0 {
-			return nil, 0, len(buf) < 64<<10
+		switch {
+		case i < 0:
+			return nil, 0, len(buf) < redisMaxInline
+		case i >= redisMaxInline:
+			return nil, 0, false
 		}
 		return bytes.Fields(buf[:i]), i + 1, true
 	}
@@ -134,8 +152,11 @@ func parseRedisCommand(buf []byte) (args [][]byte, n int, ok bool) {
 		if !ok || j == 0 {
 			return nil, 0, ok
 		}
-		if size < 0 || j+size+2 > len(buf) {
-			return nil, 0, size >= 0
+		if size < 0 || size > redisMaxBulk {
+			return nil, 0, false
+		}
+		if j+size+2 > len(buf) {
+			return nil, 0, true
 		}
 		args = append(args, buf[j:j+size])
 		i = j + size + 2
@@ -148,7 +169,10 @@ func parseRedisCommand(buf []byte) (args [][]byte, n int, ok bool) {
 func redisNumber(buf []byte, from int) (v, next int, ok bool) {
 	i := bytes.IndexByte(buf[from:], '\n')
 	if i < 0 {
-		return 0, 0, len(buf)-from < 32
+		return 0, 0, len(buf)-from < redisMaxNumber
+	}
+	if i >= redisMaxNumber {
+		return 0, 0, false
 	}
 	v, err := strconv.Atoi(string(bytes.TrimSuffix(buf[from:from+i], []byte("\r"))))
 	return v, from + i + 1, err == nil
@@ -157,11 +181,16 @@ func redisNumber(buf []byte, from int) (v, next int, ok bool) {
 // redisDown frames what a Redis server sends: one top-level reply is one
 // response.
 type redisDown struct {
-	line  []byte
-	bulk  int   // bytes of a bulk string (and its CRLF) still to come
-	stack []int // elements still to come in each open aggregate
-	top   byte  // type of the top-level reply under way
+	line  []byte // the start of a header line under way (at most redisMaxNumber bytes)
+	long  bool   // the line under way is longer than what line keeps
+	bulk  int    // bytes of a bulk string (and its CRLF) still to come
+	stack []int  // elements still to come in each open aggregate
+	top   byte   // type of the top-level reply under way
 }
+
+// redisMaxDepth bounds the nesting of aggregates in a reply (Redis's own
+// replies nest a few levels).
+const redisMaxDepth = 128
 
 func newRedisDown() *redisDown { return &redisDown{} }
 
@@ -180,13 +209,13 @@ func (r *redisDown) next(d []byte) (int, downEvent) {
 		}
 		j := bytes.IndexByte(d[i:], '\n')
 		if j < 0 {
-			r.line = append(r.line, d[i:]...)
+			r.addLine(d[i:])
 			return len(d), evNone
 		}
-		r.line = append(r.line, d[i:i+j+1]...)
+		r.addLine(d[i : i+j+1])
 		i += j + 1
 		done, ok := r.header()
-		r.line = r.line[:0]
+		r.line, r.long = r.line[:0], false
 		switch {
 		case !ok:
 			return i, evLost
@@ -195,6 +224,15 @@ func (r *redisDown) next(d []byte) (int, downEvent) {
 		}
 	}
 	return i, evNone
+}
+
+// addLine keeps the start of a header line: a simple value's text is not
+// needed, and a longer number is not RESP.
+func (r *redisDown) addLine(b []byte) {
+	if room := redisMaxNumber - len(r.line); len(b) > room {
+		b, r.long = b[:room], true
+	}
+	r.line = append(r.line, b...)
 }
 
 // header handles one header line; done when a top-level reply ended.
@@ -207,18 +245,18 @@ func (r *redisDown) header() (done, ok bool) {
 	case '+', '-', ':', '_', ',', '#', '(':
 		return r.valueDone(), true
 	case '$', '!', '=':
-		n, err := strconv.Atoi(string(bytes.TrimRight(r.line[1:], "\r\n")))
-		if err != nil {
+		n, ok := r.number(math.MaxInt - 2)
+		switch {
+		case !ok:
 			return false, false
-		}
-		if n < 0 {
+		case n < 0:
 			return r.valueDone(), true
 		}
 		r.bulk = n + 2
 		return false, true
 	case '*', '~', '>', '%', '|':
-		n, err := strconv.Atoi(string(bytes.TrimRight(r.line[1:], "\r\n")))
-		if err != nil {
+		n, ok := r.number(math.MaxInt / 2)
+		if !ok || len(r.stack) >= redisMaxDepth {
 			return false, false
 		}
 		if t == '%' || t == '|' {
@@ -231,6 +269,15 @@ func (r *redisDown) header() (done, ok bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// number reads the number of a length or count line, at most limit.
+func (r *redisDown) number(limit int) (int, bool) {
+	if r.long {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(bytes.TrimRight(r.line[1:], "\r\n")))
+	return n, err == nil && n <= limit
 }
 
 // valueDone records that a value ended and reports whether that ended a
