@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -123,12 +124,16 @@ func (p *parser) decodeBool(n *yaml.Node, v reflect.Value, path string) {
 
 func (p *parser) decodeInt(n *yaml.Node, v reflect.Value, path string) {
 	var i int64
+	if bigInteger(n) {
+		p.errorf(n, path, "%s is out of range; valid: %s", n.Value, validSpan(path, v.Type()))
+		return
+	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
 		p.wrongType(n, v.Type(), path)
 		return
 	}
 	if safeDecode(n, &i) != nil || v.OverflowInt(i) {
-		p.errorf(n, path, "%s is out of range for this field", n.Value)
+		p.errorf(n, path, "%s is out of range; valid: %s", n.Value, validSpan(path, v.Type()))
 		return
 	}
 	v.SetInt(i)
@@ -136,12 +141,16 @@ func (p *parser) decodeInt(n *yaml.Node, v reflect.Value, path string) {
 
 func (p *parser) decodeUint(n *yaml.Node, v reflect.Value, path string) {
 	var u uint64
+	if bigInteger(n) {
+		p.errorf(n, path, "%s is out of range; valid: %s", n.Value, validSpan(path, v.Type()))
+		return
+	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
 		p.wrongType(n, v.Type(), path)
 		return
 	}
 	if safeDecode(n, &u) != nil || v.OverflowUint(u) {
-		p.errorf(n, path, "%s is out of range for this field (want a whole number ≥ 0)", n.Value)
+		p.errorf(n, path, "%s is out of range; valid: %s", n.Value, validSpan(path, v.Type()))
 		return
 	}
 	v.SetUint(u)
@@ -155,11 +164,19 @@ func (p *parser) decodeFloat(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) || v.OverflowFloat(f) {
-		p.errorf(n, path, "want a finite number, got %s", n.Value)
+		p.errorf(n, path, "want a finite number, got %s; valid: %s", n.Value, validSpan(path, v.Type()))
 		return
 	}
 	v.SetFloat(f)
 }
+
+// bigInteger reports whether n is a whole number written in digits that
+// YAML could not hold in 64 bits (and so tagged a float).
+func bigInteger(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Style == 0 && n.ShortTag() == "!!float" && bigIntegerRE.MatchString(n.Value)
+}
+
+var bigIntegerRE = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
 
 // decodeDuration reads "30s", "1m30s", "250ms". A bare number is refused
 // (30 what?) except 0.

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net"
 	"strings"
 	"time"
 )
@@ -90,8 +89,8 @@ func (c *checker) probeKind(p *Probe, path string) {
 			c.errorf(path+".expect", "must be an HTTP status (100-599)")
 		}
 	case "tcp":
-		if _, _, err := net.SplitHostPort(p.TCP); err != nil && !strings.Contains(p.TCP, "${") {
-			c.errorf(path+".tcp", "must be host:port: %v", err)
+		if !strings.Contains(p.TCP, "${") && !validHostPort(p.TCP) {
+			c.errorf(path+".tcp", "want host:port with a port from 1 to 65535, e.g. 127.0.0.1:5432, got %q", p.TCP)
 		}
 	default:
 		if p.Target == "" {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -330,9 +331,9 @@ func (p *condParser) parse(kind MetricKind) (Condition, error) {
 			p.pos++
 		}
 		d, err := time.ParseDuration(p.s[start:p.pos])
-		if err != nil || d <= 0 {
+		if err != nil || d <= 0 || d > maxSpan {
 			p.pos = start
-			return c, p.fail("after \"for\": want a positive duration such as 15s")
+			return c, p.fail("after \"for\": want a duration such as 15s; valid: above 0 up to %s", maxSpan)
 		}
 		c.For = d
 		p.skipSpace()
@@ -412,8 +413,33 @@ func (p *condParser) value(kind MetricKind, c *Condition) error {
 	if u == UnitNone && kind == Trend && c.Agg != AggCount {
 		u = UnitDuration // k6: a bare number on a trend is milliseconds
 	}
+	if msg := valueFits(kind, c.Agg, v, p.s[start:p.pos]); msg != "" {
+		p.pos = start
+		return p.fail("%s", msg)
+	}
 	c.Value, c.Unit = v, u
 	return nil
+}
+
+// maxTrendMillis is the top of the histograms' range (package metrics): a
+// duration threshold above it could never be told apart from it.
+const maxTrendMillis = float64(time.Hour / time.Millisecond)
+
+// valueFits returns why normalised value v (written as text) cannot be
+// the bound of an aggregation of a metric of kind, "" when it can.
+func valueFits(kind MetricKind, agg Agg, v float64, text string) string {
+	switch {
+	case agg == AggCount && (v < 0 || v != math.Trunc(v) || v > 1e15):
+		return fmt.Sprintf("%s is not a count; valid: a whole number from 0 to 1e15", text)
+	case agg == AggCount:
+	case kind == Ratio && (v < 0 || v > 1):
+		return fmt.Sprintf("%s is out of range: a rate is a share; valid: 0%% to 100%% (or 0 to 1)", text)
+	case kind == Counter && (v < 0 || v > 1e12):
+		return fmt.Sprintf("%s is out of range; valid: 0/s to 1e12/s", text)
+	case kind == Trend && (v < 0 || v > maxTrendMillis):
+		return fmt.Sprintf("%s is out of range; valid: 0ms to 1h (the histograms' range)", text)
+	}
+	return ""
 }
 
 var durationUnits = map[string]time.Duration{

@@ -39,6 +39,7 @@ func (e *Experiment) check(failed map[string]bool) Errors {
 	c.refs()
 	c.observation()
 	c.dsnNeeds()
+	c.ranges()
 	return c.errs
 }
 
@@ -65,6 +66,8 @@ type checker struct {
 	failed map[string]bool
 	// needDSN maps a postgres target without a dsn to what needs one.
 	needDSN map[string][]string
+	// reported holds the paths a problem was reported at.
+	reported map[string]bool
 }
 
 // errorf reports a problem with the field at path, at its position (or its
@@ -78,7 +81,11 @@ func (c *checker) errorAt(pos Pos, path, format string, a ...any) {
 	if c.suppressed(path) {
 		return
 	}
-	c.errs = append(c.errs, &Error{Pos: pos, Msg: prefix(path, fmt.Sprintf(format, a...))})
+	if c.reported == nil {
+		c.reported = map[string]bool{}
+	}
+	c.reported[path] = true
+	c.errs = append(c.errs, &Error{Pos: pos, Msg: prefix(path, withSpan(path, fmt.Sprintf(format, a...)))})
 }
 
 // suppressed reports whether the decoder already reported path or a field
@@ -158,7 +165,7 @@ func (c *checker) upstream(t *Target, path string) {
 	case strings.Contains(t.Upstream, "${"):
 		// an address resolved at run time
 	case !validHostPort(t.Upstream):
-		c.errorf(path+".upstream", "want host:port, e.g. 127.0.0.1:5432, got %q", t.Upstream)
+		c.errorf(path+".upstream", "want host:port with a port from 1 to 65535, e.g. 127.0.0.1:5432, got %q", t.Upstream)
 	}
 }
 
@@ -169,9 +176,9 @@ func (c *checker) listen(t *Target, path string, seen map[string]string) {
 		return
 	}
 	host, port, err := net.SplitHostPort(t.Listen)
-	if err != nil || !isLoopback(host) || !validPort(port) {
-		c.errorf(path+".listen", "%q is not a loopback host:port; a proxy listens on this machine only, "+
-			"e.g. 127.0.0.1:0 (a free port) or 127.0.0.1:16379", t.Listen)
+	if err != nil || !isLoopback(host) || !validPort(port, 0) {
+		c.errorf(path+".listen", "%q is not a loopback host:port; a proxy listens on this machine only, on a port "+
+			"from 0 (a free port) to 65535, e.g. 127.0.0.1:0 or 127.0.0.1:16379", t.Listen)
 		return
 	}
 	if port == "0" {
@@ -191,14 +198,17 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// validHostPort reports whether s is an address to dial: a host and a port
+// from 1 to 65535.
 func validHostPort(s string) bool {
 	host, port, err := net.SplitHostPort(s)
-	return err == nil && host != "" && validPort(port)
+	return err == nil && host != "" && validPort(port, 1)
 }
 
-func validPort(s string) bool {
+// validPort reports whether s is a port number from lo to 65535.
+func validPort(s string, lo int) bool {
 	n, err := strconv.Atoi(s)
-	return err == nil && n >= 0 && n <= 65535
+	return err == nil && n >= lo && n <= 65535
 }
 
 func (c *checker) recovery() {

@@ -215,8 +215,9 @@ func (c *checker) faultsEnd() bool {
 func (c *checker) baseline() {
 	warmup := c.e.WarmupOrDefault()
 	for i := range c.e.Faults {
-		if f := &c.e.Faults[i]; f.StartTime < warmup {
-			c.errorf(fmt.Sprintf("faults.%d.startTime", i), "the fault starts at %s, during the warm-up (%s), so there is "+
+		path := fmt.Sprintf("faults.%d.startTime", i)
+		if f := &c.e.Faults[i]; f.StartTime < warmup && !c.reported[path] {
+			c.errorf(path, "the fault starts at %s, during the warm-up (%s), so there is "+
 				"no baseline to judge; start it later or shorten warmup", f.StartTime, warmup)
 		}
 	}

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,8 +113,13 @@ func (c *checker) foreignFields(s *load.Scenario, path string, fields []string) 
 }
 
 func (c *checker) arrivalRate(s *load.Scenario, path string) {
-	if !(s.Rate > 0) {
+	unit := cmp.Or(s.TimeUnit, load.DefaultTimeUnit)
+	switch perSecond := s.Rate * float64(time.Second) / float64(unit); {
+	case !(s.Rate > 0):
 		c.errorf(path+".rate", "is required and must be positive: iterations started per timeUnit, e.g. rate: 100")
+	case unit > 0 && perSecond > maxPerSec:
+		c.errorf(path+".rate", "%g per %s is %.4g/s, more than one scenario can pace; valid: above 0, up to %d/s (with timeUnit %s: rate ≤ %s)",
+			s.Rate, unit, perSecond, maxPerSec, unit, strconv.FormatFloat(maxPerSec*float64(unit)/float64(time.Second), 'f', -1, 64))
 	}
 	c.positiveDuration(path+".duration", s.Duration)
 	c.nonNegative(path+".timeUnit", s.TimeUnit)

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -95,10 +94,8 @@ func (c *checker) pgStep(p *load.PGStatement, path string) {
 func (c *checker) redisStep(r *load.RedisCall, path string) {
 	if r.Addr == "" {
 		c.errorf(path+".addr", "is required, e.g. addr: \"${targets.redis}\"")
-	} else if !strings.Contains(r.Addr, "${") {
-		if _, _, err := net.SplitHostPort(r.Addr); err != nil {
-			c.errorf(path+".addr", "want host:port, got %q", r.Addr)
-		}
+	} else if !strings.Contains(r.Addr, "${") && !validHostPort(r.Addr) {
+		c.errorf(path+".addr", "want host:port with a port from 1 to 65535, e.g. 127.0.0.1:6379, got %q", r.Addr)
 	}
 	c.targetCarries(path+".addr", r.Addr, "redis", "redis", "tcp")
 	switch {

@@ -66,7 +66,7 @@ func TestValidateErrors(t *testing.T) {
 		}},
 		// a target's upstream, protocol, dsn and listen, all at once
 		{"target fields", edit(`api: {upstream: "127.0.0.1:8080"}`, `api: {upstream: "localhost", protocol: ftp, dsn: "x", listen: "0.0.0.0:80"}`), []string{
-			`4:19 targets.api.upstream: want host:port, e.g. 127.0.0.1:5432, got "localhost"`,
+			`4:19 targets.api.upstream: want host:port with a port from 1 to 65535, e.g. 127.0.0.1:5432, got "localhost"`,
 			`4:42 targets.api.protocol: unknown protocol "ftp"; valid: tcp, http, postgres, redis`,
 			`4:52 targets.api.dsn: applies only to postgres targets; this one's protocol is ftp`,
 			`4:65 targets.api.listen: "0.0.0.0:80" is not a loopback host:port`,
