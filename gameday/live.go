@@ -88,7 +88,8 @@ func fillLoad(t *TargetLive, a metrics.Aggregate) {
 }
 
 // watch pushes a snapshot to every dashboard every PushEvery (and at once
-// after a change) and checks recovery, until ctx ends.
+// after a change), checks recovery and moves what is no longer recent into
+// the recorder's downsampled past, until ctx ends.
 func (s *Session) watch(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.PushEvery)
 	defer tick.Stop()
@@ -97,6 +98,7 @@ func (s *Session) watch(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			s.rec.Compact()
 			if s.recov.check(s.Now()) {
 				v := s.recov.view(s.Now())
 				s.event("recovery", fmt.Sprintf("steady state is back: recovered in %.2fs (%s)", v.ElapsedS, v.Reason))

@@ -38,8 +38,9 @@ func (s *Session) Outcome() *runner.Outcome {
 		})
 	}
 	s.mu.Unlock()
-	o.IntervalS = s.rec.Interval().Seconds()
-	for _, iv := range s.rec.Intervals() {
+	step, ivs := s.rec.Series() // past the recent hour, at the downsampled step
+	o.IntervalS = step.Seconds()
+	for _, iv := range ivs {
 		o.Intervals = append(o.Intervals, runner.Interval{
 			TS: iv.T.Seconds(), Ops: iv.Ops, Errors: iv.Errors,
 			P50MS: millis(iv.P50), P95MS: millis(iv.P95), P99MS: millis(iv.P99), ByClass: iv.ByClass,

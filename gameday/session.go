@@ -1,6 +1,7 @@
 package gameday
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,20 @@ type Config struct {
 	RevertTimeout time.Duration
 	// PushEvery is the dashboard's push period (default 1s).
 	PushEvery time.Duration
+	// Recent is how much of the session the recorder keeps at full
+	// resolution (default 1 h); older intervals are merged, exactly, into
+	// at most metrics.DefaultMaxPast coarser ones, so a session of any
+	// length holds bounded memory.
+	Recent time.Duration
+}
+
+// DefaultRecent is Config.Recent's default.
+const DefaultRecent = time.Hour
+
+// recorderConfig is the recorder of a session: full resolution for the
+// recent past, downsampled before.
+func recorderConfig(recent time.Duration) metrics.Config {
+	return metrics.Config{Keep: metrics.Retention{Recent: cmp.Or(recent, DefaultRecent)}}
 }
 
 // Session is one game day: the file's proxies (and stack), the faults applied
@@ -90,7 +105,7 @@ func Start(ctx context.Context, exp *config.Experiment, cfg Config) (*Session, e
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
 		exp: exp, cfg: cfg, log: cfg.Logger, env: env,
-		rec:     metrics.NewRecorder(metrics.Config{}),
+		rec:     metrics.NewRecorder(recorderConfig(cfg.Recent)),
 		clock:   load.Clock{Epoch: time.Now()},
 		targets: map[string]*target{},
 		faults:  map[string]*handFault{},

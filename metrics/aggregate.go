@@ -15,7 +15,8 @@ import (
 // in microseconds (see Micros) for every timed result, failures included,
 // so Latency.TotalCount() is Ops minus the dropped arrivals and untimed
 // results. Span is the length of time the window covers: the number of
-// intervals it merged times the interval, whether or not they held data.
+// intervals it merged times the interval (a past interval counting at its
+// own length, see Retention), whether or not they held data.
 type Aggregate struct {
 	Ops, Errors int64
 	Conns       int64
@@ -45,7 +46,9 @@ func (a Aggregate) Rate() float64 {
 // Window returns the exact merge of the intervals whose start lies in
 // [from, to), over the series sel selects. With intended-start bucketing an
 // interval is complete only once every request issued in it has finished;
-// the caller chooses windows accordingly.
+// the caller chooses windows accordingly. Where the window reaches into the
+// downsampled past (Retention), it takes every past interval it overlaps,
+// whole.
 func (r *Recorder) Window(from, to time.Duration, sel Selector) Aggregate {
 	agg := Aggregate{Latency: NewHistogram(), ServiceTime: NewHistogram(), DispatchLag: NewHistogram()}
 	r.WindowInto(&agg, from, to, sel)
@@ -59,11 +62,18 @@ func (r *Recorder) Window(from, to time.Duration, sel Selector) Aggregate {
 // leaving out the ones not needed (an error rate needs none) spares the
 // merging too.
 func (r *Recorder) WindowInto(agg *Aggregate, from, to time.Duration, sel Selector) {
+	r.compacting.RLock()
+	defer r.compacting.RUnlock()
 	lo, hi := r.span(from, to)
-	agg.reset(time.Duration(hi-lo) * r.interval)
+	old, oldSpan, end := r.pastGroups(lo, hi)
+	lo = max(lo, end)
+	agg.reset(oldSpan + time.Duration(max(hi-lo, 0))*r.interval)
 	matched := r.series.matching(sel)
 	if len(matched) == 0 {
 		return
+	}
+	for _, b := range old {
+		b.mergeInto(agg, matched)
 	}
 	hi = min(hi, int(r.last.Load())+1) // nothing was recorded beyond
 	for k := lo; k < hi; k++ {

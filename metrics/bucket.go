@@ -11,15 +11,43 @@ import (
 // results spread over the intervals still in flight, and the critical
 // section is a few histogram increments.
 type bucket struct {
-	mu    sync.Mutex
-	cells []*cell // by series id; nil where the series has no data
+	mu     sync.Mutex
+	cells  []*cell // by series id; nil where the series has no data
+	sealed bool    // moved into the past (retain.go): adds go there
 }
 
-// add records res in the cell of series id.
-func (b *bucket) add(id int, res *load.Result) {
+// add records res in the cell of series id; false when the bucket is
+// sealed.
+func (b *bucket) add(id int, res *load.Result) bool {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sealed {
+		return false
+	}
 	b.cellLocked(id).add(res)
+	return true
+}
+
+// seal refuses every later add.
+func (b *bucket) seal() {
+	b.mu.Lock()
+	b.sealed = true
 	b.mu.Unlock()
+}
+
+// sealInto merges b into dst and seals b, whose cells it lets go.
+func (b *bucket) sealInto(dst *bucket) {
+	b.mu.Lock()
+	cells := b.cells
+	b.cells, b.sealed = nil, true
+	b.mu.Unlock()
+	dst.mu.Lock()
+	defer dst.mu.Unlock()
+	for id, c := range cells {
+		if c != nil {
+			dst.cellLocked(id).merge(c)
+		}
+	}
 }
 
 // cellLocked returns the cell of series id, creating it; b.mu must be held.
@@ -61,9 +89,14 @@ func (b *bucket) snapshot() []*cell {
 	return out
 }
 
-// mergeCell adds c (owned by the caller) to the cell of series id.
-func (b *bucket) mergeCell(id int, c *cell) {
+// mergeCell adds c (owned by the caller) to the cell of series id; false
+// when the bucket is sealed.
+func (b *bucket) mergeCell(id int, c *cell) bool {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sealed {
+		return false
+	}
 	b.cellLocked(id).merge(c)
-	b.mu.Unlock()
+	return true
 }

@@ -8,6 +8,10 @@
 // digits) once it is busy (see rawLimit); windows always merge into dense
 // HDR histograms, so both give identical answers.
 //
+// A long run (a game day) bounds its memory with a Retention: the recent
+// intervals stay at full resolution, older ones are merged, exactly, into a
+// bounded number of coarser past intervals (Compact).
+//
 // A result is charged to the interval of its *intended* start, not of its
 // completion: a request issued during a fault that times out after the fault
 // ended belongs to the fault. Failed operations are data: their latency is

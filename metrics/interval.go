@@ -25,25 +25,65 @@ type Interval struct {
 // plotted are the percentiles of Interval.
 var plotted = []float64{50, 95, 99}
 
-// Intervals returns every interval from the start of the load to End, in
-// order, empty ones included so that a time series has no holes.
+// Intervals returns every interval of length Step from the start of the
+// load to End, in order, empty ones included so that a time series has no
+// holes: the recorder's own intervals, or, once part of the run is
+// downsampled (Retention), intervals of the past's length throughout.
 func (r *Recorder) Intervals() []Interval {
-	n := int(r.last.Load()) + 1
-	out := make([]Interval, n)
-	scratch := NewHistogram() // reused: one dense histogram records fastest
-	for k := range out {
-		out[k].T = time.Duration(k) * r.interval
-		if b := r.lookup(k); b != nil {
-			b.summarise(&out[k], &r.series, scratch)
-		}
-	}
-	return out
+	_, ivs := r.Series()
+	return ivs
 }
 
-// summarise fills iv from the bucket's cells, merging their latencies in
-// scratch.
+// Series is Intervals with their length, read together (a Compact running
+// meanwhile may coarsen Step).
+func (r *Recorder) Series() (time.Duration, []Interval) {
+	r.compacting.RLock()
+	defer r.compacting.RUnlock()
+	p := r.past.Load()
+	step := 1
+	if p != nil {
+		step = p.step
+	}
+	n := ceilDiv(time.Duration(r.last.Load()+1), time.Duration(step))
+	out := make([]Interval, n)
+	scratch := NewHistogram() // reused: one dense histogram records fastest
+	for j := range out {
+		out[j].T = time.Duration(j*step) * r.interval
+		scratch.Reset()
+		for _, b := range r.stepBuckets(p, j, step) {
+			b.summarise(&out[j], &r.series, scratch)
+		}
+		out[j].percentiles(scratch)
+	}
+	return time.Duration(step) * r.interval, out
+}
+
+// stepBuckets returns the buckets of output interval j of step intervals:
+// the past's, and the recorder's own for what the past does not hold.
+func (r *Recorder) stepBuckets(p *past, j, step int) []*bucket {
+	var bs []*bucket
+	if j*step < p.end() {
+		bs = append(bs, p.buckets[j])
+	}
+	for k := max(j*step, p.end()); k < (j+1)*step; k++ {
+		if b := r.lookup(k); b != nil {
+			bs = append(bs, b)
+		}
+	}
+	return bs
+}
+
+// percentiles sets the plotted percentiles from the latencies in h.
+func (iv *Interval) percentiles(h *hdrhistogram.Histogram) {
+	if h.TotalCount() == 0 {
+		return
+	}
+	p := h.ValueAtPercentilesSlice(plotted)
+	iv.P50, iv.P95, iv.P99 = Micros(p[0]), Micros(p[1]), Micros(p[2])
+}
+
+// summarise adds the bucket's cells to iv, and their latencies to scratch.
 func (b *bucket) summarise(iv *Interval, t *seriesTable, scratch *hdrhistogram.Histogram) {
-	scratch.Reset()
 	b.mu.Lock()
 	keys := t.all() // after Lock: covers every series with a cell here
 	for id, c := range b.cells {
@@ -62,9 +102,4 @@ func (b *bucket) summarise(iv *Interval, t *seriesTable, scratch *hdrhistogram.H
 		c.timingInto(timeLatency, scratch)
 	}
 	b.mu.Unlock()
-	if scratch.TotalCount() == 0 {
-		return
-	}
-	p := scratch.ValueAtPercentilesSlice(plotted)
-	iv.P50, iv.P95, iv.P99 = Micros(p[0]), Micros(p[1]), Micros(p[2])
 }

@@ -1,6 +1,9 @@
 package metrics
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Merge adds everything o recorded to r, exactly: counts add, histograms
 // merge bucket by bucket, so r answers every window as if it had recorded
@@ -13,6 +16,11 @@ func (r *Recorder) Merge(o *Recorder) error {
 	}
 	if o.interval != r.interval {
 		return fmt.Errorf("metrics: merge recorders of different intervals (%v into %v)", o.interval, r.interval)
+	}
+	o.compacting.RLock()
+	defer o.compacting.RUnlock()
+	if p := o.past.Load(); p != nil {
+		return fmt.Errorf("metrics: merge a recorder that downsampled its past (%v intervals)", time.Duration(p.step)*o.interval)
 	}
 	n := int(o.last.Load()) + 1
 	for k := 0; k < n; k++ {
@@ -32,17 +40,10 @@ func (r *Recorder) Merge(o *Recorder) error {
 // mergeCells adds the cells of one interval of another recorder, whose
 // series ids map to tags through keys.
 func (r *Recorder) mergeCells(k int, cells []*cell, keys []Selector) {
-	var b *bucket
 	for id, c := range cells {
-		if c == nil {
-			continue
+		if c != nil {
+			sid := r.series.id(keys[id])
+			r.into(k, func(b *bucket) bool { return b.mergeCell(sid, c) })
 		}
-		if b == nil {
-			b = r.bucket(k)
-		}
-		b.mergeCell(r.series.id(keys[id]), c)
-	}
-	if b != nil {
-		r.markLast(k)
 	}
 }

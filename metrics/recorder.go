@@ -18,11 +18,14 @@ type Config struct {
 	// window and of recovery time. Zero, or anything above MaxInterval,
 	// means MaxInterval.
 	Interval time.Duration
+	// Keep bounds what is kept of a long run; the zero value keeps every
+	// interval.
+	Keep Retention
 }
 
 // Recorder keeps the results of a run per interval and per tag set. It is a
 // load.Sink: Record may be called from any number of goroutines at once,
-// concurrently with Window, Intervals and Merge.
+// concurrently with Window, Intervals, Merge and Compact.
 //
 // Storage is a sparse two-level array of intervals, indexed by the intended
 // start of a result divided by the interval:
@@ -38,6 +41,12 @@ type Recorder struct {
 	chunks   atomic.Pointer[[]*chunk]
 	grow     sync.Mutex   // serialises growth of chunks
 	last     atomic.Int64 // highest interval index with data; -1 when none
+
+	// The downsampled past (retain.go): readers hold compacting for
+	// reading, Compact for writing.
+	keep       Retention
+	past       atomic.Pointer[past]
+	compacting sync.RWMutex
 }
 
 const chunkLen = 256
@@ -52,7 +61,13 @@ func NewRecorder(cfg Config) *Recorder {
 	if cfg.Interval <= 0 || cfg.Interval > MaxInterval {
 		cfg.Interval = MaxInterval
 	}
-	r := &Recorder{interval: cfg.Interval}
+	if cfg.Keep.Past <= 0 {
+		cfg.Keep.Past = DefaultPast
+	}
+	if cfg.Keep.MaxPast <= 0 {
+		cfg.Keep.MaxPast = DefaultMaxPast
+	}
+	r := &Recorder{interval: cfg.Interval, keep: cfg.Keep}
 	r.last.Store(-1)
 	return r
 }
@@ -61,9 +76,7 @@ func NewRecorder(cfg Config) *Recorder {
 // series of its tags. It does not retain res.
 func (r *Recorder) Record(res *load.Result) {
 	id := r.series.id(keyOf(res))
-	k := r.index(res.Intended)
-	r.bucket(k).add(id, res)
-	r.markLast(k)
+	r.into(r.index(res.Intended), func(b *bucket) bool { return b.add(id, res) })
 }
 
 // Interval returns the length of one interval.
@@ -104,17 +117,22 @@ func (r *Recorder) lookup(k int) *bucket {
 	return c[k%chunkLen].Load()
 }
 
-// bucket returns interval k, creating it.
+// bucket returns interval k, creating it. A bucket created for an
+// interval Compact has just moved into the past comes back sealed.
 func (r *Recorder) bucket(k int) *bucket {
 	if b := r.lookup(k); b != nil {
 		return b
 	}
 	slot := &r.chunkFor(k)[k%chunkLen]
 	fresh := &bucket{}
-	if slot.CompareAndSwap(nil, fresh) {
-		return fresh
+	if !slot.CompareAndSwap(nil, fresh) {
+		return slot.Load() // another caller created it first
 	}
-	return slot.Load() // another caller created it first
+	if k < r.past.Load().end() { // the slot was emptied by Compact: the past was published before
+		fresh.seal()
+		slot.CompareAndSwap(fresh, nil)
+	}
+	return fresh
 }
 
 // chunkFor returns the chunk holding interval k, creating it.
