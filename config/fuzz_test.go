@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -32,6 +33,7 @@ func FuzzParseExperiment(f *testing.F) {
 			if e == nil {
 				t.Fatal("Parse returned neither an experiment nor an error")
 			}
+			inSpans(t, e)
 			_ = e.Resolve(func(string) (string, bool) { return "127.0.0.1:1", true })
 			return
 		}
@@ -40,6 +42,17 @@ func FuzzParseExperiment(f *testing.F) {
 			t.Fatalf("Parse error %T %v, want non-empty Errors", err, err)
 		}
 		checkPositions(t, data, es)
+	})
+}
+
+// inSpans checks that every number of an experiment Parse accepted lies
+// in its span (zero is a default).
+func inSpans(t *testing.T, e *Experiment) {
+	walkNumbers(reflect.ValueOf(e).Elem(), "", "", func(path, pattern string, n float64) {
+		s, ok := numberSpans[pattern]
+		if n != 0 && (!ok || !(n >= s.lo && n <= s.hi)) {
+			t.Errorf("%s = %v accepted; valid: %v", path, n, s)
+		}
 	})
 }
 
@@ -72,7 +85,7 @@ func fuzzSeeds(tb testing.TB) []string {
 		"version: 1\nname: [\n", "- a\n", "", "{", "version: \"1\"\n---\nx: 1\n",
 		"a: !!binary aGk=\nb: !custom x\nc: 0x1F\nd: 1_000\n",
 	}
-	for _, glob := range []string{"testdata/*.yaml", "../experiments/*.yaml"} {
+	for _, glob := range []string{"testdata/*.yaml", "testdata/invalid/*.yaml", "../experiments/*.yaml"} {
 		files, _ := filepath.Glob(glob)
 		for _, f := range files {
 			b, err := os.ReadFile(f)
