@@ -63,7 +63,7 @@ var numberSpans = map[string]span{
 	"scenarios.*.vus":                          counts(1, maxVUs),
 	"scenarios.*.duration":                     durations(time.Millisecond, maxSpan),
 	"scenarios.*.stages.*.duration":            durations(0, maxSpan),
-	"scenarios.*.stages.*.target":              counts(0, maxVUs),
+	"scenarios.*.stages.*.target":              counts(0, maxPerSec*86400), // VUs (rampingVUs bounds them) or a rate per timeUnit
 	"scenarios.*.startVUs":                     counts(0, maxVUs),
 	"scenarios.*.gracefulRampDown":             durations(0, maxWait),
 	"scenarios.*.rate":                         {1e-6, maxPerSec * 86400, numPerUnit}, // per timeUnit ≤ 24h; per second: arrivalRate

@@ -139,6 +139,11 @@ func (c *checker) constantVUs(s *load.Scenario, path string) {
 
 func (c *checker) rampingVUs(s *load.Scenario, path string) {
 	c.stages(s, path, "100")
+	for i, st := range s.Stages {
+		if st.Target > maxVUs {
+			c.errorf(fmt.Sprintf("%s.stages.%d.target", path, i), "%d VUs is out of range; valid: 0 to %d", st.Target, maxVUs)
+		}
+	}
 	if s.StartVUs != nil && *s.StartVUs < 0 {
 		c.errorf(path+".startVUs", "must not be negative")
 	}
