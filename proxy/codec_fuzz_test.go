@@ -45,8 +45,11 @@ var fuzzSpecs = map[string]faults.Spec{
 
 // fuzzSession returns a fresh protocol session of the protocol's fault,
 // with the same draws every time.
-func fuzzSession(protocol string) *protoSession {
-	f := newFault(1, "fuzz", fuzzSpecs[protocol], 1)
+func fuzzSession(protocol string) *protoSession { return specSession(fuzzSpecs[protocol]) }
+
+// specSession returns a fresh protocol session of a fault of spec.
+func specSession(spec faults.Spec) *protoSession {
+	f := newFault(1, "fuzz", spec, 1)
 	s := &protoSession{wake: make(chan struct{}, 1), rng: stageRand(f.key, 1, stream.Upstream), leaving: &f.leaving}
 	s.up, s.down = newCodecs(f, s)
 	return s
@@ -76,6 +79,11 @@ type upTrace struct {
 // does; after a give-up the rest passes as it is.
 func runUp(t *testing.T, protocol string, reads [][]byte) (upTrace, *protoSession) {
 	s := fuzzSession(protocol)
+	return runSession(t, s, reads), s
+}
+
+// runSession is runUp on session s.
+func runSession(t *testing.T, s *protoSession, reads [][]byte) upTrace {
 	var tr upTrace
 	var buf []byte
 	fwd := 0
@@ -113,7 +121,7 @@ func runUp(t *testing.T, protocol string, reads [][]byte) (upTrace, *protoSessio
 		}
 	}
 	tr.out = append(tr.out, buf...) // the stage flushes what is left at the end
-	return tr, s
+	return tr
 }
 
 // record notes the effects of one step other than its bytes.

@@ -2,8 +2,11 @@ package proxy
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chaosload/chaosload/faults"
 )
 
 // TestCodecsBoundWhatTheyHold: a request parser that must read a message
@@ -35,5 +38,24 @@ func TestCodecsBoundWhatTheyHold(t *testing.T) {
 				t.Fatalf("step %+v, want the connection given up: %q", st, tc.lost)
 			}
 		})
+	}
+}
+
+// TestAnsweredRequestBodyStaysDropped: the chunked body of a request the
+// proxy answered goes nowhere, also when it turns malformed, however it is
+// cut into reads (FuzzHTTPUp found a bad size line whose bytes reached the
+// server, whole or in part depending on the reads); the connection is given
+// up at the bytes after it, which pass as they are.
+func TestAnsweredRequestBodyStaysDropped(t *testing.T) {
+	t.Parallel()
+	stream := []byte("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		"5\r\nhello\r\n7X00000000000000\r\n" + "GET /b HTTP/1.1\r\n\r\n")
+	for _, chunk := range []int{0, 1, 9} {
+		s := specSession(faults.HTTPErrorSpec{Match: faults.Match{Path: "/a"}, Probability: 1, Status: 503})
+		tr := runSession(t, s, pieces(stream, chunk))
+		if got := string(tr.out); got != "GET /b HTTP/1.1\r\n\r\n" || !tr.lost || !slices.Contains(tr.events, "count@0") {
+			t.Errorf("reads of %d: the server gets %q (given up: %v, %v); want the POST answered and only what follows its body, as it is",
+				chunk, got, tr.lost, tr.events)
+		}
 	}
 }

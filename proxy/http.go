@@ -74,6 +74,7 @@ type httpUp struct {
 	delay    faults.RequestDelaySpec
 	body     httpBody
 	dropping bool
+	bad      bool // the body stopped making sense: give up at the next bytes
 }
 
 func newHTTPUp(f *fault, s *protoSession, h *httpShared) *httpUp {
@@ -114,11 +115,16 @@ func httpAnswer(s faults.HTTPErrorSpec) []byte {
 
 // next implements upCodec.
 func (u *httpUp) next(buf []byte) upStep {
+	if u.bad {
+		return upStep{lost: "a malformed chunked request body"}
+	}
 	if !u.body.done() {
+		// A body that stops making sense still belongs to its request: its
+		// bytes up to there go where the request went (dropped with one
+		// the proxy answered, however they were cut into reads), and the
+		// connection is given up after them.
 		n, ok := u.body.consume(buf)
-		if !ok {
-			return upStep{lost: "a malformed chunked request body"}
-		}
+		u.bad = !ok
 		return upStep{n: n, drop: u.dropping}
 	}
 	if buf[0] == tlsRecord {

@@ -79,7 +79,7 @@ func TestMalformedStreamsKeepProxyServing(t *testing.T) {
 		},
 		{ // testdata/fuzz/FuzzHTTPUp/overflow-chunk-size: a chunk size near 2⁶³ misframed the body
 			name: "http-chunk-overflow", spec: faults.HTTPErrorSpec{Match: faults.Match{Path: "/a"}, Probability: 1, Status: 503},
-			bad:  []byte("POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\n"),
+			bad:  []byte("POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nmore"),
 			good: []byte("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"), answer: "HTTP/1.1 503 ",
 		},
 	} {
