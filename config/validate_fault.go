@@ -88,6 +88,9 @@ func (c *checker) faultTarget(f *faults.Fault, path string) {
 			f.Kind, strings.Join(protos, " or "), t.Name, or(t.Protocol, DefaultProtocol))
 	case t.Protocol == "postgres" && t.DSN == "":
 		c.needsDSN(t.Name, fmt.Sprintf("fault %q (%s)", f.Name, f.Kind))
+	case t.Protocol == "redis" && f.Reserved != nil:
+		c.errorf(path+".reserved", "Redis reserves no connection slots for administrators; remove reserved "+
+			"(leaveFree: N keeps N slots free for anyone)")
 	}
 }
 

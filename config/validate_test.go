@@ -155,6 +155,19 @@ func TestValidateErrors(t *testing.T) {
 		// ...with a dsn, which verify needs too: one problem at the target
 		{"dsn missing", editChaos(`, dsn: "postgres://u@127.0.0.1:5432/shop"`, ""),
 			[]string{`5:3 targets.pg.dsn: is required: fault "exhaust" (pool-exhaustion) and verify need it to connect`}},
+		// reserved counts slots, so it cannot be negative
+		{"reserved negative", editChaos("kind: pool-exhaustion", "kind: pool-exhaustion\n    reserved: -1"),
+			[]string{`22:15 faults.0.reserved: must not be negative (0 takes the reserved slots too)`}},
+		// reserved is a pool-exhaustion parameter
+		{"reserved on reset", editChaos("kind: pool-exhaustion", "kind: reset\n    reserved: 0"),
+			[]string{`22:15 faults.0.reserved: is not a parameter of kind "reset"`}},
+		// Redis reserves no slots
+		{"reserved on redis", strings.Replace(editChaos("  pg: {", "  rd: {upstream: \"127.0.0.1:6379\", protocol: redis}\n  pg: {"),
+			"    target: pg\n    kind: pool-exhaustion", "    target: rd\n    kind: pool-exhaustion\n    reserved: 0", 1),
+			[]string{`23:15 faults.0.reserved: Redis reserves no connection slots for administrators; remove reserved`}},
+		// expectEffect is a boolean
+		{"expectEffect not a boolean", editChaos("kind: pool-exhaustion", "kind: pool-exhaustion\n    expectEffect: often"),
+			[]string{`22:19 faults.0.expectEffect:`}},
 		// fault names are unique
 		{"fault names", editChaos("verify:", "  - name: exhaust\n    target: api\n    kind: down\n    startTime: 10s\n    duration: 5s\nverify:"),
 			[]string{`24:11 faults.1.name: faults.0 is also called "exhaust"`}},
@@ -259,6 +272,9 @@ func TestValidateValid(t *testing.T) {
 		{"no thresholds", editChaos("thresholds:\n  latency: [\"p(95) < 100ms\"]\n", "")},
 		// pg_ and redis_ classes, builtin classes
 		{"classes", chaos + "degradation:\n  \"errors{class:pg_53300}\": [\"count >= 0\"]\n  \"errors{class:http_503}\": [\"rate < 90%\"]\n"},
+		// every fault may expect an effect; pool exhaustion may take the
+		// reserved slots
+		{"expectEffect and reserved", editChaos("kind: pool-exhaustion", "kind: pool-exhaustion\n    expectEffect: true\n    reserved: 0")},
 		// a fixed loopback listen address
 		{"listen", edit(`{upstream: "127.0.0.1:8080"}`, `{upstream: "127.0.0.1:8080", listen: "127.0.0.1:16379"}`)},
 	}

@@ -82,7 +82,7 @@ func TestSerializationFailures(t *testing.T) {
 					t.Errorf("500 not naming SQLSTATE 40001: %v", rep)
 				}
 			}
-			injected := p.Stats().Faults["serialization"].Injected
+			injected := p.Stats().Faults["serialization"].RequestsErrored
 			t.Logf("%s: statuses %v, 40001 injected %d", mode, statuses, injected)
 			if injected < orders/10 {
 				t.Fatalf("only %d errors injected into %d orders at 30%%", injected, orders)
@@ -121,7 +121,7 @@ func TestSerializationRetryBounded(t *testing.T) {
 	if rep.status != http.StatusServiceUnavailable || rep.header.Get("Retry-After") == "" {
 		t.Fatalf("POST order with every attempt failing: %v, want 503 with Retry-After", rep)
 	}
-	if got := p.Stats().Faults["serialization"].Injected; got != serializationAttempts {
+	if got := p.Stats().Faults["serialization"].RequestsErrored; got != serializationAttempts {
 		t.Errorf("%d attempts reached the proxy, want %d", got, serializationAttempts)
 	}
 	if rep := c.get("/api/products"); rep.status != http.StatusOK {

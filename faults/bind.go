@@ -43,18 +43,24 @@ func Bind(f *Fault, t TargetInfo, logger zerolog.Logger) (Action, error) {
 // postgres target through its dsn, on a redis target through the proxy's
 // upstream address (TargetInfo.Addr when set).
 func bindPoolExhaustion(f *Fault, s PoolExhaustionSpec, t TargetInfo, logger zerolog.Logger) (Action, error) {
+	a := &poolExhaustion{name: f.Name, spec: s, proxy: t.Proxy, logger: logger}
 	switch t.Protocol {
 	case "postgres":
 		if t.DSN == "" {
 			return nil, fmt.Errorf("fault %q: pool-exhaustion needs target %q to have a dsn", f.Name, t.Name)
 		}
-		return &pgExhaustion{name: f.Name, dsn: t.DSN, leaveFree: s.LeaveFree, logger: logger}, nil
+		a.server = newPGSlots(f.Name, t.DSN, s)
+		return a, nil
 	case "redis":
+		if s.Reserved != nil {
+			return nil, fmt.Errorf("fault %q: Redis reserves no connection slots; remove reserved (leaveFree keeps slots free)", f.Name)
+		}
 		addr := func() string { return t.Addr }
 		if up, ok := t.Proxy.(interface{ Upstream() string }); ok && t.Addr == "" {
 			addr = up.Upstream // read at Apply: a stack's address is known late
 		}
-		return &redisExhaustion{name: f.Name, addr: addr, leaveFree: s.LeaveFree, logger: logger}, nil
+		a.server = newRedisSlots(f.Name, addr, s)
+		return a, nil
 	}
 	return nil, fmt.Errorf("fault %q: pool-exhaustion needs a postgres or redis target; %q is %s", f.Name, t.Name, t.Protocol)
 }

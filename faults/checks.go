@@ -121,5 +121,6 @@ func checkConnectDelay(f *Fault) []Problem {
 func checkPoolExhaustion(f *Fault) []Problem {
 	var ps problems
 	ps.add(f.LeaveFree < 0, "leaveFree", "must not be negative")
+	ps.add(f.Reserved != nil && *f.Reserved < 0, "reserved", "must not be negative (0 takes the reserved slots too)")
 	return ps
 }

@@ -69,6 +69,10 @@ type Fault struct {
 	// Toxicity is the share of connections affected, in [0, 1], drawn once
 	// per connection from the experiment seed. Nil means 1 (every connection).
 	Toxicity *Percent `yaml:"toxicity"`
+	// ExpectEffect makes a fault that changed no traffic while in effect a
+	// failed check of the run, rather than a warning: a fault that did not
+	// bite tested nothing.
+	ExpectEffect bool `yaml:"expectEffect"`
 
 	// latency (jitter also connect-delay; direction also bandwidth,
 	// slow-close, slicer, limit-data and loss)
@@ -100,8 +104,12 @@ type Fault struct {
 	Max      int    `yaml:"max"`
 	OnExcess Excess `yaml:"onExcess"`
 
-	// pool-exhaustion
-	LeaveFree int `yaml:"leaveFree"`
+	// pool-exhaustion: LeaveFree slots stay free for anyone; Reserved is how
+	// many slots are left for administrators (nil: PostgreSQL's
+	// superuser_reserved_connections, plus reserved_connections from
+	// PostgreSQL 16; 0 takes them too, which needs a superuser dsn).
+	LeaveFree int  `yaml:"leaveFree"`
+	Reserved  *int `yaml:"reserved"`
 
 	// The protocol-aware kinds (protocol.go): which requests (match), the
 	// share of them (probability, nil: all), and the answer: an HTTP status,
@@ -203,6 +211,12 @@ func (f ActionFunc) Apply(ctx context.Context) (Revert, error) { return f(ctx) }
 // Injector carries out data-path faults on a running proxy. *proxy.Proxy
 // implements it. Inject must not wait for any connection's traffic: a stuck
 // connection delays only itself, never the caller.
+//
+// Watch has w follow the connections the proxy carries until the returned
+// Revert is called (see ConnWatch); the proxy counts what it sees under name
+// and spec's kind in its fault statistics. Pool exhaustion watches its
+// target's proxy so that the server itself refuses new connections.
 type Injector interface {
 	Inject(ctx context.Context, name string, spec Spec, toxicity float64) (Revert, error)
+	Watch(name string, spec Spec, w ConnWatch) (Revert, error)
 }

@@ -13,7 +13,7 @@ type kindSpec struct {
 }
 
 // common parameters every kind takes.
-var common = []string{"name", "target", "kind", "startTime", "duration", "toxicity"}
+var common = []string{"name", "target", "kind", "startTime", "duration", "toxicity", "expectEffect"}
 
 func params(names ...string) map[string]bool {
 	m := map[string]bool{}
@@ -36,7 +36,7 @@ var specs = map[Kind]kindSpec{
 	Loss:           {params("rate", "rto", "mode", "direction"), checkLoss},
 	ConnLimit:      {params("max", "onExcess"), checkConnLimit},
 	ConnectDelay:   {params("delay", "jitter"), checkConnectDelay},
-	PoolExhaustion: {params("leaveFree"), checkPoolExhaustion},
+	PoolExhaustion: {params("leaveFree", "reserved"), checkPoolExhaustion},
 	HTTPError:      {params("match", "probability", "status", "headers", "body"), checkProtocolFault},
 	HTTPDelay:      {params("match", "probability", "latency", "jitter", "direction"), checkProtocolFault},
 	PGError:        {params("match", "probability", "code", "message"), checkProtocolFault},
@@ -101,6 +101,7 @@ func setFields(f *Fault) []string {
 	add(f.Max != 0, "max")
 	add(f.OnExcess != "", "onExcess")
 	add(f.LeaveFree != 0, "leaveFree")
+	add(f.Reserved != nil, "reserved")
 	add(f.Match != nil, "match")
 	add(f.Probability != nil, "probability")
 	add(f.Status != 0, "status")

@@ -62,7 +62,7 @@ func TestProtocolPassThroughRatio(t *testing.T) {
 		measure(t, "postgres select-only (SELECT abalance FROM pgbench_accounts WHERE aid = $1)", paths, func(addr string) func(context.Context) error {
 			return pgWorkload(t, pg, addr)
 		})
-		if n := aware.Stats().Faults["never"].Injected; n != 0 {
+		if n := aware.Stats().Faults["never"].RequestsErrored; n != 0 {
 			t.Errorf("the non-matching fault injected %d errors", n)
 		}
 	})

@@ -116,8 +116,8 @@ func TestProofHTTPDelay(t *testing.T) {
 					t.Errorf("round %d: matching request reached the server after %v; held upstream = %v, want %v",
 						i, reached, held, tc.reqHeld)
 				}
-				held := p.Stats().Faults["slow"].DelayedChunks
-				if get("/fast"); p.Stats().Faults["slow"].DelayedChunks != held {
+				held := p.Stats().Faults["slow"].RequestsDelayed
+				if get("/fast"); p.Stats().Faults["slow"].RequestsDelayed != held {
 					t.Errorf("round %d: GET /fast (no match) was held", i)
 				}
 			}
@@ -133,14 +133,14 @@ func TestProofHTTPDelay(t *testing.T) {
 			}
 			// Each held request counts once, whichever way it was held.
 			st := p.Stats().Faults["slow"]
-			if st.DelayedChunks != 4 {
-				t.Errorf("requests counted as delayed = %d, want 4", st.DelayedChunks)
+			if st.RequestsDelayed != 4 {
+				t.Errorf("requests counted as delayed = %d, want 4", st.RequestsDelayed)
 			}
 			if st.InjectedDelay != 4*tc.total { // no jitter: every hold is the latency
 				t.Errorf("injected delay %v over 4 held requests, want 4 × %v", st.InjectedDelay, tc.total)
 			}
 			revert()
-			if get("/slow/x"); p.Stats().Faults["slow"].DelayedChunks != st.DelayedChunks {
+			if get("/slow/x"); p.Stats().Faults["slow"].RequestsDelayed != st.RequestsDelayed {
 				t.Errorf("after the revert a matching request was held")
 			}
 		})

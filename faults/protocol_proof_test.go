@@ -68,8 +68,8 @@ func TestProofPGError(t *testing.T) {
 			t.Fatalf("mode %v: after the rollback: %d, %v", mode, one, err)
 		}
 	}
-	if got := p.Stats().Faults["serialize"].Injected; got != 6 {
-		t.Errorf("Stats.Faults[serialize].Injected = %d, want 6", got)
+	if got := p.Stats().Faults["serialize"].RequestsErrored; got != 6 {
+		t.Errorf("Stats.Faults[serialize].RequestsErrored = %d, want 6", got)
 	}
 }
 
@@ -120,7 +120,7 @@ func TestProofPGCommitError(t *testing.T) {
 	if err := c.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("rows after the second commit: %d, %v; want 1", n, err)
 	}
-	if got := p.Stats().Faults["commit"].Injected; got != 1 {
+	if got := p.Stats().Faults["commit"].RequestsErrored; got != 1 {
 		t.Errorf("Injected = %d, want 1", got)
 	}
 }
@@ -150,7 +150,7 @@ func TestProofPGErrorProbability(t *testing.T) {
 	if failed < 60 || failed > 140 {
 		t.Errorf("%d of 200 failed at probability 50%%", failed)
 	}
-	if got := p.Stats().Faults["cancel"].Injected; got != int64(failed) {
+	if got := p.Stats().Faults["cancel"].RequestsErrored; got != int64(failed) {
 		t.Errorf("Injected = %d, the client saw %d", got, failed)
 	}
 	// A batch: the errors land on their own queries, the rest answer in order.
@@ -207,7 +207,7 @@ func TestProofRedisError(t *testing.T) {
 	if v, err := echo.Result(); v != "last" || err != nil {
 		t.Errorf("pipeline ECHO: %q, %v", v, err)
 	}
-	if got := p.Stats().Faults["loading"].Injected; got != 3 {
+	if got := p.Stats().Faults["loading"].RequestsErrored; got != 3 {
 		t.Errorf("Injected = %d, want 3", got)
 	}
 }
@@ -311,7 +311,7 @@ func TestProofHTTPError(t *testing.T) {
 	if n := conns.Load(); n != 1 {
 		t.Errorf("%d connections for 6 requests, want 1 (keep-alive reused)", n)
 	}
-	if got := p.Stats().Faults["unavailable"].Injected; got != 3 {
+	if got := p.Stats().Faults["unavailable"].RequestsErrored; got != 3 {
 		t.Errorf("Injected = %d, want 3", got)
 	}
 }
@@ -339,7 +339,7 @@ func TestProofPGDelay(t *testing.T) {
 	// Not held: shown by the fault's count, not a timed bound a busy
 	// machine could break.
 	timed("SELECT 1")
-	if n := p.Stats().Faults["slow"].DelayedChunks; n != 1 {
+	if n := p.Stats().Faults["slow"].RequestsDelayed; n != 1 {
 		t.Errorf("%d queries held, want 1 (the query that does not match is not)", n)
 	}
 }
@@ -371,7 +371,7 @@ func TestProofRedisDelay(t *testing.T) {
 	if v, err := c.Get(ctx, "cart:1").Result(); err != nil || v != "1" {
 		t.Fatalf("GET cart:1: %q, %v", v, err)
 	}
-	if n := p.Stats().Faults["slow"].DelayedChunks; n != 1 {
+	if n := p.Stats().Faults["slow"].RequestsDelayed; n != 1 {
 		t.Errorf("%d commands held, want 1 (GET cart:1 does not match)", n)
 	}
 	pipe := c.Pipeline()
@@ -386,7 +386,7 @@ func TestProofRedisDelay(t *testing.T) {
 	if first.Val() != "1" || held.Val() != "0" || after.Val() != "after" {
 		t.Errorf("pipeline replies %q %q %q, want 1 0 after (in order)", first.Val(), held.Val(), after.Val())
 	}
-	if n := p.Stats().Faults["slow"].DelayedChunks; n != 2 {
+	if n := p.Stats().Faults["slow"].RequestsDelayed; n != 2 {
 		t.Errorf("%d commands held, want 2", n)
 	}
 }

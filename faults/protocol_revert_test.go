@@ -56,7 +56,7 @@ func TestProofPGErrorRevertInFlight(t *testing.T) {
 	if code != "40001" || status != 'I' {
 		t.Errorf("COMMIT after the revert: SQLSTATE %q, ReadyForQuery %q; want 40001 and I", code, status)
 	}
-	if got := p.Stats().Faults["commit"].Injected; got != 1 {
+	if got := p.Stats().Faults["commit"].RequestsErrored; got != 1 {
 		t.Errorf("Injected = %d, want 1", got)
 	}
 }

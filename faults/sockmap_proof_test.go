@@ -73,7 +73,7 @@ func TestProofPGErrorOnTheSockmapFastPath(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if got := p.Stats().Faults["boom"].Injected; got != 1 {
+	if got := p.Stats().Faults["boom"].RequestsErrored; got != 1 {
 		t.Errorf("the last injection answered %d queries itself, want 1", got)
 	}
 	t.Logf("%d cycles; %d queries checked on the busy connections meanwhile", cycles, queries.Load())

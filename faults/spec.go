@@ -51,7 +51,7 @@ func (f *Fault) Spec() Spec {
 	case ConnectDelay:
 		return ConnectDelaySpec{Delay: f.Delay, Jitter: f.Jitter}
 	case PoolExhaustion:
-		return PoolExhaustionSpec{LeaveFree: f.LeaveFree}
+		return PoolExhaustionSpec{LeaveFree: f.LeaveFree, Reserved: f.Reserved}
 	}
 	panic(fmt.Sprintf("faults: Spec of unvalidated kind %q", f.Kind))
 }
@@ -159,10 +159,15 @@ type ConnectDelaySpec struct {
 	Delay, Jitter time.Duration
 }
 
-// PoolExhaustionSpec holds direct connections to the server until it refuses
-// more, leaving LeaveFree of them free.
+// PoolExhaustionSpec holds direct connections to the server until it has no
+// slot left for anyone else, leaving LeaveFree slots free for anyone and
+// Reserved slots for administrators. Reserved nil means the server's own
+// reservation (PostgreSQL's superuser_reserved_connections plus, from
+// PostgreSQL 16, reserved_connections; none for Redis); 0 takes those slots
+// too, which only a superuser can.
 type PoolExhaustionSpec struct {
 	LeaveFree int
+	Reserved  *int
 }
 
 // LossMode is how loss is made: a model in the proxy, or the kernel.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 )
@@ -13,11 +12,13 @@ import (
 const DefaultRevertTimeout = 10 * time.Second
 
 // Timeline applies and reverts the faults of an experiment on the load's
-// clock. Faults due at the same instant are applied in file order, each apply
-// completing before the next starts; reverts due together run in reverse
-// order. When Run's context ends (the load finished, the run was aborted or
-// interrupted), every fault still applied is reverted with a fresh deadline:
-// every exit path reverts.
+// clock. Every fault runs on its own: faults due at the same instant start
+// together, and a slow apply or revert never delays another fault. Before
+// the applies of one instant begin, each action that is a Preparer is
+// prepared (pool exhaustion starts watching its proxy before a reset due
+// with it frees the slots). When Run's context ends (the load finished, the
+// run was aborted or interrupted), every fault still applied is reverted
+// with a fresh deadline: every exit path reverts.
 type Timeline struct {
 	// Entries are the faults and their actions, in file order.
 	Entries []Entry
@@ -25,11 +26,13 @@ type Timeline struct {
 	Now func() time.Duration
 	// RevertTimeout bounds each revert (default DefaultRevertTimeout).
 	RevertTimeout time.Duration
-	// OnEvent, when set, is called after each apply and revert.
+	// OnEvent, when set, is called after each apply and revert, one call at
+	// a time.
 	OnEvent func(Event)
 
 	mu      sync.Mutex
 	records []Record
+	eventMu sync.Mutex
 }
 
 // Entry is one scheduled fault.
@@ -38,17 +41,39 @@ type Entry struct {
 	Action Action
 }
 
+// Preparer is an Action with a quick first step that must be in place
+// before any fault due at the same instant acts. Prepare must not block;
+// Apply always follows it.
+type Preparer interface {
+	Prepare()
+}
+
+// Holder is an Action that holds server connection slots (pool
+// exhaustion); the timeline records its HoldStats.
+type Holder interface {
+	HoldStats() HoldStats
+}
+
 // Record is what happened to one fault. Times are offsets from the start of
-// the load; Applied is when the apply completed, Reverted when the revert
-// completed.
+// the load: when each step was due, when it began and when it completed.
+// Applied is when the apply completed (the fault in effect), Reverted when
+// the revert completed.
 type Record struct {
 	Name, Kind, Target string
-	Applied, Reverted  time.Duration
+	// Due is the fault's startTime; RevertDue when its revert was due: its
+	// end, or when the run ended first (a fault without an end, an abort).
+	Due, RevertDue time.Duration
+	// ApplyBegan and RevertBegan are when the calls began.
+	ApplyBegan, RevertBegan time.Duration
+	Applied, Reverted       time.Duration
 	// ApplyTook and RevertTook are how long the calls took.
 	ApplyTook, RevertTook time.Duration
 	// WasApplied and WasReverted say whether each step happened.
 	WasApplied, WasReverted bool
 	ApplyErr, RevertErr     error
+	// Hold is what a pool exhaustion did at the server; nil for the other
+	// kinds.
+	Hold *HoldStats
 }
 
 // Event reports one apply or revert as it completes.
@@ -58,43 +83,86 @@ type Event struct {
 	Reverting bool
 }
 
-type step struct {
-	at     time.Duration
-	index  int
-	revert bool
-}
-
 // Run carries out the timeline until every fault has been reverted or ctx
 // is done, then reverts what is still applied. It returns the records, in
 // file order, and an error when a fault could not be applied (the timeline
-// stops there and reverts the rest) or reverted.
+// then applies nothing more and reverts the rest) or reverted.
 func (t *Timeline) Run(ctx context.Context) ([]Record, error) {
 	t.mu.Lock()
 	t.records = make([]Record, len(t.Entries))
 	for i, e := range t.Entries {
-		t.records[i] = Record{Name: e.Fault.Name, Kind: string(e.Fault.Kind), Target: e.Fault.Target}
+		t.records[i] = Record{Name: e.Fault.Name, Kind: string(e.Fault.Kind), Target: e.Fault.Target, Due: e.Fault.StartTime}
 	}
 	t.mu.Unlock()
-	reverts := make([]Revert, len(t.Entries))
-	var applyErr error
-	for _, s := range t.plan() {
-		if !wait(ctx, t.Now, s.at) {
-			break
-		}
-		if s.revert {
-			t.revert(s.index, reverts)
-			continue
-		}
-		if err := t.apply(ctx, s.index, reverts); err != nil {
-			applyErr = err
-			break
-		}
+	ctx, stop := context.WithCancel(ctx) // also ends when an apply fails
+	defer stop()
+	applyErrs := make([]error, len(t.Entries))
+	var wg sync.WaitGroup
+	for _, in := range t.instants() {
+		wg.Go(func() {
+			if !wait(ctx, t.Now, in.at) {
+				return
+			}
+			for _, i := range in.entries {
+				if p, ok := t.Entries[i].Action.(Preparer); ok {
+					p.Prepare()
+				}
+			}
+			var applying sync.WaitGroup
+			for _, i := range in.entries {
+				applying.Go(func() { applyErrs[i] = t.runFault(ctx, i, stop) })
+			}
+			applying.Wait()
+		})
 	}
-	for i := len(reverts) - 1; i >= 0; i-- {
-		t.revert(i, reverts)
-	}
+	wg.Wait()
 	recs := t.Records()
-	return recs, errors.Join(applyErr, revertErrors(recs))
+	return recs, errors.Join(errors.Join(applyErrs...), revertErrors(recs))
+}
+
+// instant is the entries due at one time, in file order.
+type instant struct {
+	at      time.Duration
+	entries []int
+}
+
+// instants groups the entries by startTime.
+func (t *Timeline) instants() []instant {
+	var ins []instant
+	at := map[time.Duration]int{}
+	for i, e := range t.Entries {
+		k, ok := at[e.Fault.StartTime]
+		if !ok {
+			k = len(ins)
+			at[e.Fault.StartTime] = k
+			ins = append(ins, instant{at: e.Fault.StartTime})
+		}
+		ins[k].entries = append(ins[k].entries, i)
+	}
+	return ins
+}
+
+// runFault applies fault i, waits for its end (at once for a one-shot, when
+// ctx ends for a fault without one) and reverts it. A failed apply stops the
+// whole timeline.
+func (t *Timeline) runFault(ctx context.Context, i int, stop context.CancelFunc) error {
+	rev, err := t.apply(ctx, i)
+	if err != nil {
+		stop()
+		return err
+	}
+	f := t.Entries[i].Fault
+	due := f.StartTime
+	switch end, bounded := f.End(); {
+	case f.OneShot():
+	case bounded && wait(ctx, t.Now, end):
+		due = end
+	default:
+		<-ctx.Done()
+		due = t.Now()
+	}
+	t.revert(i, rev, due)
+	return nil
 }
 
 // Records returns a copy of the records so far; safe to call while Run runs.
@@ -117,70 +185,48 @@ func (t *Timeline) Active() []string {
 	return names
 }
 
-// plan orders the applies and reverts. A one-shot fault reverts right after
-// its apply; a fault without an end is reverted when Run's context ends.
-func (t *Timeline) plan() []step {
-	var steps []step
-	for i, e := range t.Entries {
-		steps = append(steps, step{at: e.Fault.StartTime, index: i})
-		if end, ok := e.Fault.End(); ok {
-			steps = append(steps, step{at: end, index: i, revert: true})
-		}
-	}
-	sort.SliceStable(steps, func(a, b int) bool {
-		sa, sb := steps[a], steps[b]
-		if sa.at != sb.at {
-			return sa.at < sb.at
-		}
-		if sa.revert != sb.revert { // at one instant: applies first, so a
-			return !sa.revert // one-shot reset follows its siblings
-		}
-		if sa.revert {
-			return sa.index > sb.index
-		}
-		return sa.index < sb.index
-	})
-	return steps
-}
-
-func (t *Timeline) apply(ctx context.Context, i int, reverts []Revert) (err error) {
+func (t *Timeline) apply(ctx context.Context, i int) (Revert, error) {
 	start := t.Now()
 	rev, err := safeApply(ctx, t.Entries[i].Action)
 	end := t.Now()
 	t.update(i, false, func(r *Record) {
-		r.Applied, r.ApplyTook, r.ApplyErr = end, end-start, err
+		r.ApplyBegan, r.Applied, r.ApplyTook, r.ApplyErr = start, end, end-start, err
 		r.WasApplied = err == nil
 	})
 	if err != nil {
-		return fmt.Errorf("apply fault %q: %w", t.Entries[i].Fault.Name, err)
+		return nil, fmt.Errorf("apply fault %q: %w", t.Entries[i].Fault.Name, err)
 	}
-	reverts[i] = rev
-	return nil
+	return rev, nil
 }
 
-func (t *Timeline) revert(i int, reverts []Revert) {
-	rev := reverts[i]
-	if rev == nil {
-		return
-	}
-	reverts[i] = nil
+// revert runs rev with a fresh deadline; due is when it was due.
+func (t *Timeline) revert(i int, rev Revert, due time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), t.revertTimeout())
 	defer cancel()
 	start := t.Now()
 	err := safeRevert(ctx, rev)
 	end := t.Now()
 	t.update(i, true, func(r *Record) {
-		r.Reverted, r.RevertTook, r.RevertErr = end, end-start, err
+		r.RevertDue, r.RevertBegan, r.Reverted, r.RevertTook, r.RevertErr = due, start, end, end-start, err
 		r.WasReverted = true
 	})
 }
 
+// update changes record i, then reports it (one OnEvent call at a time).
 func (t *Timeline) update(i int, reverting bool, f func(*Record)) {
+	var hold *HoldStats
+	if h, ok := t.Entries[i].Action.(Holder); ok {
+		st := h.HoldStats()
+		hold = &st
+	}
 	t.mu.Lock()
 	f(&t.records[i])
+	t.records[i].Hold = hold
 	ev := Event{Record: t.records[i], Reverting: reverting}
 	t.mu.Unlock()
 	if t.OnEvent != nil {
+		t.eventMu.Lock()
+		defer t.eventMu.Unlock()
 		t.OnEvent(ev)
 	}
 }

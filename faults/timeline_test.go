@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -39,6 +40,31 @@ func (j *journal) fake(name string, applyErr error, panics bool) Action {
 	})
 }
 
+// check compares the journal with want. Steps due at one instant run
+// together, in no set order, so both are compared sorted; each fault's own
+// steps must still come in want's order.
+func (j *journal) check(t *testing.T, want []string) {
+	t.Helper()
+	got := slices.Clone(j.events)
+	if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Fatalf("events:\n got %q\nwant %q", got, want)
+	}
+	pos := func(ev string) int { return slices.Index(got, ev) }
+	for i, a := range want {
+		for _, b := range want[i+1:] {
+			if sameFault(a, b) && pos(a) > pos(b) {
+				t.Fatalf("events %q before %q: got %q", b, a, got)
+			}
+		}
+	}
+}
+
+// sameFault reports whether two journal events are of the same fault.
+func sameFault(a, b string) bool {
+	fa, fb := strings.Fields(a), strings.Fields(b)
+	return fa[len(fa)-1] == fb[len(fb)-1]
+}
+
 func entry(j *journal, f Fault, applyErr error, panics bool) Entry {
 	return Entry{Fault: &f, Action: j.fake(f.Name, applyErr, panics)}
 }
@@ -57,13 +83,11 @@ func TestTimelineOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []string{
-			"40s apply exhaust", "40s apply reset", "40s revert reset", // same instant: file order, the one-shot right after
+			"40s apply exhaust", "40s apply reset", "40s revert reset", // same instant: together, the one-shot reverted after its apply
 			"50s apply slow",
 			"1m10s revert exhaust", "1m20s revert slow",
 		}
-		if !slices.Equal(j.events, want) {
-			t.Fatalf("events:\n got %q\nwant %q", j.events, want)
-		}
+		j.check(t, want)
 		if r := recs[0]; !r.WasApplied || !r.WasReverted || r.Applied != 40*time.Second || r.Reverted != 70*time.Second {
 			t.Fatalf("record of exhaust: %+v", r)
 		}
@@ -85,10 +109,7 @@ func TestTimelineRevertsOnCancel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"1s apply a", "2s apply b", "5s revert b", "5s revert a"}
-		if !slices.Equal(j.events, want) {
-			t.Fatalf("events:\n got %q\nwant %q", j.events, want)
-		}
+		j.check(t, []string{"1s apply a", "2s apply b", "5s revert b", "5s revert a"})
 		if recs[2].WasApplied {
 			t.Fatal("a fault due after the interrupt was applied")
 		}
@@ -109,10 +130,7 @@ func TestTimelineApplyFailureRevertsTheRest(t *testing.T) {
 			if err == nil {
 				t.Fatal("want the apply error")
 			}
-			want := []string{"1s apply a", "2s revert a"}
-			if !slices.Equal(j.events, want) {
-				t.Fatalf("panics=%v events:\n got %q\nwant %q", panics, j.events, want)
-			}
+			j.check(t, []string{"1s apply a", "2s revert a"})
 			if recs[1].ApplyErr == nil || recs[2].WasApplied {
 				t.Fatalf("records: %+v", recs)
 			}
@@ -135,6 +153,106 @@ func TestTimelineRevertErrorReported(t *testing.T) {
 		}
 		if recs[0].RevertTook != time.Second {
 			t.Fatalf("revert took %v, want the 1s bound", recs[0].RevertTook)
+		}
+	})
+}
+
+// gated is an action whose apply and revert each wait for their gate to be
+// closed (a slow apply or revert that blocks), journalling when they begin.
+type gated struct {
+	j                   *journal
+	name                string
+	applyGate, undoGate chan struct{}
+}
+
+func (g *gated) Apply(context.Context) (Revert, error) {
+	g.j.add("begin apply %s", g.name)
+	<-g.applyGate
+	g.j.add("apply %s", g.name)
+	return func(context.Context) error {
+		g.j.add("begin revert %s", g.name)
+		<-g.undoGate
+		g.j.add("revert %s", g.name)
+		return nil
+	}, nil
+}
+
+// TestTimelineStartsTogether: a fault due with a slow one is applied at its
+// due time while the slow apply is still blocked, and reverted at its end
+// while the slow revert is blocked; the records say when each step was due,
+// began and completed.
+func TestTimelineStartsTogether(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		j := &journal{epoch: time.Now()}
+		slow := &gated{j: j, name: "slow", applyGate: make(chan struct{}), undoGate: make(chan struct{})}
+		fs := []Fault{
+			{Name: "slow", Kind: PoolExhaustion, StartTime: 10 * time.Second, Duration: 20 * time.Second},
+			{Name: "fast", Kind: Latency, StartTime: 10 * time.Second, Duration: 20 * time.Second},
+		}
+		tl := &Timeline{Now: func() time.Duration { return time.Since(j.epoch) }, Entries: []Entry{
+			{Fault: &fs[0], Action: slow},
+			{Fault: &fs[1], Action: j.fake("fast", nil, false)},
+		}}
+		var recs []Record
+		done := make(chan struct{})
+		go func() { defer close(done); recs, _ = tl.Run(context.Background()) }()
+
+		time.Sleep(15 * time.Second) // slow's apply is still blocked
+		synctest.Wait()
+		j.check(t, []string{"10s begin apply slow", "10s apply fast"})
+		close(slow.applyGate) // it took effect 5 s late...
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		// ...and its revert is due at 30 s like fast's: both begin then, and
+		// fast's completes while slow's is blocked.
+		j.check(t, []string{"10s begin apply slow", "10s apply fast", "15s apply slow", "30s begin revert slow", "30s revert fast"})
+		close(slow.undoGate)
+		<-done
+		want := Record{Name: "slow", Kind: "pool-exhaustion", Due: 10 * time.Second, ApplyBegan: 10 * time.Second,
+			Applied: 15 * time.Second, ApplyTook: 5 * time.Second, RevertDue: 30 * time.Second, RevertBegan: 30 * time.Second,
+			Reverted: 35 * time.Second, RevertTook: 5 * time.Second, WasApplied: true, WasReverted: true}
+		if recs[0] != want {
+			t.Errorf("record of slow:\n got %+v\nwant %+v", recs[0], want)
+		}
+		if r := recs[1]; r.ApplyBegan != 10*time.Second || r.Applied != 10*time.Second || r.Reverted != 30*time.Second {
+			t.Errorf("record of fast: %+v", r)
+		}
+	})
+}
+
+// preparing journals its Prepare and its apply.
+type preparing struct {
+	j    *journal
+	name string
+}
+
+func (p preparing) Prepare() { p.j.add("prepare %s", p.name) }
+
+func (p preparing) Apply(ctx context.Context) (Revert, error) {
+	p.j.add("apply %s", p.name)
+	return func(context.Context) error { return nil }, nil
+}
+
+// TestTimelinePreparesFirst: every Preparer due at an instant is prepared
+// before any apply of that instant begins, whatever the file order.
+func TestTimelinePreparesFirst(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		j := &journal{epoch: time.Now()}
+		fs := []Fault{
+			{Name: "reset", Kind: Reset, StartTime: time.Second},
+			{Name: "hold", Kind: PoolExhaustion, StartTime: time.Second, Duration: time.Second},
+		}
+		tl := &Timeline{Now: func() time.Duration { return time.Since(j.epoch) }, Entries: []Entry{
+			{Fault: &fs[0], Action: j.fake("reset", nil, false)},
+			{Fault: &fs[1], Action: preparing{j, "hold"}},
+		}}
+		if _, err := tl.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if j.events[0] != "1s prepare hold" {
+			t.Fatalf("events %q: want the prepare first", j.events)
 		}
 	})
 }

@@ -42,6 +42,9 @@ func (s *bandwidthStage) Pipe(stub *toxics.ToxicStub) {
 		for data := c.Data; len(data) > 0; {
 			n := min(slice, len(data))
 			next = later(next, time.Now())
+			if time.Until(next) > 0 {
+				s.w.eff.bytesHeld.Add(int64(n))
+			}
 			switch s.w.sleep(stub, timer, time.Until(next)) {
 			case stopped:
 				s.w.emit(stub, &stream.StreamChunk{Data: data, Timestamp: c.Timestamp})

@@ -177,8 +177,8 @@ func TestResetPeerResetsAfterTimeout(t *testing.T) {
 	if !errors.Is(err, syscall.ECONNRESET) || took < 240*time.Millisecond || took > 700*time.Millisecond {
 		t.Errorf("read ended with %v after %v, want ECONNRESET after about 250ms", err, took)
 	}
-	if got := p.Stats().Faults["rp"].Affected; got != 1 {
-		t.Errorf("Affected = %d, want 1", got)
+	if got := p.Stats().Faults["rp"].ConnsReset; got != 1 {
+		t.Errorf("ConnsReset = %d, want 1", got)
 	}
 }
 
@@ -276,8 +276,13 @@ func TestConnLimit(t *testing.T) {
 					t.Fatalf("queued connection after one closed: %v", err)
 				}
 			}
-			if got := p.Stats().Faults["cap"].Affected; got != 1 {
-				t.Errorf("Affected = %d, want 1", got)
+			st := p.Stats().Faults["cap"]
+			got, other := st.ConnsRefused, st.ConnsQueued
+			if mode == faults.Queue {
+				got, other = other, got
+			}
+			if got != 1 || other != 0 {
+				t.Errorf("connections %s = %d (the other way %d), want 1 (0)", mode, got, other)
 			}
 		})
 	}
@@ -302,8 +307,8 @@ func TestLossModelKeepsBytesIntact(t *testing.T) {
 		t.Fatalf("received %d bytes that differ from the %d sent", len(got), len(payload))
 	}
 	st := p.Stats().Faults["loss"]
-	t.Logf("held %d chunks for %v in total", st.DelayedChunks, st.InjectedDelay)
-	if st.DelayedChunks == 0 {
+	t.Logf("held %d chunks for %v in total", st.ChunksDelayed, st.InjectedDelay)
+	if st.ChunksDelayed == 0 {
 		t.Error("no chunk was held at 10% loss")
 	}
 }

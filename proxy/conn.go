@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Shopify/toxiproxy/v2/stream"
@@ -25,6 +26,12 @@ type conn struct {
 	delay     time.Duration
 	delayGone <-chan struct{}
 	gates     []*gate // conn-limit slots held; guarded by p.mu
+
+	// Set by admit: the watches on when it was accepted (watch.go) and the
+	// sniffer of its server's first bytes (the downstream link's).
+	watches []*fault
+	sniff   *sniffer
+	noSlot  atomic.Bool // the server refused it for lack of slots
 
 	mu         sync.Mutex
 	up         *net.TCPConn
@@ -50,6 +57,7 @@ func (c *conn) serve(ctx context.Context) {
 	if c.awaitAdmission(ctx) != nil {
 		return
 	}
+	c.admitWatched(ctx)
 	up, err := c.dial(ctx)
 	if err != nil {
 		if !errors.Is(err, errConnClosed) && ctx.Err() == nil {
@@ -62,7 +70,9 @@ func (c *conn) serve(ctx context.Context) {
 		return
 	}
 	c.markUpstream()
-	c.useSockmap()
+	if c.sniff == nil { // a watched connection stays on the copy path: its server's first bytes are read
+		c.useSockmap()
+	}
 	var down sync.WaitGroup
 	down.Go(c.links[stream.Downstream].run)
 	c.links[stream.Upstream].run()
@@ -109,6 +119,7 @@ func (c *conn) attach(up *net.TCPConn) bool {
 	c.up = up
 	c.links[stream.Upstream] = newLink(c, stream.Upstream, c.client, up)
 	c.links[stream.Downstream] = newLink(c, stream.Downstream, up, c.client)
+	c.links[stream.Downstream].sniff = c.sniff
 	return true
 }
 
@@ -132,6 +143,7 @@ func (c *conn) close(reset bool) {
 		return
 	}
 	c.closed = true
+	c.closedWatched()
 	if c.cancelDial != nil {
 		c.cancelDial()
 	}

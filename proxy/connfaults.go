@@ -129,7 +129,7 @@ func (p *Proxy) applyKernelLoss(f *fault) {
 	p.faults.Store(p.faults.Load().with(f))
 	for c := range p.conns {
 		if f.selects(c.seq) {
-			f.affected.Add(1)
+			f.selected.Add(1)
 			c.mark(f.nft.mark)
 		}
 	}
@@ -140,6 +140,7 @@ func (p *Proxy) applyKernelLoss(f *fault) {
 func (p *Proxy) applyConnLimit(f *fault) {
 	for c := range p.conns {
 		if f.selects(c.seq) {
+			f.selected.Add(1)
 			f.gate.take()
 			c.gates = append(c.gates, f.gate)
 		}
@@ -152,6 +153,7 @@ func (p *Proxy) applyConnLimit(f *fault) {
 func (p *Proxy) applyResetPeer(f *fault) {
 	for c := range p.conns {
 		if f.selects(c.seq) {
+			f.selected.Add(1)
 			p.armResetPeer(f, c)
 		}
 	}
@@ -169,7 +171,7 @@ func (p *Proxy) armResetPeer(f *fault, c *conn) {
 		if !armed { // reverted, or the connection ended, meanwhile
 			return
 		}
-		f.affected.Add(1)
+		f.eff.connsReset.Add(1)
 		p.ctr.reset.Add(1)
 		c.close(true)
 	})
@@ -195,9 +197,11 @@ func (p *Proxy) admitConn(c *conn) *fault {
 		}
 		switch {
 		case f.gate.tryAcquire():
+			f.selected.Add(1)
 			c.gates = append(c.gates, f.gate)
 		case s.OnExcess == faults.Queue:
-			f.affected.Add(1)
+			f.selected.Add(1)
+			f.eff.connsQueued.Add(1)
 			c.queued = append(c.queued, f.gate)
 		default:
 			c.releaseGates()
@@ -210,13 +214,18 @@ func (p *Proxy) admitConn(c *conn) *fault {
 		}
 		switch s := f.spec.(type) {
 		case faults.ConnectDelaySpec:
-			f.affected.Add(1)
-			c.delay += s.Delay + jitter(stageRand(f.key, c.seq, 0).Int64N, s.Jitter)
+			f.selected.Add(1)
+			d := s.Delay + jitter(stageRand(f.key, c.seq, 0).Int64N, s.Jitter)
+			if d > 0 {
+				f.eff.connsDelayed.Add(1)
+			}
+			c.delay += d
 			c.delayGone = f.gone
 		case faults.ResetPeerSpec:
+			f.selected.Add(1)
 			p.armResetPeer(f, c)
 		case faults.LossSpec:
-			f.affected.Add(1) // marked once dialled (conn.attach)
+			f.selected.Add(1) // marked once dialled (conn.attach)
 		}
 	}
 	return nil

@@ -32,14 +32,33 @@ type fault struct {
 	timers map[*conn]*time.Timer
 	nft    *nftTable
 
-	affected, delayedChunks, delayNanos atomic.Int64
+	// watch is the watcher of a Proxy.Watch entry (nil for a fault).
+	watch faults.ConnWatch
 
-	// Protocol-aware kinds (protocol.go): each connection's session, the
-	// requests answered by the proxy and the connections given up.
-	sessMu                  sync.Mutex
-	sessions                map[*conn]*protoSession
-	injected, uninspectable atomic.Int64
-	leaving                 atomic.Bool // being reverted: no new request is drawn (drainAnswers)
+	selected atomic.Int64
+	eff      effect
+
+	// Protocol-aware kinds (protocol.go): each connection's session and the
+	// connections given up.
+	sessMu        sync.Mutex
+	sessions      map[*conn]*protoSession
+	uninspectable atomic.Int64
+	leaving       atomic.Bool // being reverted: no new request is drawn (drainAnswers)
+}
+
+// effect counts what a fault did to traffic; see FaultStats for each.
+type effect struct {
+	connsRefused, connsReset, connsQueued, connsDelayed atomic.Int64
+	chunksDelayed, delayNanos, bytesHeld, bytesDropped  atomic.Int64
+	requestsErrored, requestsDelayed                    atomic.Int64
+	admissions, serverRefused, serverAdmitted           atomic.Int64
+}
+
+// delayed counts one chunk of n bytes held for d.
+func (e *effect) delayed(n int, d time.Duration) {
+	e.chunksDelayed.Add(1)
+	e.bytesHeld.Add(int64(n))
+	e.delayNanos.Add(int64(d))
 }
 
 func newFault(seed int64, name string, spec faults.Spec, toxicity float64) *fault {
@@ -96,7 +115,7 @@ func (f *fault) selects(seq uint64) bool { return selects(f.key, seq, f.toxicity
 // newStage returns the stage that carries the fault out on one link of
 // pipeline pl, and the capacity of the stage's input channel.
 func (f *fault) newStage(l *link, pl *pipeline) (toxics.Toxic, int) {
-	w := stageWait{dead: l.c.dead, gone: f.gone}
+	w := stageWait{dead: l.c.dead, gone: f.gone, eff: &f.eff}
 	switch s := f.spec.(type) {
 	case faults.LatencySpec:
 		return &latencyStage{
@@ -125,17 +144,28 @@ func (f *fault) newStage(l *link, pl *pipeline) (toxics.Toxic, int) {
 
 // stats returns the fault's metrics. The caller holds Proxy.mu.
 func (f *fault) stats() FaultStats {
+	e := &f.eff
 	s := FaultStats{
-		Kind:          f.spec.Kind(),
-		Toxicity:      f.toxicity,
-		Active:        f.reverted.IsZero(),
-		Applied:       f.applied,
-		Reverted:      f.reverted,
-		Affected:      f.affected.Load(),
-		DelayedChunks: f.delayedChunks.Load(),
-		InjectedDelay: time.Duration(f.delayNanos.Load()),
-		Injected:      f.injected.Load(),
-		Uninspectable: f.uninspectable.Load(),
+		Kind:            f.spec.Kind(),
+		Toxicity:        f.toxicity,
+		Active:          f.reverted.IsZero(),
+		Applied:         f.applied,
+		Reverted:        f.reverted,
+		Selected:        f.selected.Load(),
+		ConnsRefused:    e.connsRefused.Load(),
+		ConnsReset:      e.connsReset.Load(),
+		ConnsQueued:     e.connsQueued.Load(),
+		ConnsDelayed:    e.connsDelayed.Load(),
+		ChunksDelayed:   e.chunksDelayed.Load(),
+		InjectedDelay:   time.Duration(e.delayNanos.Load()),
+		BytesHeld:       e.bytesHeld.Load(),
+		BytesDropped:    e.bytesDropped.Load(),
+		RequestsErrored: e.requestsErrored.Load(),
+		RequestsDelayed: e.requestsDelayed.Load(),
+		Uninspectable:   f.uninspectable.Load(),
+		Admissions:      e.admissions.Load(),
+		ServerRefused:   e.serverRefused.Load(),
+		ServerAdmitted:  e.serverAdmitted.Load(),
 	}
 	if f.nft != nil {
 		d := f.nft.dropped()
@@ -152,12 +182,16 @@ type faultSet struct {
 	resets []*fault // reset faults: refuse new connections while applied
 	conns  []*fault // connection-level faults new connections meet: conn-limit,
 	// connect-delay, reset-peer, kernel loss
+	watches []*fault // watches (Proxy.Watch): pool exhaustion
 }
 
 // with returns a copy of the set with f added.
 func (s *faultSet) with(f *fault) *faultSet {
-	n := &faultSet{stages: slices.Clone(s.stages), resets: slices.Clone(s.resets), conns: slices.Clone(s.conns)}
+	n := &faultSet{stages: slices.Clone(s.stages), resets: slices.Clone(s.resets), conns: slices.Clone(s.conns),
+		watches: slices.Clone(s.watches)}
 	switch {
+	case f.watch != nil:
+		n.watches = append(n.watches, f)
 	case f.isStage():
 		n.stages = append(n.stages, f)
 	case f.spec.Kind() == faults.Reset:
@@ -172,9 +206,10 @@ func (s *faultSet) with(f *fault) *faultSet {
 func (s *faultSet) without(f *fault) *faultSet {
 	is := func(g *fault) bool { return g == f }
 	return &faultSet{
-		stages: slices.DeleteFunc(slices.Clone(s.stages), is),
-		resets: slices.DeleteFunc(slices.Clone(s.resets), is),
-		conns:  slices.DeleteFunc(slices.Clone(s.conns), is),
+		stages:  slices.DeleteFunc(slices.Clone(s.stages), is),
+		resets:  slices.DeleteFunc(slices.Clone(s.resets), is),
+		conns:   slices.DeleteFunc(slices.Clone(s.conns), is),
+		watches: slices.DeleteFunc(slices.Clone(s.watches), is),
 	}
 }
 

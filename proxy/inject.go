@@ -34,7 +34,7 @@ func (p *Proxy) Inject(ctx context.Context, name string, spec faults.Spec, toxic
 		return nil, fmt.Errorf("proxy %q: inject fault %q: %w", p.cfg.Name, name, err)
 	}
 	p.log.Info().Str("fault", name).Str("kind", string(spec.Kind())).Float64("toxicity", toxicity).
-		Int64("affected", f.affected.Load()).Msg("fault applied")
+		Int64("selected", f.selected.Load()).Msg("fault applied")
 	return func(ctx context.Context) error {
 		err := p.revert(f)
 		return errors.Join(err, p.unprepareCtx(ctx, f))
@@ -160,7 +160,7 @@ func (p *Proxy) revert(f *fault) error {
 func (p *Proxy) applyStage(f *fault) {
 	for c := range p.conns {
 		if f.selects(c.seq) {
-			f.affected.Add(1)
+			f.selected.Add(1)
 		}
 	}
 	p.publish(p.faults.Load().with(f), f)
@@ -189,7 +189,8 @@ func (p *Proxy) applyReset(f *fault) {
 	for c := range p.conns {
 		if f.selects(c.seq) {
 			c.close(true)
-			f.affected.Add(1)
+			f.selected.Add(1)
+			f.eff.connsReset.Add(1)
 			p.ctr.reset.Add(1)
 		}
 	}
@@ -202,7 +203,8 @@ func (p *Proxy) applyDown(f *fault) {
 	for c := range p.conns {
 		if f.selects(c.seq) {
 			c.close(false)
-			f.affected.Add(1)
+			f.selected.Add(1)
+			f.eff.connsReset.Add(1)
 		}
 	}
 }

@@ -64,7 +64,7 @@ func (s *latencyStage) hold(stub *toxics.ToxicStub, timer *time.Timer, c *stream
 	if due.Sub(start) <= 0 {
 		return true
 	}
-	defer func() { s.count(time.Since(start)) }()
+	defer func() { s.count(len(c.Data), time.Since(start)) }()
 	if coarse := due.Sub(start) - timerGrain; coarse > 0 {
 		timer.Reset(coarse)
 		select {
@@ -132,8 +132,7 @@ func (s *latencyStage) delay() time.Duration {
 	return s.latency + time.Duration(s.rng.Int64N(int64(2*s.jitter)+1)) - s.jitter
 }
 
-// count records one held chunk and how long it was held.
-func (s *latencyStage) count(held time.Duration) {
-	s.fault.delayedChunks.Add(1)
-	s.fault.delayNanos.Add(int64(held))
+// count records one held chunk of n bytes and how long it was held.
+func (s *latencyStage) count(n int, held time.Duration) {
+	s.fault.eff.delayed(n, held)
 }

@@ -184,7 +184,7 @@ func TestLatencyKeepsOrderAndPipelines(t *testing.T) {
 	if elapsed < 30*time.Millisecond || elapsed > 500*time.Millisecond {
 		t.Errorf("20 pipelined chunks took %v, want about 70–100ms", elapsed)
 	}
-	if st := p.Stats().Faults["lat"]; st.DelayedChunks == 0 || st.InjectedDelay == 0 {
+	if st := p.Stats().Faults["lat"]; st.ChunksDelayed == 0 || st.InjectedDelay == 0 {
 		t.Errorf("latency stats not counted: %+v", st)
 	}
 }

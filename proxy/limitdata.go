@@ -19,6 +19,10 @@ type limitStage struct {
 func (s *limitStage) Pipe(stub *toxics.ToxicStub) {
 	for {
 		if s.st.passed >= s.limit {
+			if !s.st.ended {
+				s.st.ended = true
+				s.w.eff.connsReset.Add(1)
+			}
 			stub.Close()
 			return
 		}
@@ -31,6 +35,7 @@ func (s *limitStage) Pipe(stub *toxics.ToxicStub) {
 			return
 		}
 		if left := s.limit - s.st.passed; int64(len(c.Data)) > left {
+			s.w.eff.bytesDropped.Add(int64(len(c.Data)) - left)
 			c = &stream.StreamChunk{Data: c.Data[:left], Timestamp: c.Timestamp}
 		}
 		if !s.w.emit(stub, c) {

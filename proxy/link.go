@@ -56,6 +56,7 @@ type link struct {
 	k       *kernLink     // the sockmap fast path, nil on the copy path
 	nread   uint64        // bytes read from src by the link goroutine
 	written atomic.Uint64 // bytes the proxy wrote to dst
+	sniff   *sniffer      // shown what is read until it has seen enough (watch.go)
 }
 
 func newLink(c *conn, dir stream.Direction, src, dst *net.TCPConn) *link {
@@ -220,6 +221,7 @@ func (l *link) copyChunk(fd uintptr) (n int, stop bool) {
 		return 0, true
 	}
 	l.nread += uint64(n)
+	l.sniffed((*b)[:n])
 	_, err = l.dst.Write((*b)[:n])
 	if err != nil {
 		l.werr = err
@@ -227,6 +229,13 @@ func (l *link) copyChunk(fd uintptr) (n int, stop bool) {
 	}
 	l.wrote(n)
 	return n, false
+}
+
+// sniffed shows b to the link's sniffer, if it still wants to see bytes.
+func (l *link) sniffed(b []byte) {
+	if l.sniff != nil && !l.sniff.see(b) {
+		l.sniff = nil
+	}
 }
 
 // wrote counts n bytes the proxy wrote to dst.

@@ -13,6 +13,7 @@ import (
 type linkState struct {
 	start  time.Time
 	passed int64
+	ended  bool // limit-data: the limit was reached (counted once)
 }
 
 // state returns the link's state for stage f, creating it on first use.

@@ -80,7 +80,8 @@ func (p *Proxy) admit(ctx context.Context, ln net.Listener, nc *net.TCPConn, seq
 	}
 	if f := p.faults.Load().resetFor(seq); f != nil {
 		p.mu.Unlock()
-		f.affected.Add(1)
+		f.selected.Add(1)
+		f.eff.connsRefused.Add(1)
 		p.ctr.refused.Add(1)
 		resetTCP(nc)
 		return
@@ -88,17 +89,20 @@ func (p *Proxy) admit(ctx context.Context, ln net.Listener, nc *net.TCPConn, seq
 	c := newConn(p, seq, nc)
 	if f := p.admitConn(c); f != nil { // over a conn-limit that refuses
 		p.mu.Unlock()
-		f.affected.Add(1)
+		f.selected.Add(1)
+		f.eff.connsRefused.Add(1)
 		p.ctr.refused.Add(1)
 		resetTCP(nc)
 		return
 	}
 	p.conns[c] = struct{}{}
-	for _, f := range p.faults.Load().stages {
+	set := p.faults.Load()
+	for _, f := range set.stages {
 		if f.selects(seq) {
-			f.affected.Add(1)
+			f.selected.Add(1)
 		}
 	}
+	c.watch(set.watches)
 	p.wg.Add(1)
 	p.mu.Unlock()
 	p.ctr.active.Add(1)

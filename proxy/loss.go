@@ -50,8 +50,7 @@ func (s *lossStage) Pipe(stub *toxics.ToxicStub) {
 		start := time.Now()
 		end := s.w.sleep(stub, timer, held)
 		if held > 0 {
-			s.fault.delayedChunks.Add(1)
-			s.fault.delayNanos.Add(int64(time.Since(start)))
+			s.fault.eff.delayed(len(c.Data), time.Since(start))
 		}
 		if end == died || !s.w.emit(stub, c) || end == stopped {
 			return

@@ -144,7 +144,7 @@ func (u *protoUpStage) carryOut(stub *toxics.ToxicStub, timer *time.Timer, st up
 		return false
 	}
 	if st.counted {
-		u.f.injected.Add(1)
+		u.f.eff.requestsErrored.Add(1)
 	}
 	if st.reply != nil {
 		n, err := u.l.c.client.Write(st.reply)
@@ -176,8 +176,8 @@ func (u *protoUpStage) hold(stub *toxics.ToxicStub, timer *time.Timer) waitEnd {
 		return waited
 	}
 	d := u.s.delay(spec)
-	u.f.delayedChunks.Add(1)
-	u.f.delayNanos.Add(int64(d))
+	u.f.eff.requestsDelayed.Add(1)
+	u.f.eff.delayNanos.Add(int64(d))
 	return u.w.sleep(stub, timer, d)
 }
 
@@ -367,9 +367,9 @@ func (d *protoDownStage) holdFor(stub *toxics.ToxicStub, h time.Duration) waitEn
 		d.timer = newStoppedTimer()
 	}
 	if spec, _ := d.f.spec.(faults.RequestDelaySpec); !spec.Holds(faults.Upstream) {
-		d.f.delayedChunks.Add(1)
+		d.f.eff.requestsDelayed.Add(1)
 	}
-	d.f.delayNanos.Add(int64(h))
+	d.f.eff.delayNanos.Add(int64(h))
 	return d.w.sleep(stub, d.timer, h)
 }
 

@@ -65,7 +65,7 @@ func TestResetSendsRSTAndRefusesWhileApplied(t *testing.T) {
 	}
 	mustRoundTrip(t, dial(t, p.Addr()))
 	st := p.Stats()
-	if st.Reset != 1 || st.Refused != 1 || st.Faults["reset"].Affected != 2 || st.Faults["reset"].Active {
+	if st.Reset != 1 || st.Refused != 1 || st.Faults["reset"].Selected != 2 || st.Faults["reset"].ConnsReset != 1 || st.Faults["reset"].ConnsRefused != 1 || st.Faults["reset"].Active {
 		t.Errorf("stats: reset %d refused %d (want 1, 1), fault %+v (want 2 affected, reverted)",
 			st.Reset, st.Refused, st.Faults["reset"])
 	}
@@ -126,7 +126,7 @@ func TestDownRefusesAndComesBackOnTheSamePort(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustRoundTrip(t, dial(t, p.Addr()))
-	if st := p.Stats(); !st.Listening || st.Faults["down"].Affected != 1 {
+	if st := p.Stats(); !st.Listening || st.Faults["down"].ConnsReset != 1 {
 		t.Errorf("stats after revert: %+v", st)
 	}
 }

@@ -32,8 +32,11 @@ func (s *slicerStage) Pipe(stub *toxics.ToxicStub) {
 			stub.Close()
 			return
 		}
-		for data := c.Data; len(data) > 0; {
+		for data, first := c.Data, true; len(data) > 0; first = false {
 			n := min(s.sliceLen(), len(data))
+			if first && s.delay > 0 {
+				s.w.eff.bytesHeld.Add(int64(len(data) - n))
+			}
 			if !s.w.emit(stub, &stream.StreamChunk{Data: data[:n], Timestamp: c.Timestamp}) {
 				return
 			}

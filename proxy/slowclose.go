@@ -25,6 +25,9 @@ func (s *slowCloseStage) Pipe(stub *toxics.ToxicStub) {
 			return
 		case c == nil:
 			if s.eof() {
+				if s.delay > 0 {
+					s.w.eff.connsDelayed.Add(1)
+				}
 				timer := newStoppedTimer()
 				end := s.w.sleep(stub, timer, s.delay)
 				timer.Stop()

@@ -34,10 +34,12 @@ import (
 // draining at the end of the stream) or when the connection dies; every send
 // ends when the connection dies.
 
-// stageWait is what ends a stage's waits early.
+// stageWait is what ends a stage's waits early, and the counters of what
+// the stage does to traffic.
 type stageWait struct {
 	dead <-chan struct{} // the connection died: stop, drop what is held
 	gone <-chan struct{} // the fault was reverted: stop applying it
+	eff  *effect         // the fault's effect counters
 }
 
 // waitEnd is how a stage's wait ended.

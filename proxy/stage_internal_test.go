@@ -66,8 +66,8 @@ func TestLatencyStageUnderVirtualTime(t *testing.T) {
 		pl.wg.Wait()
 		// A chunk already due when its turn comes (its predecessor was held
 		// longer) is not held again, so not every chunk counts.
-		if got := f.delayedChunks.Load(); got < 1 || got > n+1 || f.delayNanos.Load() <= 0 {
-			t.Errorf("delayed chunks counted: %d (held %v), want 1 to %d", got, time.Duration(f.delayNanos.Load()), n+1)
+		if got := f.eff.chunksDelayed.Load(); got < 1 || got > n+1 || f.eff.delayNanos.Load() <= 0 {
+			t.Errorf("delayed chunks counted: %d (held %v), want 1 to %d", got, time.Duration(f.eff.delayNanos.Load()), n+1)
 		}
 	})
 }

@@ -49,7 +49,9 @@ type Stats struct {
 	Faults map[string]FaultStats
 }
 
-// FaultStats describes one injected fault and what it did.
+// FaultStats describes one injected fault and what it did to traffic. The
+// counters say what happened to connections, requests and bytes; a fault
+// whose counters all stayed zero changed no traffic.
 type FaultStats struct {
 	Kind     faults.Kind
 	Toxicity float64
@@ -58,26 +60,50 @@ type FaultStats struct {
 	// Applied and Reverted are when Inject and the Revert published the
 	// change (Reverted is zero while active).
 	Applied, Reverted time.Time
-	// Affected counts connections selected by the toxicity draw: for
-	// latency, the connections delayed; for reset, connections reset or
-	// refused; for down, the connections closed.
-	Affected int64
-	// DelayedChunks and InjectedDelay count the chunks a latency stage held
-	// and the total time it held them.
-	DelayedChunks int64
+	// Selected counts the connections the toxicity draw selected among those
+	// the fault met (open when it was applied, or accepted while it was):
+	// the connections it could act on, whether it then did or not.
+	Selected int64
+
+	// ConnsRefused counts new connections turned away at once: reset at
+	// accept by reset, refused by conn-limit.
+	ConnsRefused int64
+	// ConnsReset counts connections the fault ended: reset (reset,
+	// reset-peer) or closed (down, timeout, limit-data).
+	ConnsReset int64
+	// ConnsQueued counts connections conn-limit made wait for a slot.
+	ConnsQueued int64
+	// ConnsDelayed counts connections connect-delay held before dialling
+	// and those whose close slow-close held back.
+	ConnsDelayed int64
+	// ChunksDelayed counts the chunks latency or loss (model) held back;
+	// InjectedDelay is the time they, or the requests of a protocol-aware
+	// delay, were held in all.
+	ChunksDelayed int64
 	InjectedDelay time.Duration
+	// BytesHeld counts bytes held back: delayed by latency or loss, paced by
+	// bandwidth, held between slices by slicer. BytesDropped counts bytes
+	// discarded: black-holed by timeout, cut off by limit-data.
+	BytesHeld, BytesDropped int64
 	// DroppedUp and DroppedDown count the packets kernel loss dropped
 	// towards the upstream and back, read when its table was removed (zero
 	// while it is active).
 	DroppedUp, DroppedDown uint64
-	// Injected counts the requests a protocol-aware error fault answered
-	// itself (http-error, pg-error, redis-error); for the delay kinds,
-	// DelayedChunks counts the requests held and InjectedDelay the time.
-	Injected int64
+	// RequestsErrored counts the requests a protocol-aware error fault
+	// answered itself (http-error, pg-error, redis-error); RequestsDelayed
+	// the requests a protocol-aware delay held.
+	RequestsErrored, RequestsDelayed int64
 	// Uninspectable counts connections a protocol-aware fault gave up on,
 	// because their stream could not be parsed (TLS, an upgrade, a pub/sub
 	// mode); the error log says which and why.
 	Uninspectable int64
+
+	// A watch (pool exhaustion, see Proxy.Watch): Admissions counts new
+	// connections that waited for the watcher before the proxy dialled;
+	// ServerRefused those the server then refused for lack of slots
+	// (PostgreSQL's 53300, Redis's "max number of clients reached"), as its
+	// first bytes said; ServerAdmitted those the server took.
+	Admissions, ServerRefused, ServerAdmitted int64
 }
 
 // counters are the proxy-wide live counters.

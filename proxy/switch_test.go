@@ -76,7 +76,7 @@ func TestSwitchingPathsLosesNoByte(t *testing.T) {
 	st := p.Stats()
 	var delayed int64
 	for _, f := range st.Faults {
-		delayed += f.DelayedChunks
+		delayed += f.ChunksDelayed
 	}
 	t.Logf("%d path switches, %d chunks delayed", st.Switches, delayed)
 	if st.Switches < 20 || delayed == 0 {

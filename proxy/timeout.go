@@ -34,7 +34,9 @@ func (s *timeoutStage) Pipe(stub *toxics.ToxicStub) {
 				return
 			}
 			s.st.passed += int64(len(c.Data))
+			s.w.eff.bytesDropped.Add(int64(len(c.Data)))
 		case <-expire:
+			s.w.eff.connsReset.Add(1)
 			s.c.close(false)
 			return
 		case <-stub.Interrupt:
@@ -52,6 +54,7 @@ func (s *timeoutStage) Pipe(stub *toxics.ToxicStub) {
 // stop ends the black hole: a link that dropped data closes the connection.
 func (s *timeoutStage) stop() {
 	if s.st.passed > 0 {
+		s.w.eff.connsReset.Add(1)
 		s.c.close(false)
 	}
 }

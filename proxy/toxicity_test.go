@@ -45,7 +45,7 @@ func TestToxicityIsSeededPerConnection(t *testing.T) {
 	// the one pure function selects): checked here by what the clients of
 	// kinds with an immediate, certain effect see (a delay ≥ 200 ms, a
 	// reset or a close). connect-delay, conn-limit, loss and timeout go
-	// through the same selects call (Stats.Affected counts it).
+	// through the same selects call (Stats.Selected counts it).
 	perConn := []struct {
 		spec       faults.Spec
 		faultFirst bool // the kind acts on connections made while applied
@@ -123,7 +123,7 @@ func affected(t *testing.T, upstream string, seed int64, n int, spec faults.Spec
 			idx = append(idx, i)
 		}
 	}
-	if got := p.Stats().Faults["half"].Affected; got != int64(len(idx)) {
+	if got := p.Stats().Faults["half"].Selected; got != int64(len(idx)) {
 		t.Errorf("%s: Stats counts %d affected connections, the clients saw %d", spec.Kind(), got, len(idx))
 	}
 	for _, c := range conns {

@@ -47,8 +47,10 @@ func passedOutcome() *runner.Outcome {
 		},
 		Recovery: recovered,
 		Faults: []runner.FaultResult{
-			{Name: "pg-connections-exhausted", Kind: "pool-exhaustion", Target: "postgres", AppliedS: f64(20), RevertedS: f64(35), ApplyMS: 41, RevertMS: 3},
-			{Name: "drop-app-connections", Kind: "reset", Target: "postgres", AppliedS: f64(20), RevertedS: f64(20), ApplyMS: 1},
+			{Name: "pg-connections-exhausted", Kind: "pool-exhaustion", Target: "postgres", AppliedS: f64(20), RevertedS: f64(35), ApplyMS: 41, RevertMS: 3,
+				Effect: &runner.FaultEffect{Changed: true, ServerRefused: 412, Admissions: 415, ServerAdmitted: 3, SlotsHeld: 27, HoldAttempts: 28, HoldRefused: 1}},
+			{Name: "drop-app-connections", Kind: "reset", Target: "postgres", AppliedS: f64(20), RevertedS: f64(20), ApplyMS: 1,
+				Effect: &runner.FaultEffect{Changed: true, ConnsSelected: 8, ConnsReset: 8}},
 		},
 		Verify:    []runner.VerifyResult{{Step: "order", Target: "postgres", Acknowledged: 5400, Verified: 5400, Passed: true}},
 		Totals:    runner.Totals{Ops: 12000, Errors: 1204, ByClass: map[string]int64{"http_503": 1150, "timeout": 54}},
@@ -104,7 +106,12 @@ func failedOutcome() *runner.Outcome {
 	o.Episodes[0].Checks, o.Episodes[0].Recovery = o.Checks[2:], o.Recovery
 	o.Verify = []runner.VerifyResult{{Step: "order", Target: "postgres", Acknowledged: 5400, Verified: 5397, Lost: 3, LostIDs: []string{"101", "102", "103"}}}
 	o.Totals.ByClass = map[string]int64{"http_5xx": 913, "http_503": 230, "timeout": 61}
-	o.Warnings = []string{`scenario "walkers" uses constant-vus (a closed model)`}
+	o.Faults[0].Effect = &runner.FaultEffect{SlotsHeld: 27, HoldAttempts: 27}
+	o.Faults[0].LateS = 1.5
+	o.Checks = append(o.Checks, runner.Check{Name: "pg-connections-exhausted: expectEffect", Phase: "fault", Expression: "changed traffic",
+		Observed: "no traffic changed: no connection through the proxy reached the full server (the hold held 27 slots)"})
+	o.Warnings = []string{`scenario "walkers" uses constant-vus (a closed model)`,
+		`fault "pg-connections-exhausted" (pool-exhaustion on postgres) changed no traffic while in effect: no connection through the proxy reached the full server (the hold held 27 slots)`}
 	base := passedOutcome()
 	base.Phases[1].P95MS = 1.2 // the baseline was faster before the fault
 	o.Compare(Compare(o, base, "baseline.json", 0.10))

@@ -138,6 +138,9 @@ func junitProperties(o *runner.Outcome) []junitProperty {
 	if o.File != "" {
 		ps = append(ps, junitProperty{"file", o.File})
 	}
+	for _, w := range o.Warnings { // a fault without effect, a closed model...
+		ps = append(ps, junitProperty{"warning", w})
+	}
 	return append(ps, stressProperties(o)...)
 }
 

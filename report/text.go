@@ -103,14 +103,16 @@ func faultTable(w *errWriter, o *runner.Outcome) {
 	for _, f := range o.Faults {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.Kind, f.Target,
 			optSecs(f.AppliedS), optSecs(f.RevertedS), fmt.Sprintf("%.0fms", f.RevertMS))
-		if f.Error != "" {
-			fmt.Fprintf(tw, "  \t! %s\t\t\t\t\n", f.Error)
-		}
-		if c := faultCounts(f); c != "" {
-			fmt.Fprintf(tw, "  \t%s\t\t\t\t\n", c)
-		}
 	}
 	_ = tw.Flush()
+	for _, f := range o.Faults { // under the table, so as not to widen its columns
+		if f.Error != "" {
+			w.printf("  %s: ! %s\n", f.Name, f.Error)
+		}
+		if c := faultCounts(f); c != "" {
+			w.printf("  %s: %s\n", f.Name, c)
+		}
+	}
 }
 
 // episodesText lists the fault episodes: their faults, when they were in

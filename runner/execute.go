@@ -251,28 +251,6 @@ func (r *run) livePhase(now time.Duration, tl *faults.Timeline) string {
 	return "baseline"
 }
 
-// recordFaults copies the timeline's records into the outcome.
-func (r *run) recordFaults(recs []faults.Record) {
-	for _, rec := range recs {
-		f := FaultResult{
-			Name: rec.Name, Kind: rec.Kind, Target: rec.Target,
-			AppliedS:  secondsPtr(rec.Applied, rec.WasApplied),
-			RevertedS: secondsPtr(rec.Reverted, rec.WasReverted),
-			ApplyMS:   float64(rec.ApplyTook.Microseconds()) / 1000,
-			RevertMS:  float64(rec.RevertTook.Microseconds()) / 1000,
-		}
-		f.Injected, f.Delayed, f.Uninspectable = r.faultCounts(rec.Target, rec.Name)
-		switch {
-		case rec.ApplyErr != nil:
-			f.Error = "apply: " + rec.ApplyErr.Error()
-		case rec.RevertErr != nil:
-			f.Error = "revert: " + rec.RevertErr.Error()
-			r.out.Errors = append(r.out.Errors, fmt.Sprintf("fault %q could not be reverted: %v", rec.Name, rec.RevertErr))
-		}
-		r.out.Faults = append(r.out.Faults, f)
-	}
-}
-
 // teeSink sends every result to each sink.
 type teeSink []load.Sink
 

@@ -1,23 +1,106 @@
 package runner
 
-// faultCounts returns what the proxy of target counted for fault name: the
-// requests a protocol-aware fault answered itself (http-error, pg-error,
-// redis-error), the requests a protocol-aware delay held, and the
-// connections it could not inspect. Zero for a target without a proxy.
-func (r *run) faultCounts(target, name string) (injected, delayed, uninspectable int64) {
-	p := r.proxies[target]
-	if p == nil {
-		return 0, 0, 0
+import (
+	"fmt"
+	"time"
+
+	"github.com/chaosload/chaosload/faults"
+	"github.com/chaosload/chaosload/proxy"
+)
+
+// lateTolerance is how late (or short) a fault may take effect before the
+// outcome says so: the recorder's interval, below which the phases judged
+// cannot change.
+const lateTolerance = 250 * time.Millisecond
+
+// recordFaults copies the timeline's records into the outcome, with what
+// each fault did to traffic, and judges the faults' effects.
+func (r *run) recordFaults(recs []faults.Record) {
+	for i, rec := range recs {
+		f := FaultResult{
+			Name: rec.Name, Kind: rec.Kind, Target: rec.Target,
+			DueS:         seconds(rec.Due),
+			ApplyBeganS:  secondsPtr(rec.ApplyBegan, rec.WasApplied || rec.ApplyErr != nil),
+			AppliedS:     secondsPtr(rec.Applied, rec.WasApplied),
+			RevertDueS:   secondsPtr(rec.RevertDue, rec.WasReverted),
+			RevertBeganS: secondsPtr(rec.RevertBegan, rec.WasReverted),
+			RevertedS:    secondsPtr(rec.Reverted, rec.WasReverted),
+			ApplyMS:      float64(rec.ApplyTook.Microseconds()) / 1000,
+			RevertMS:     float64(rec.RevertTook.Microseconds()) / 1000,
+		}
+		if i < len(r.exp.Faults) && r.exp.Faults[i].Name == rec.Name {
+			f.ExpectEffect = r.exp.Faults[i].ExpectEffect
+			r.timeliness(&f, &r.exp.Faults[i].Fault, rec)
+		}
+		if rec.WasApplied {
+			f.Effect = r.faultEffect(rec)
+			f.Injected, f.Delayed, f.Uninspectable = f.Effect.RequestsErrored, f.Effect.RequestsDelayed, r.uninspectable(rec)
+		}
+		switch {
+		case rec.ApplyErr != nil:
+			f.Error = "apply: " + rec.ApplyErr.Error()
+		case rec.RevertErr != nil:
+			f.Error = "revert: " + rec.RevertErr.Error()
+			r.out.Errors = append(r.out.Errors, fmt.Sprintf("fault %q could not be reverted: %v", rec.Name, rec.RevertErr))
+		}
+		r.out.Faults = append(r.out.Faults, f)
 	}
-	fs, ok := p.Stats().Faults[name]
-	if !ok {
-		return 0, 0, 0
-	}
-	if _, protocol := protocolKinds[string(fs.Kind)]; protocol && fs.Injected == 0 {
-		delayed = fs.DelayedChunks
-	}
-	return fs.Injected, delayed, fs.Uninspectable
+	r.judgeFaultEffects()
 }
 
-// protocolKinds are the kinds whose delay counts are requests, not chunks.
-var protocolKinds = map[string]struct{}{"http-delay": {}, "pg-delay": {}, "redis-delay": {}}
+// timeliness sets how late the fault took effect and how much shorter than
+// its duration it was in effect, and warns when either exceeds
+// lateTolerance.
+func (r *run) timeliness(f *FaultResult, spec *faults.Fault, rec faults.Record) {
+	if !rec.WasApplied {
+		return
+	}
+	if late := rec.Applied - rec.Due; late > lateTolerance {
+		f.LateS = seconds(late)
+		r.out.Warnings = append(r.out.Warnings, fmt.Sprintf("fault %q took effect %.1fs late: due at %.1fs, its apply began at %.1fs and completed at %.1fs",
+			rec.Name, late.Seconds(), rec.Due.Seconds(), rec.ApplyBegan.Seconds(), rec.Applied.Seconds()))
+	}
+	end, bounded := spec.End()
+	if !bounded || spec.OneShot() || !rec.WasReverted || rec.RevertDue < end {
+		return // one-shot, until the end, or cut short by the run's end (said elsewhere)
+	}
+	if short := spec.Duration - (rec.RevertBegan - rec.Applied); short > lateTolerance {
+		f.ShortS = seconds(short)
+		r.out.Warnings = append(r.out.Warnings, fmt.Sprintf("fault %q was in effect for %.1fs of its %s (%.1fs short)",
+			rec.Name, (rec.RevertBegan-rec.Applied).Seconds(), spec.Duration, short.Seconds()))
+	}
+}
+
+// faultEffect is what the target's proxy counted for the fault, with what
+// a pool exhaustion held at the server.
+func (r *run) faultEffect(rec faults.Record) *FaultEffect {
+	e := &FaultEffect{}
+	if p := r.proxies[rec.Target]; p != nil {
+		if fs, ok := p.Stats().Faults[rec.Name]; ok {
+			fillEffect(e, fs)
+		}
+	}
+	if h := rec.Hold; h != nil {
+		e.SlotsHeld, e.HoldAttempts, e.HoldRefused = h.Peak, h.Attempts, h.Refused
+	}
+	e.Changed = e.ConnsRefused+e.ConnsReset+e.ConnsQueued+e.ConnsDelayed+e.RequestsErrored+e.RequestsDelayed+
+		e.ChunksDelayed+e.BytesHeld+e.BytesDropped+e.ServerRefused > 0 || e.PacketsDropped > 0
+	return e
+}
+
+func fillEffect(e *FaultEffect, fs proxy.FaultStats) {
+	e.ConnsSelected = fs.Selected
+	e.ConnsRefused, e.ConnsReset, e.ConnsQueued, e.ConnsDelayed = fs.ConnsRefused, fs.ConnsReset, fs.ConnsQueued, fs.ConnsDelayed
+	e.RequestsErrored, e.RequestsDelayed = fs.RequestsErrored, fs.RequestsDelayed
+	e.ChunksDelayed, e.DelayS = fs.ChunksDelayed, fs.InjectedDelay.Seconds()
+	e.BytesHeld, e.BytesDropped, e.PacketsDropped = fs.BytesHeld, fs.BytesDropped, fs.DroppedUp+fs.DroppedDown
+	e.ServerRefused, e.ServerAdmitted, e.Admissions = fs.ServerRefused, fs.ServerAdmitted, fs.Admissions
+}
+
+// uninspectable is the connections a protocol-aware fault left alone.
+func (r *run) uninspectable(rec faults.Record) int64 {
+	if p := r.proxies[rec.Target]; p != nil {
+		return p.Stats().Faults[rec.Name].Uninspectable
+	}
+	return 0
+}

@@ -194,19 +194,90 @@ type FaultResult struct {
 	Name   string `json:"name"`
 	Kind   string `json:"kind"`
 	Target string `json:"target"`
-	// AppliedS and RevertedS are nil when the step did not happen.
-	AppliedS  *float64 `json:"applied_s"`
-	RevertedS *float64 `json:"reverted_s"`
-	ApplyMS   float64  `json:"apply_ms"`
-	RevertMS  float64  `json:"revert_ms"`
+	// DueS is when the fault was due (its startTime); ApplyBeganS when its
+	// apply began; AppliedS when the apply completed: the fault in effect.
+	// RevertDueS, RevertBeganS and RevertedS are the same for the revert
+	// (due at the fault's end, or when the run ended first). A time is nil
+	// when the step did not happen.
+	DueS         float64  `json:"due_s"`
+	ApplyBeganS  *float64 `json:"apply_began_s"`
+	AppliedS     *float64 `json:"applied_s"`
+	RevertDueS   *float64 `json:"revert_due_s"`
+	RevertBeganS *float64 `json:"revert_began_s"`
+	RevertedS    *float64 `json:"reverted_s"`
+	ApplyMS      float64  `json:"apply_ms"`
+	RevertMS     float64  `json:"revert_ms"`
+	// LateS is how much later than due the fault took effect, and ShortS
+	// how much less than its duration it was in effect (from the apply's
+	// completion to the revert's beginning); each is set when it exceeds
+	// the recorder's interval, and a warning says so.
+	LateS  float64 `json:"late_s,omitempty"`
+	ShortS float64 `json:"short_s,omitempty"`
 	// Injected counts the requests a protocol-aware error fault answered
 	// itself; Delayed the requests a protocol-aware delay held;
 	// Uninspectable the connections such a fault could not parse (TLS, an
-	// upgrade, pub/sub), which it left alone.
-	Injected      int64  `json:"injected,omitempty"`
-	Delayed       int64  `json:"delayed,omitempty"`
-	Uninspectable int64  `json:"uninspectable,omitempty"`
-	Error         string `json:"error,omitempty"`
+	// upgrade, pub/sub), which it left alone. (Effect has them too.)
+	Injected      int64 `json:"injected,omitempty"`
+	Delayed       int64 `json:"delayed,omitempty"`
+	Uninspectable int64 `json:"uninspectable,omitempty"`
+	// ExpectEffect is the fault's expectEffect: a fault that changed no
+	// traffic fails the run rather than only warning.
+	ExpectEffect bool `json:"expect_effect,omitempty"`
+	// Effect is what the fault did to traffic, measured at the target's
+	// proxy; nil when it was not applied.
+	Effect *FaultEffect `json:"effect,omitempty"`
+	Error  string       `json:"error,omitempty"`
+}
+
+// FaultEffect is what a fault did to traffic while in effect, as the
+// target's proxy saw it; for pool exhaustion also what it held at the
+// server. Counts that stayed zero are left out of the JSON.
+type FaultEffect struct {
+	// Changed is false when the fault changed no traffic: every count of
+	// connections, requests, bytes and server refusals below stayed zero
+	// (ConnsSelected, Admissions, ServerAdmitted and the hold's figures do
+	// not count as a change).
+	Changed bool `json:"changed"`
+	// ConnsSelected counts the connections the fault could act on: those
+	// its toxicity draw selected among the connections open or opened
+	// while it was in effect.
+	ConnsSelected int64 `json:"conns_selected,omitempty"`
+	// ConnsRefused: new connections turned away (reset, conn-limit refuse).
+	// ConnsReset: connections ended (reset, reset-peer, down, timeout,
+	// limit-data). ConnsQueued: connections conn-limit made wait.
+	// ConnsDelayed: connections held before dialling (connect-delay) or
+	// whose close was held (slow-close).
+	ConnsRefused int64 `json:"conns_refused,omitempty"`
+	ConnsReset   int64 `json:"conns_reset,omitempty"`
+	ConnsQueued  int64 `json:"conns_queued,omitempty"`
+	ConnsDelayed int64 `json:"conns_delayed,omitempty"`
+	// RequestsErrored: requests a protocol-aware error fault answered.
+	// RequestsDelayed: requests a protocol-aware delay held.
+	RequestsErrored int64 `json:"requests_errored,omitempty"`
+	RequestsDelayed int64 `json:"requests_delayed,omitempty"`
+	// ChunksDelayed: chunks latency or loss held back; DelayS the delay
+	// injected in all (chunks and requests).
+	ChunksDelayed int64   `json:"chunks_delayed,omitempty"`
+	DelayS        float64 `json:"delay_s,omitempty"`
+	// BytesHeld: bytes held back (latency, loss, bandwidth, slicer).
+	// BytesDropped: bytes discarded (timeout, limit-data). PacketsDropped:
+	// packets kernel loss dropped, both ways.
+	BytesHeld      int64  `json:"bytes_held,omitempty"`
+	BytesDropped   int64  `json:"bytes_dropped,omitempty"`
+	PacketsDropped uint64 `json:"packets_dropped,omitempty"`
+	// Pool exhaustion. ServerRefused: connections through the proxy the
+	// server refused for lack of slots (PostgreSQL's 53300, Redis's "max
+	// number of clients reached"); ServerAdmitted: those it took (the hold
+	// lost a slot to a client); Admissions: new connections that waited for
+	// the hold's top-up before the proxy dialled. SlotsHeld: the most slots
+	// held at once; HoldAttempts and HoldRefused: the hold's own connection
+	// attempts and those the server refused.
+	ServerRefused  int64 `json:"server_refused,omitempty"`
+	ServerAdmitted int64 `json:"server_admitted,omitempty"`
+	Admissions     int64 `json:"admissions,omitempty"`
+	SlotsHeld      int   `json:"slots_held,omitempty"`
+	HoldAttempts   int64 `json:"hold_attempts,omitempty"`
+	HoldRefused    int64 `json:"hold_refused,omitempty"`
 }
 
 // VerifyResult is the check of one step's acknowledged writes.
