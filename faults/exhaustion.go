@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -53,13 +54,15 @@ func (p *poolExhaustion) Prepare() {
 	p.unwatch = unwatch
 }
 
-// Apply takes every free slot and returns once it holds them, or after the
-// apply bound with what it has (the top-up goes on).
+// Apply takes every free slot and returns once it holds them, or at the
+// apply bound (2 s from its start, or once its first connection is made if
+// that took longer) with what it has; the top-up goes on.
 func (p *poolExhaustion) Apply(ctx context.Context) (Revert, error) {
 	p.Prepare()
 	p.mu.Lock()
 	h := p.hold
 	p.mu.Unlock()
+	bound := time.Now().Add(h.cfg.applyBound)
 	if err := h.start(ctx); err != nil {
 		return nil, p.abandon(ctx, fmt.Errorf("pool-exhaustion %q: %w", p.name, err))
 	}
@@ -67,7 +70,7 @@ func (p *poolExhaustion) Apply(ctx context.Context) (Revert, error) {
 	done := make(chan struct{})
 	go func() { defer close(done); h.run(runCtx) }()
 	stopRun := func() { stop(); <-done }
-	complete, err := h.waitFirst(ctx)
+	complete, err := h.waitFirst(ctx, bound)
 	if err != nil {
 		stopRun()
 		return nil, p.abandon(ctx, fmt.Errorf("pool-exhaustion %q: %w", p.name, err))

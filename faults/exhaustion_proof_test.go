@@ -392,3 +392,58 @@ func paced(n int, every time.Duration, f func()) {
 		f()
 	}
 }
+
+// BenchmarkPoolExhaustionIdle holds a PostgreSQL (max_connections 30) and a
+// Redis (maxclients 64) exhausted for 10 s each with the default 1 s poll
+// and nobody else connecting, and reports what the servers counted: refused
+// connections per second (PostgreSQL's log lines, Redis's
+// rejected_connections) and the hold's own attempts per second after its
+// fill. Run it with -benchtime=1x.
+func BenchmarkPoolExhaustionIdle(b *testing.B) {
+	pg, err := demo.StartPostgres(context.Background(), demo.PostgresConfig{MaxConnections: 30})
+	if errors.Is(err, demo.ErrPostgresNotInstalled) {
+		b.Skip(err)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pg.Close() })
+	rd := ownRedis(b, 64)
+	stats := redis.NewClient(&redis.Options{Addr: rd.Addr(), PoolSize: 1, MaxRetries: -1})
+	b.Cleanup(func() { stats.Close() })
+	const hold = 10 * time.Second
+	targets := []struct {
+		name    string
+		target  faults.TargetInfo
+		refused func() int64
+	}{
+		{"postgres", faults.TargetInfo{Name: "postgres", Protocol: "postgres", DSN: pg.DSN(demo.Superuser, demo.ShopDatabase)},
+			func() int64 { return pgRefusedLogLines(b, pg) }},
+		{"redis", faults.TargetInfo{Name: "redis", Protocol: "redis", Addr: rd.Addr()},
+			func() int64 { return redisRejected(b, stats) }},
+	}
+	for range b.N {
+		for _, tc := range targets {
+			act, err := faults.Bind(&faults.Fault{Name: "full", Target: tc.name, Kind: faults.PoolExhaustion}, tc.target, zerolog.Nop())
+			if err != nil {
+				b.Fatal(err)
+			}
+			tc.refused() // opens the stats connection before the server is full
+			undo, err := act.Apply(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := act.(faults.Holder)
+			filled, before := h.HoldStats(), tc.refused()
+			time.Sleep(hold)
+			later, after := h.HoldStats(), tc.refused()
+			if err := undo(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(after-before)/hold.Seconds(), tc.name+"-refused/s")
+			b.ReportMetric(float64(later.Attempts-filled.Attempts)/hold.Seconds(), tc.name+"-hold-attempts/s")
+			b.ReportMetric(float64(later.Peak), tc.name+"-slots-held")
+			b.ReportMetric(float64(later.Polls-filled.Polls), tc.name+"-polls")
+		}
+	}
+}

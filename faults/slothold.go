@@ -432,10 +432,10 @@ func (h *slotHold) poke() {
 	}
 }
 
-// waitFirst waits for the first check (the fill) to complete, up to
-// cfg.applyBound. complete is false when the bound passed first.
-func (h *slotHold) waitFirst(ctx context.Context) (complete bool, err error) {
-	t := time.NewTimer(h.cfg.applyBound)
+// waitFirst waits for the first check (the fill) to complete, until bound.
+// complete is false when the bound passed first.
+func (h *slotHold) waitFirst(ctx context.Context, bound time.Time) (complete bool, err error) {
+	t := time.NewTimer(time.Until(bound))
 	defer t.Stop()
 	for {
 		h.mu.Lock()
