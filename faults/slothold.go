@@ -107,16 +107,19 @@ func (c holdConfig) withDefaults() holdConfig {
 // are free and takes that many, so with nobody else connecting the server
 // sees no attempt at all.
 //
-// Admit makes a new proxied connection wait until a check that began after
-// it arrived has completed: by then every slot freed before it (by a reset,
-// a client leaving) is held again, and the server itself refuses it. A
-// proxied connection that closed may still hold its slot for a moment (the
-// server has to notice); Closed records its address and the next check waits
-// until the server no longer lists it.
+// A check is rounds of: wait for the slots of closed proxied connections
+// (below), ask the server how many slots are free, take that many; it ends
+// at a round that found none free. Admit makes a new proxied connection
+// wait until a check has ended whose last round began after it arrived: by
+// then every slot freed before it (by a reset, a client leaving) is held
+// again, and the server itself refuses it. A proxied connection that closed
+// may still hold its slot for a moment (the server has to notice); Closed
+// records its address and the next round waits until the server no longer
+// lists it.
 //
-//	events ─┐                 ┌─ probe: free slots? ─ dial that many ─ keep
-//	poll  ──┴─▶ loop (run) ──▶┤
-//	Admit ◀── done == want ◀──┘ (each check: started++ … done = started)
+//	events ─┐                 ┌─ settle ─ probe: free slots? ─ dial that many ─ keep ─┐
+//	poll  ──┴─▶ loop (run) ──▶┤   (a round: rounds++)                    none free ◀─┘
+//	Admit ◀── done ≥ want ◀───┘ (at the check's end: done = rounds; want = rounds+1)
 type slotHold struct {
 	srv slotServer
 	cfg holdConfig
@@ -131,8 +134,9 @@ type slotHold struct {
 	mu       sync.Mutex
 	held     map[net.Conn]struct{}
 	pending  map[string]struct{} // upstream addresses of closed proxied connections
-	started  uint64              // checks begun
-	done     uint64              // the last check completed
+	rounds   uint64              // rounds begun
+	done     uint64              // rounds of the checks completed
+	checks   uint64              // checks completed
 	doneCh   chan struct{}       // closed (and replaced) when a check completes
 	firstErr error               // what the first check failed with
 	released bool
@@ -184,20 +188,17 @@ func (h *slotHold) run(ctx context.Context) {
 	}
 }
 
-// checkOnce runs one numbered check and wakes those waiting for it.
+// checkOnce runs one check and wakes those waiting for its rounds.
 func (h *slotHold) checkOnce(ctx context.Context) {
-	h.mu.Lock()
-	h.started++
-	g := h.started
-	h.stats.Checks++
-	h.mu.Unlock()
+	h.count(func(s *HoldStats) { s.Checks++ })
 	err := h.check(ctx)
 	if err != nil && ctx.Err() == nil {
 		h.log.Warn().Err(err).Str("server", h.srv.String()).Msg("pool-exhaustion top-up")
 	}
 	h.mu.Lock()
-	h.done = g
-	if g == 1 {
+	h.done = h.rounds
+	h.checks++
+	if h.checks == 1 {
 		h.firstErr = err
 	}
 	close(h.doneCh)
@@ -206,10 +207,14 @@ func (h *slotHold) checkOnce(ctx context.Context) {
 }
 
 // check takes every slot the server has free for the hold, after the slots
-// of closed proxied connections have come back.
+// of closed proxied connections have come back, round after round until the
+// server has none free.
 func (h *slotHold) check(ctx context.Context) error {
-	h.settle(ctx)
 	for retries := 0; ; {
+		h.mu.Lock()
+		h.rounds++ // before settling: an Admit from now on waits for the next round
+		h.mu.Unlock()
+		h.settle(ctx)
 		if h.count(nil).Held >= h.cfg.maxHeld {
 			return nil
 		}
@@ -378,15 +383,15 @@ func (h *slotHold) forget(addrs []string) {
 	}
 }
 
-// Admit implements ConnWatch: it waits until a check that began after the
-// call has completed.
+// Admit implements ConnWatch: it waits until a check has completed whose
+// last round began after the call.
 func (h *slotHold) Admit(ctx context.Context) {
 	h.mu.Lock()
 	if h.released {
 		h.mu.Unlock()
 		return
 	}
-	want, ch := h.started+1, h.doneCh
+	want, ch := h.rounds+1, h.doneCh
 	h.stats.Events++
 	h.mu.Unlock()
 	h.poke()
@@ -439,7 +444,7 @@ func (h *slotHold) waitFirst(ctx context.Context, bound time.Time) (complete boo
 	defer t.Stop()
 	for {
 		h.mu.Lock()
-		done, ch, err := h.done, h.doneCh, h.firstErr
+		done, ch, err := h.checks, h.doneCh, h.firstErr
 		h.mu.Unlock()
 		if done >= 1 {
 			return true, err
