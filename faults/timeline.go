@@ -60,6 +60,10 @@ type Holder interface {
 // the revert completed.
 type Record struct {
 	Name, Kind, Target string
+	// Duration is the fault's duration (0: one-shot, or until the run
+	// ends) and ExpectEffect its expectEffect, as written.
+	Duration     time.Duration
+	ExpectEffect bool
 	// Due is the fault's startTime; RevertDue when its revert was due: its
 	// end, or when the run ended first (a fault without an end, an abort).
 	Due, RevertDue time.Duration
@@ -91,7 +95,9 @@ func (t *Timeline) Run(ctx context.Context) ([]Record, error) {
 	t.mu.Lock()
 	t.records = make([]Record, len(t.Entries))
 	for i, e := range t.Entries {
-		t.records[i] = Record{Name: e.Fault.Name, Kind: string(e.Fault.Kind), Target: e.Fault.Target, Due: e.Fault.StartTime}
+		f := e.Fault
+		t.records[i] = Record{Name: f.Name, Kind: string(f.Kind), Target: f.Target, Due: f.StartTime,
+			Duration: f.Duration, ExpectEffect: f.ExpectEffect}
 	}
 	t.mu.Unlock()
 	ctx, stop := context.WithCancel(ctx) // also ends when an apply fails

@@ -209,7 +209,7 @@ func TestTimelineStartsTogether(t *testing.T) {
 		j.check(t, []string{"10s begin apply slow", "10s apply fast", "15s apply slow", "30s begin revert slow", "30s revert fast"})
 		close(slow.undoGate)
 		<-done
-		want := Record{Name: "slow", Kind: "pool-exhaustion", Due: 10 * time.Second, ApplyBegan: 10 * time.Second,
+		want := Record{Name: "slow", Kind: "pool-exhaustion", Duration: 20 * time.Second, Due: 10 * time.Second, ApplyBegan: 10 * time.Second,
 			Applied: 15 * time.Second, ApplyTook: 5 * time.Second, RevertDue: 30 * time.Second, RevertBegan: 30 * time.Second,
 			Reverted: 35 * time.Second, RevertTook: 5 * time.Second, WasApplied: true, WasReverted: true}
 		if recs[0] != want {

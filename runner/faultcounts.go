@@ -16,7 +16,7 @@ const lateTolerance = 250 * time.Millisecond
 // recordFaults copies the timeline's records into the outcome, with what
 // each fault did to traffic, and judges the faults' effects.
 func (r *run) recordFaults(recs []faults.Record) {
-	for i, rec := range recs {
+	for _, rec := range recs {
 		f := FaultResult{
 			Name: rec.Name, Kind: rec.Kind, Target: rec.Target,
 			DueS:         seconds(rec.Due),
@@ -28,10 +28,8 @@ func (r *run) recordFaults(recs []faults.Record) {
 			ApplyMS:      float64(rec.ApplyTook.Microseconds()) / 1000,
 			RevertMS:     float64(rec.RevertTook.Microseconds()) / 1000,
 		}
-		if i < len(r.exp.Faults) && r.exp.Faults[i].Name == rec.Name {
-			f.ExpectEffect = r.exp.Faults[i].ExpectEffect
-			r.timeliness(&f, &r.exp.Faults[i].Fault, rec)
-		}
+		f.ExpectEffect = rec.ExpectEffect
+		r.timeliness(&f, rec)
 		if rec.WasApplied {
 			f.Effect = r.faultEffect(rec)
 			f.Injected, f.Delayed, f.Uninspectable = f.Effect.RequestsErrored, f.Effect.RequestsDelayed, r.uninspectable(rec)
@@ -51,7 +49,7 @@ func (r *run) recordFaults(recs []faults.Record) {
 // timeliness sets how late the fault took effect and how much shorter than
 // its duration it was in effect, and warns when either exceeds
 // lateTolerance.
-func (r *run) timeliness(f *FaultResult, spec *faults.Fault, rec faults.Record) {
+func (r *run) timeliness(f *FaultResult, rec faults.Record) {
 	if !rec.WasApplied {
 		return
 	}
@@ -60,14 +58,14 @@ func (r *run) timeliness(f *FaultResult, spec *faults.Fault, rec faults.Record) 
 		r.out.Warnings = append(r.out.Warnings, fmt.Sprintf("fault %q took effect %.1fs late: due at %.1fs, its apply began at %.1fs and completed at %.1fs",
 			rec.Name, late.Seconds(), rec.Due.Seconds(), rec.ApplyBegan.Seconds(), rec.Applied.Seconds()))
 	}
-	end, bounded := spec.End()
-	if !bounded || spec.OneShot() || !rec.WasReverted || rec.RevertDue < end {
+	if rec.Duration == 0 || !rec.WasReverted || rec.RevertDue < rec.Due+rec.Duration {
 		return // one-shot, until the end, or cut short by the run's end (said elsewhere)
 	}
-	if short := spec.Duration - (rec.RevertBegan - rec.Applied); short > lateTolerance {
+	inEffect := rec.RevertBegan - rec.Applied
+	if short := rec.Duration - inEffect; short > lateTolerance {
 		f.ShortS = seconds(short)
 		r.out.Warnings = append(r.out.Warnings, fmt.Sprintf("fault %q was in effect for %.1fs of its %s (%.1fs short)",
-			rec.Name, (rec.RevertBegan-rec.Applied).Seconds(), spec.Duration, short.Seconds()))
+			rec.Name, inEffect.Seconds(), rec.Duration, short.Seconds()))
 	}
 }
 
