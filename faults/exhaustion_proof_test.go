@@ -447,3 +447,52 @@ func BenchmarkPoolExhaustionIdle(b *testing.B) {
 		}
 	}
 }
+
+// TestProofPoolExhaustionRetakesLostSlots: when the server ends held
+// connections (an administrator's pg_terminate_backend), the hold notices
+// each at once and takes the slots back, leaving exactly the reserved slots
+// free: with the administrator's session in one of them it holds one fewer;
+// when the administrator leaves, the next poll takes that one too. The shop's
+// role stays refused throughout.
+func TestProofPoolExhaustionRetakesLostSlots(t *testing.T) {
+	pg, _ := servers(t)
+	f := &faults.Fault{Name: "pg-full", Target: "postgres", Kind: faults.PoolExhaustion}
+	act, err := faults.Bind(f, faults.TargetInfo{Name: "postgres", Protocol: "postgres",
+		DSN: pg.DSN(demo.Superuser, demo.ShopDatabase)}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults.SetHoldPoll(act, 20*time.Millisecond)
+	undo, err := act.Apply(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { undo(context.Background()) })
+	h := act.(faults.Holder)
+	full := h.HoldStats().Held // max_connections - superuser_reserved_connections
+
+	admin, err := pgx.Connect(context.Background(), pg.DSN(demo.Superuser, demo.ShopDatabase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ended int
+	if err := admin.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM pg_stat_activity
+		WHERE application_name LIKE 'chaosload pool-exhaustion%' ORDER BY pid DESC LIMIT 3) held`).Scan(&ended); err != nil || ended != 3 {
+		t.Fatalf("terminate 3 held backends: %d, %v", ended, err)
+	}
+	waitFor(t, func() bool { st := h.HoldStats(); return st.Events >= 3 && st.Held == full-1 })
+	if _, err := pgConnect(context.Background(), pg, pg.Addr()); !isNoSlot(err) {
+		t.Errorf("the shop's role with the administrator connected: %v, want 53300", err)
+	}
+	admin.Close(context.Background())
+	waitFor(t, func() bool { return h.HoldStats().Held == full })
+	if _, err := pgConnect(context.Background(), pg, pg.Addr()); !isNoSlot(err) {
+		t.Errorf("the shop's role after the administrator left: %v, want 53300", err)
+	}
+	t.Logf("held %d; after losing 3 with an administrator connected: %d; then %+v", full, full-1, h.HoldStats())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := undo(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
