@@ -29,7 +29,7 @@ type poolExhaustion struct {
 	cfg    holdConfig
 
 	mu      sync.Mutex
-	hold    *slotHold // from Prepare until the revert
+	hold    *slotHold // from Prepare until the revert (an action applies once at a time)
 	unwatch Revert
 	last    HoldStats // of the last hold, once reverted
 }
@@ -64,7 +64,7 @@ func (p *poolExhaustion) Apply(ctx context.Context) (Revert, error) {
 	p.mu.Unlock()
 	bound := time.Now().Add(h.cfg.applyBound)
 	if err := h.start(ctx); err != nil {
-		return nil, p.abandon(ctx, fmt.Errorf("pool-exhaustion %q: %w", p.name, err))
+		return nil, p.abandon(ctx, h, nil, fmt.Errorf("pool-exhaustion %q: %w", p.name, err))
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -72,8 +72,7 @@ func (p *poolExhaustion) Apply(ctx context.Context) (Revert, error) {
 	stopRun := func() { stop(); <-done }
 	complete, err := h.waitFirst(ctx, bound)
 	if err != nil {
-		stopRun()
-		return nil, p.abandon(ctx, fmt.Errorf("pool-exhaustion %q: %w", p.name, err))
+		return nil, p.abandon(ctx, h, stopRun, fmt.Errorf("pool-exhaustion %q: %w", p.name, err))
 	}
 	st := h.count(nil)
 	ev := p.logger.Info()
@@ -82,25 +81,28 @@ func (p *poolExhaustion) Apply(ctx context.Context) (Revert, error) {
 	}
 	ev.Str("fault", p.name).Str("server", h.srv.String()).Int("held", st.Held).Bool("complete", complete).
 		Msg("connection slots exhausted")
+	var once sync.Once
+	var revertErr error
 	return func(ctx context.Context) error {
-		stopRun()
-		return p.abandon(ctx, nil)
+		once.Do(func() { revertErr = p.abandon(ctx, h, stopRun, nil) })
+		return revertErr
 	}, nil
 }
 
-// abandon ends the watch and the hold and waits until the server has the
-// slots back; err is the apply's failure, if any.
-func (p *poolExhaustion) abandon(ctx context.Context, err error) error {
+// abandon ends the watch (new connections no longer wait), stops the
+// top-up (stopRun, nil when it never ran), releases the hold and waits until
+// the server has the slots back; err is the apply's failure, if any.
+func (p *poolExhaustion) abandon(ctx context.Context, h *slotHold, stopRun func(), err error) error {
 	p.mu.Lock()
-	h, unwatch := p.hold, p.unwatch
+	unwatch := p.unwatch
 	p.hold, p.unwatch = nil, nil
 	p.mu.Unlock()
-	if h == nil {
-		return err
-	}
 	var errs []error
 	if unwatch != nil {
 		errs = append(errs, unwatch(ctx))
+	}
+	if stopRun != nil {
+		stopRun()
 	}
 	h.release()
 	p.mu.Lock()

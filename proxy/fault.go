@@ -93,6 +93,16 @@ func newFault(seed int64, name string, spec faults.Spec, toxicity float64) *faul
 	return f
 }
 
+// isGone reports whether the fault was reverted.
+func (f *fault) isGone() bool {
+	select {
+	case <-f.gone:
+		return true
+	default:
+		return false
+	}
+}
+
 // isStage reports whether the fault runs as a stage on links (it acts on a
 // link direction), rather than on connections or the listener.
 func (f *fault) isStage() bool { return f.dirs[0] || f.dirs[1] }

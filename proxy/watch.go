@@ -131,7 +131,9 @@ func (s *sniffer) see(b []byte) bool {
 			f.eff.serverRefused.Add(1)
 			s.c.noSlot.Store(true)
 		case faults.Admitted:
-			f.eff.serverAdmitted.Add(1)
+			if !f.isGone() { // once the hold lets go, admissions are the fault's end
+				f.eff.serverAdmitted.Add(1)
+			}
 		}
 		s.decided[i] = true
 		s.open--
