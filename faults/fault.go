@@ -5,7 +5,9 @@
 // Data-path faults (latency, reset, down, ...) are carried out by a proxy
 // through the Injector interface, which package proxy implements; faults does
 // not import proxy. Faults that act on a dependency directly (pool exhaustion)
-// own their connections here. faults knows nothing about load or reports.
+// own their connections here, and watch the target's proxy through the same
+// interface (ConnWatch) so that clients meet the server's own refusal. faults
+// knows nothing about load or reports.
 package faults
 
 import (

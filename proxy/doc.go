@@ -103,6 +103,18 @@
 //   - Down closes the listener (new connections get ECONNREFUSED) and closes
 //     every selected active connection; its Revert listens again on the same
 //     address.
+//   - A watch (Watch, for pool exhaustion, which package faults carries out
+//     on the server itself) holds each new connection before its dial until
+//     the watcher admits it (at most a second), shows the watcher the
+//     server's first bytes (a refusal for lack of slots, or an admission),
+//     and reports every connection that may hold a server slot when it
+//     closes, synchronously: a reset's closes are reported before Inject
+//     returns.
+//
+// Every fault counts what it did to traffic (FaultStats): connections
+// refused, reset, queued or delayed; chunks and requests delayed; requests
+// answered with an error; bytes held or dropped; for a watch, the server's
+// refusals and admissions.
 //
 // Toxicity, the share of connections a fault affects, is drawn once per
 // connection and fault from Config.Seed, the fault's name and the connection's
