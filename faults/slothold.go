@@ -228,10 +228,13 @@ func (h *slotHold) check(ctx context.Context) error {
 		if !known {
 			n = 1 // the server cannot say: one at a time until refused
 		}
-		refused, err := h.openN(ctx, min(n, h.cfg.maxHeld-h.count(nil).Held))
+		took, refused, err := h.openN(ctx, min(n, h.cfg.maxHeld-h.count(nil).Held))
 		switch {
-		case err != nil:
+		case err != nil && took == 0:
 			return err
+		case err != nil: // some attempts failed (a timeout on a loaded host): try again later
+			h.log.Warn().Err(err).Int("took", took).Str("server", h.srv.String()).Msg("pool-exhaustion: some connections failed")
+			return nil
 		case !refused:
 			continue // all taken: more may have freed meanwhile
 		case !known || retries == refusalRetries:
@@ -270,10 +273,10 @@ func (h *slotHold) free(ctx context.Context) (int, bool, error) {
 }
 
 // openN makes n connection attempts, up to cfg.openers at once, and keeps
-// what succeeds. refused is true when the server refused any; it stops
-// making new attempts then.
-func (h *slotHold) openN(ctx context.Context, n int) (refused bool, err error) {
-	var left atomic.Int64
+// the took that succeed. refused is true when the server refused any (or an
+// attempt failed); no new attempt is made then.
+func (h *slotHold) openN(ctx context.Context, n int) (took int, refused bool, err error) {
+	var left, kept atomic.Int64
 	left.Store(int64(n))
 	var no atomic.Bool
 	var wg sync.WaitGroup
@@ -289,12 +292,13 @@ func (h *slotHold) openN(ctx context.Context, n int) (refused bool, err error) {
 					no.Store(true)
 				default:
 					h.keep(c)
+					kept.Add(1)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	return no.Load(), errors.Join(errs...)
+	return int(kept.Load()), no.Load(), errors.Join(errs...)
 }
 
 // dial makes one counted attempt.
