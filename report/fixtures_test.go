@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/chaosload/chaosload/runner"
@@ -99,6 +100,8 @@ func failedOutcome() *runner.Outcome {
 	o.Checks = o.Checks[:4]
 	o.Checks = append(o.Checks, runner.Check{Name: "latency: p(95) < 100ms", Phase: "steady", Episode: 1, Expression: "p(95) < 100ms",
 		Observed: "not judged: no steady phase (the service did not recover before the load ended)", Skipped: true})
+	o.Checks = slices.Insert(o.Checks, 4, runner.Check{Name: "pg-connections-exhausted: expectEffect", Phase: "fault", Episode: 1,
+		Expression: "changed traffic", Observed: "no traffic changed: no connection through the proxy reached the full server (the hold held 27 slots)"})
 	o.Phases = o.Phases[:4]
 	o.Phases[3].EndS, o.Phases[3].Ops, o.Phases[3].P95MS = 60, 5000, 340
 	o.Recovery = &runner.Recovery{WithinS: 10, HoldS: 5, WindowS: 2, FaultEndS: 35, Flaps: 2,
@@ -108,8 +111,6 @@ func failedOutcome() *runner.Outcome {
 	o.Totals.ByClass = map[string]int64{"http_5xx": 913, "http_503": 230, "timeout": 61}
 	o.Faults[0].Effect = &runner.FaultEffect{SlotsHeld: 27, HoldAttempts: 27}
 	o.Faults[0].LateS = 1.5
-	o.Checks = append(o.Checks, runner.Check{Name: "pg-connections-exhausted: expectEffect", Phase: "fault", Expression: "changed traffic",
-		Observed: "no traffic changed: no connection through the proxy reached the full server (the hold held 27 slots)"})
 	o.Warnings = []string{`scenario "walkers" uses constant-vus (a closed model)`,
 		`fault "pg-connections-exhausted" (pool-exhaustion on postgres) changed no traffic while in effect: no connection through the proxy reached the full server (the hold held 27 slots)`}
 	base := passedOutcome()

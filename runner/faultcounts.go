@@ -43,7 +43,7 @@ func (r *run) recordFaults(recs []faults.Record) {
 		}
 		r.out.Faults = append(r.out.Faults, f)
 	}
-	r.judgeFaultEffects()
+	r.warnNoEffect()
 }
 
 // timeliness sets how late the fault took effect and how much shorter than

@@ -2,30 +2,57 @@ package runner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/chaosload/chaosload/slo"
 )
 
-// judgeFaultEffects warns about every applied fault that changed no traffic
-// while in effect (it tested nothing), and turns a fault's expectEffect into
-// a check named after the fault: failed when it changed nothing.
-func (r *run) judgeFaultEffects() {
+// warnNoEffect warns about every applied fault that changed no traffic
+// while in effect: it tested nothing.
+func (r *run) warnNoEffect() {
 	for _, f := range r.out.Faults {
-		if f.Effect == nil {
-			continue
-		}
-		if !f.Effect.Changed {
+		if f.Effect != nil && !f.Effect.Changed {
 			r.out.Warnings = append(r.out.Warnings, fmt.Sprintf("fault %q (%s on %s) changed no traffic while in effect: %s",
 				f.Name, f.Kind, f.Target, noEffectReason(f)))
-		}
-		if f.ExpectEffect {
-			r.out.Checks = append(r.out.Checks, effectCheck(f))
 		}
 	}
 }
 
+// judgeFaultEffects turns each applied fault's expectEffect into a check
+// named after the fault, in the fault phase of its episode: failed when the
+// fault changed no traffic.
+func (r *run) judgeFaultEffects(eps []slo.Episode) {
+	episode := map[string]int{}
+	for _, ep := range eps {
+		for _, f := range ep.Faults {
+			episode[f.Name] = ep.Number
+		}
+	}
+	for _, f := range r.out.Faults {
+		if f.Effect != nil && f.ExpectEffect {
+			c := effectCheck(f)
+			c.Episode = episode[f.Name]
+			r.out.Checks = insertAfterPhase(r.out.Checks, c)
+		}
+	}
+}
+
+// insertAfterPhase inserts c after the last check of its phase and
+// episode, or at the end when there is none.
+func insertAfterPhase(checks []Check, c Check) []Check {
+	at := len(checks)
+	for i, x := range checks {
+		if x.Phase == c.Phase && x.Episode == c.Episode {
+			at = i + 1
+		}
+	}
+	return slices.Insert(checks, at, c)
+}
+
 // effectCheck is the check of a fault's expectEffect.
 func effectCheck(f FaultResult) Check {
-	c := Check{Name: f.Name + ": expectEffect", Phase: "fault", Expression: "changed traffic",
+	c := Check{Name: f.Name + ": expectEffect", Phase: slo.PhaseFault, Expression: "changed traffic",
 		Passed: f.Effect.Changed, Observed: EffectSummary(f.Effect)}
 	if !f.Effect.Changed {
 		c.Observed = "no traffic changed: " + noEffectReason(f)

@@ -71,6 +71,9 @@ func TestRunFaultWithoutEffect(t *testing.T) {
 	for _, c := range out.Checks {
 		if strings.HasSuffix(c.Name, ": expectEffect") {
 			checks[c.Name] = c.Passed
+			if c.Phase != "fault" || c.Episode != 1 {
+				t.Errorf("check %s in phase %s of episode %d, want the fault phase of episode 1", c.Name, c.Phase, c.Episode)
+			}
 		}
 	}
 	want := map[string]bool{"api-slow: expectEffect": true, "idle-slow: expectEffect": false}

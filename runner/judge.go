@@ -55,6 +55,7 @@ func (r *run) judgePhases() {
 		r.out.Checks = append(r.out.Checks, check(c))
 	}
 	r.judgeSampled(v)
+	r.judgeFaultEffects(v.Episodes) // faulteffect.go
 	r.out.Recovery = recovery(v.Recovery)
 	r.out.Episodes = episodes(m.rec, v.Episodes, r.out.Checks)
 	r.warnClosedModel(v.Recovery)
