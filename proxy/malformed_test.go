@@ -107,7 +107,7 @@ func TestMalformedStreamsKeepProxyServing(t *testing.T) {
 			if _, err := io.ReadFull(c, got); err != nil || string(got) != tc.answer {
 				t.Fatalf("next connection: got %q (%v), want the fault's answer %q", got, err, tc.answer)
 			}
-			if n := p.Stats().Faults["err"].Injected; n != 1 {
+			if n := p.Stats().Faults["err"].RequestsErrored; n != 1 {
 				t.Errorf("injected %d errors, want 1", n)
 			}
 		})
