@@ -108,6 +108,7 @@ var numberSpans = map[string]span{
 	"faults.*.rto":             durations(time.Millisecond, 2*time.Minute), // Linux's own RTO tops out at 120 s
 	"faults.*.max":             counts(1, maxVUs),
 	"faults.*.leaveFree":       counts(0, 10_000),
+	"faults.*.reserved":        counts(0, 10_000), // superuser-reserved slots left free
 	"faults.*.probability":     {0, 1, numShare},
 	"faults.*.status":          counts(100, 599),
 	"verify.*.http.expect":     counts(100, 599),
