@@ -29,7 +29,7 @@ test: deps ## the whole test suite, with the race detector (what .ci/run runs)
 # Benchmarks that run for minutes (BENCH_HEAVY) are left to bench-load.
 BENCH_HEAVY := ^BenchmarkWSCapacity$$
 
-bench: deps ## benchmarks, with ratios against direct, Toxiproxy, wrk and vegeta printed (a few minutes)
+bench: deps ## benchmarks: ratios against direct, Toxiproxy, wrk and vegeta, fault accuracy (p50/p99), printed (a few minutes)
 	$(GO) test -run '^$$' -bench . -skip '$(BENCH_HEAVY)' -benchmem $(PKGS)
 	CHAOSLOAD_BENCH_PROTOCOL=1 $(GO) test -run '^TestProtocolPassThroughRatio$$' -count=1 -v ./faults
 	./bench/http.sh

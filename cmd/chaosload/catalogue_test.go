@@ -7,16 +7,35 @@ import (
 	"github.com/chaosload/chaosload/runner"
 )
 
-// The bundled fault-catalogue experiments, each shortened with --set
-// (durations only: the rate, the faults and every threshold are the file's
-// own) to 40 s of load: faults from 10 s to 22 s, recovery judged within
-// 10 s (hold 5 s, window 2 s). They run in parallel.
-var shortRecovery = []string{
-	"--set", "scenarios.shoppers.duration=40s",
+// The bundled fault-catalogue experiments, each shortened with --set to 30 s
+// of load: the default 5 s of warm-up, a baseline to 10 s, faults from 10 s
+// to 16 s, recovery judged within 10 s (hold 2 s, window 2 s). The rate, the
+// fault kinds and their parameters and the error thresholds of the steady
+// state are the file's own.
+//
+// Some bounds are lifted, so that only a real defect fails them, not a
+// busy neighbour on a shared 2-core machine: the steady-state latency bound
+// from p(95) < 100ms to p(95) < 1s (a busy machine moves a p95 past 100 ms;
+// a hung or failing request costs far more than a second); the recovery
+// bound to 10 s (the graceful demo recovers in under a second on a quiet
+// machine; on one at load 12 it took more than 5 s); and, where a fault
+// makes the graceful demo shed load (loss, resets), the share of errors
+// allowed while the fault holds from 10% to 50%: how many requests it
+// sheds with 503 depends on how its 200-400 ms timeouts compare with the
+// machine's speed (26% under packet loss at load 12). A defect shows as a
+// 500 (errors{class:http_5xx}: count == 0 stays) or a hang (p(99) < 2s
+// stays), whatever the machine.
+var shortCatalogue = []string{
+	"--set", "scenarios.shoppers.duration=30s",
 	"--set", "recovery.within=10s",
-	"--set", "recovery.hold=5s",
+	"--set", "recovery.hold=2s",
 	"--set", "recovery.window=2s",
+	"--set", "thresholds.latency=p(95) < 1s",
 }
+
+// shedding lifts the fault-phase error bound of an experiment whose faults
+// make the graceful demo shed load (see shortCatalogue).
+const shedding = "degradation.errors=rate < 50%"
 
 // catalogue lists each experiment with the --set that shortens its faults.
 var catalogue = []struct {
@@ -24,22 +43,18 @@ var catalogue = []struct {
 	faults []string
 }{
 	{"cascading-failure", []string{
-		"faults.pg-slow.startTime=10s", "faults.pg-slow.duration=12s",
-		"faults.redis-down.startTime=14s", "faults.redis-down.duration=8s"}},
-	{"redis-latency", []string{"faults.redis-slow.startTime=10s", "faults.redis-slow.duration=12s"}},
-	{"packet-loss", []string{"faults.pg-loss.startTime=10s", "faults.pg-loss.duration=12s"}},
-	{"resets", []string{"faults.pg-reset-peer.startTime=10s", "faults.pg-reset-peer.duration=12s",
-		"faults.pg-reset.startTime=10s", "faults.redis-reset.startTime=14s"}},
+		"faults.pg-slow.startTime=10s", "faults.pg-slow.duration=6s",
+		"faults.redis-down.startTime=12s", "faults.redis-down.duration=4s"}},
+	{"redis-latency", []string{"faults.redis-slow.startTime=10s", "faults.redis-slow.duration=6s"}},
+	{"packet-loss", []string{"faults.pg-loss.startTime=10s", "faults.pg-loss.duration=6s", shedding}},
+	{"resets", []string{"faults.pg-reset-peer.startTime=10s", "faults.pg-reset-peer.duration=6s",
+		"faults.pg-reset.startTime=10s", "faults.redis-reset.startTime=12s", shedding}},
 }
 
-// runShortened runs one catalogue experiment against the demo in mode and
-// returns the exit code, the summary and the JSON outcome.
-func runShortened(t *testing.T, file string, faults []string, mode string) (int, string, *runner.Outcome) {
+// runShortened runs one catalogue experiment against the demo in mode.
+func runShortened(t *testing.T, file string, faults []string, mode string) e2eRun {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("runs the demo stack for about 45s")
-	}
-	args := append([]string{"--set", "stack.mode=" + mode}, shortRecovery...)
+	args := append([]string{"--set", "stack.mode=" + mode}, shortCatalogue...)
 	for _, f := range faults {
 		args = append(args, "--set", f)
 	}
@@ -53,21 +68,18 @@ func runShortened(t *testing.T, file string, faults []string, mode string) (int,
 func TestCatalogueExperimentsPassAgainstGraceful(t *testing.T) {
 	for _, x := range catalogue {
 		t.Run(x.file, func(t *testing.T) {
-			t.Parallel()
-			code, stdout, out := runShortened(t, x.file, x.faults, "graceful")
-			if !codeIs(t, code, out, exitOK) || out.Verdict != runner.Passed {
-				t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
-			}
-			if len(out.Faults) == 0 {
+			r := runShortened(t, x.file, x.faults, "graceful")
+			r.expect(t, exitOK, runner.Passed)
+			if len(r.out.Faults) == 0 {
 				t.Fatal("no faults[] in the JSON outcome")
 			}
-			for _, f := range out.Faults {
+			for _, f := range r.out.Faults {
 				if f.AppliedS == nil || f.RevertedS == nil || f.Error != "" {
 					t.Errorf("fault %s: applied %v, reverted %v, error %q", f.Name, f.AppliedS, f.RevertedS, f.Error)
 				}
 			}
-			if x.file == "cascading-failure" && out.Totals.ByClass["http_503"] == 0 {
-				t.Errorf("no 503 at all: the cascade did not degrade the service\n%s", stdout)
+			if x.file == "cascading-failure" && r.out.Totals.ByClass["http_503"] == 0 {
+				t.Errorf("no 503 at all: the cascade did not degrade the service\n%s", r.stdout)
 			}
 		})
 	}
@@ -76,18 +88,15 @@ func TestCatalogueExperimentsPassAgainstGraceful(t *testing.T) {
 // TestCascadingFailureNaiveFails: the cascading failure fails against the
 // naive demo (exit 1), naming 500s during the faults.
 func TestCascadingFailureNaiveFails(t *testing.T) {
-	t.Parallel()
 	x := catalogue[0]
-	code, stdout, out := runShortened(t, x.file, x.faults, "naive")
-	if !codeIs(t, code, out, exitFailed) || out.Verdict != runner.Failed {
-		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
+	r := runShortened(t, x.file, x.faults, "naive")
+	r.expect(t, exitFailed, runner.Failed)
+	if !strings.Contains(r.stdout, "fault #1 errors{class:http_5xx}: count == 0") {
+		t.Fatalf("the 5xx check is not named:\n%s", r.stdout)
 	}
-	if !strings.Contains(stdout, "fault #1 errors{class:http_5xx}: count == 0") {
-		t.Fatalf("the 5xx check is not named:\n%s", stdout)
-	}
-	for _, c := range out.Checks {
+	for _, c := range r.out.Checks {
 		if c.Phase == "fault" && c.Name == "errors{class:http_5xx}: count == 0" && c.Passed {
-			t.Errorf("the 5xx check passed against naive:\n%s", stdout)
+			t.Errorf("the 5xx check passed against naive:\n%s", r.stdout)
 		}
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,24 +21,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // countingServer counts requests and open connections.
 func countingServer(t *testing.T) (addr string, reqs, open *atomic.Int64) {
@@ -80,29 +61,21 @@ thresholds:
 
 var apiLine = regexp.MustCompile(`dashboard on http://([0-9.:]+)/`)
 
-// TestGamedayRevertsEverythingOnExit starts `chaosload gameday` in-process
-// with background load, applies a toxic and a catalogue fault through the
-// API, holds a connection through the proxy, ends the game day as Ctrl-C
-// does, and checks from outside that nothing is left: the upstream sees no
-// connection and no more requests, the proxy refuses, and the audit log and
-// the report record the changes and the revert.
+// TestGamedayRevertsEverythingOnExit starts `chaosload gameday` with
+// background load, applies a toxic and a catalogue fault through the API,
+// holds a connection through the proxy, ends the game day with Ctrl-C
+// (SIGINT), and checks from outside that nothing is left: the upstream's
+// connections are closed, the proxy refuses, and the audit log and the
+// report record the changes and the revert.
 func TestGamedayRevertsEverythingOnExit(t *testing.T) {
 	up, reqs, open := countingServer(t)
-	t.Setenv("GD_UP", up)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "gd.yaml")
 	if err := os.WriteFile(file, []byte(gamedayFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"gameday", file, "--listen", "127.0.0.1:0", "--out", out, "--load"}, &stdout, &stderr)
-	}()
-	base := waitForAPI(t, &stdout, &stderr, done)
+	gd, base := startGameday(t, []string{"GD_UP=" + up}, file, "--out", out, "--load")
 
 	var state struct {
 		Targets []struct{ Name, Listen string }
@@ -118,26 +91,29 @@ func TestGamedayRevertsEverythingOnExit(t *testing.T) {
 	defer held.Close()
 	waitUntil(t, "background load reaching the upstream", func() bool { return reqs.Load() > 10 })
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("gameday did not end within 30s of the interrupt")
+	if code := gd.interrupt(t); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, gd.stdout(), gd.stderr.String())
 	}
+	// The process is gone: what it held must be too.
 	waitUntil(t, "the upstream's connections closed", func() bool { return open.Load() == 0 })
-	n := reqs.Load()
-	time.Sleep(300 * time.Millisecond)
-	if reqs.Load() != n {
-		t.Fatal("the background load still reaches the upstream after exit")
-	}
 	if c, err := net.DialTimeout("tcp", listen, time.Second); err == nil {
 		c.Close()
 		t.Fatal("the proxy still accepts connections after exit")
 	}
 	checkGamedayRecords(t, out)
+}
+
+// startGameday starts `chaosload gameday FILE --listen 127.0.0.1:0` with
+// extra arguments and env, and returns it with the base URL of its API once
+// it has printed it.
+func startGameday(t *testing.T, env []string, file string, extra ...string) (*liveRun, string) {
+	t.Helper()
+	gd := startChaosload(t, env, append([]string{"gameday", file, "--listen", "127.0.0.1:0"}, extra...)...)
+	m := apiLine.FindStringSubmatch(gd.waitLine(t, "dashboard on http://"))
+	if m == nil {
+		t.Fatalf("no API address in the output\n%s", gd.stdout())
+	}
+	return gd, "http://" + m[1]
 }
 
 func checkGamedayRecords(t *testing.T, out string) {
@@ -188,26 +164,10 @@ func TestGamedayNonLoopbackNeedsToken(t *testing.T) {
 	}
 }
 
-func waitForAPI(t *testing.T, stdout, stderr *syncBuffer, done chan int) string {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := apiLine.FindStringSubmatch(stdout.String()); m != nil {
-			return "http://" + m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("gameday exited %d\n%s%s", code, stdout.String(), stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("no API address printed\n%s%s", stdout.String(), stderr.String())
-	return ""
-}
-
+// waitUntil polls cond until it holds; a minute without it is a hang.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if cond() {
 			return
 		}
@@ -252,9 +212,7 @@ targets:
 // is refused with 53300); ending the game day releases them (the shop role
 // connects again). The server is not chaosload's: only the revert frees it.
 func TestGamedayReleasesPoolOnExit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a throwaway PostgreSQL")
-	}
+	skipShort(t)
 	pg, err := demo.StartPostgres(context.Background(), demo.PostgresConfig{})
 	if errors.Is(err, demo.ErrPostgresNotInstalled) {
 		t.Skip(err)
@@ -263,32 +221,19 @@ func TestGamedayReleasesPoolOnExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pg.Close() })
-	t.Setenv("GD_PG", pg.Addr())
-	t.Setenv("GD_DSN", pg.DSN(demo.Superuser, demo.ShopDatabase))
 	file := filepath.Join(t.TempDir(), "gd.yaml")
 	if err := os.WriteFile(file, []byte(gamedayPGFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"gameday", file, "--listen", "127.0.0.1:0"}, &stdout, &stderr) }()
-	base := waitForAPI(t, &stdout, &stderr, done)
+	gd, base := startGameday(t, []string{"GD_PG=" + pg.Addr(), "GD_DSN=" + pg.DSN(demo.Superuser, demo.ShopDatabase)}, file)
 	post(t, base+"/chaosload/faults", `{"name":"exhaust","target":"postgres","kind":"pool-exhaustion"}`, http.StatusCreated)
 
 	shop := pg.DSN(demo.ShopRole, demo.ShopDatabase)
 	if err := pgPing(shop); !isSQLState(err, "53300") {
 		t.Fatalf("shop role during pool exhaustion: %v, want 53300", err)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("gameday did not end within 30s")
+	if code := gd.interrupt(t); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, gd.stdout(), gd.stderr.String())
 	}
 	if err := pgPing(shop); err != nil {
 		t.Fatalf("shop role after the game day: %v (connections not released)", err)
@@ -315,17 +260,7 @@ func isSQLState(err error, code string) bool {
 // Toxiproxy clients, and on exit closes every listener: the proxies, the
 // demo service, PostgreSQL and Redis.
 func TestGamedayStopsTheStack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo stack")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"gameday", "../../experiments/db-exhaustion.yaml", "--listen", "127.0.0.1:0"}, &stdout, &stderr)
-	}()
-	base := waitForAPI(t, &stdout, &stderr, done)
+	gd, base := startGameday(t, nil, "../../experiments/db-exhaustion.yaml")
 	var proxies map[string]struct{ Listen, Upstream string }
 	getJSON(t, base+"/proxies", &proxies)
 	if len(proxies) != 3 || proxies["api"].Upstream == "" || proxies["postgres"].Upstream == "" {
@@ -337,14 +272,8 @@ func TestGamedayStopsTheStack(t *testing.T) {
 		t.Fatalf("the demo service through its proxy: %v", err)
 	}
 	res.Body.Close()
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("gameday did not end within 60s")
+	if code := gd.interrupt(t); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, gd.stdout(), gd.stderr.String())
 	}
 	for name, p := range proxies {
 		refusesConnections(t, "proxy "+name, p.Listen)

@@ -1,21 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,106 +20,36 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// buildBinary builds chaosload into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "chaosload")
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = "/usr/local/go/bin/go"
-	}
-	out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// interruptDuringFault starts the binary on file, waits for the fault line
-// of the progress on stdout, sends SIGINT and returns the exit code, the
-// child PIDs the run had just before the signal, and the result file.
-func interruptDuringFault(t *testing.T, bin, file, faultLine string, before func()) (int, []int, *runner.Outcome) {
+// interruptDuringFault runs the binary on file, waits for the progress
+// lines on stdout that say each of the faults was applied (in any order),
+// sends SIGINT and returns the exit code, the child PIDs the run had just
+// before the signal, and the result file.
+func interruptDuringFault(t *testing.T, file string, faults []string, before func()) (int, []int, *runner.Outcome) {
 	t.Helper()
 	result := filepath.Join(t.TempDir(), "result.json")
-	cmd := exec.Command(bin, "run", file, "--json", result)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	l := startChaosload(t, nil, "run", file, "--json", result)
+	waiting := map[string]bool{}
+	for _, f := range faults {
+		waiting["fault applied: "+f] = true
 	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	seen := make(chan struct{})
-	ended := make(chan struct{}) // stdout closed: the process is gone
-	lines := make(chan string, 1024)
-	go func() {
-		defer close(ended)
-		defer close(lines)
-		var once sync.Once
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default:
-			}
-			if strings.Contains(sc.Text(), faultLine) {
-				once.Do(func() { close(seen) })
-			}
-		}
-	}()
-	log := func() string { // what stdout said so far, for failure messages
-		var b strings.Builder
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					return b.String()
-				}
-				b.WriteString(l + "\n")
-			default:
-				return b.String()
+	for len(waiting) > 0 {
+		line := l.waitLine(t, "fault applied: ")
+		for w := range waiting {
+			if strings.Contains(line, w) {
+				delete(waiting, w)
 			}
 		}
 	}
-	select {
-	case <-seen:
-	case <-ended:
-		_ = cmd.Wait()
-		t.Fatalf("the run ended (exit %d) before %q\n%s", cmd.ProcessState.ExitCode(), faultLine, log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("no %q line within 60s\n%s", faultLine, log())
-	}
-	children := childPIDs(cmd.Process.Pid)
+	children := childPIDs(l.cmd.Process.Pid)
 	if before != nil {
 		before()
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var werr error
-	select {
-	case werr = <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("still running 20s after SIGINT\n%s", log())
-	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(werr, &ee) {
-		code = ee.ExitCode()
-	}
-	data, err := os.ReadFile(result)
+	code := l.interrupt(t)
+	out, err := readResult(result)
 	if err != nil {
-		t.Fatalf("exit %d, no partial result: %v\n%s", code, err, log())
+		t.Fatalf("exit %d, no partial result: %v\n%s", code, err, l.stdout())
 	}
-	var out runner.Outcome
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return code, children, &out
+	return code, children, out
 }
 
 // childPIDs lists the direct children of pid.
@@ -154,10 +79,7 @@ func refusesConnections(t *testing.T, what, addr string) {
 // external PostgreSQL ends the run with 130, a partial result, no session of
 // chaosload left in pg_stat_activity and no proxy listening.
 func TestInterruptHoldsNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs PostgreSQL")
-	}
-	t.Parallel()
+	skipShort(t)
 	ctx := context.Background()
 	pg, err := demo.StartPostgres(ctx, demo.PostgresConfig{})
 	if err != nil {
@@ -201,7 +123,7 @@ faults:
 		}
 		return n
 	}
-	code, _, out := interruptDuringFault(t, buildBinary(t), file, "fault applied: slow", func() {
+	code, _, out := interruptDuringFault(t, file, []string{"exhaust", "slow"}, func() {
 		// The fault leaves one slot free (leaveFree: 1) for this check.
 		if n := held(); n == 0 {
 			t.Fatal("the fault held no PostgreSQL session: the test would prove nothing")
@@ -227,10 +149,6 @@ faults:
 // stops every process the run started (PostgreSQL, Redis) and closes every
 // listener (proxies, the demo service, the databases).
 func TestInterruptStopsTheStack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs the demo stack")
-	}
-	t.Parallel()
 	file := filepath.Join(t.TempDir(), "db.yaml")
 	data, err := os.ReadFile("../../experiments/db-exhaustion.yaml")
 	if err != nil {
@@ -240,7 +158,7 @@ func TestInterruptStopsTheStack(t *testing.T) {
 	if err := os.WriteFile(file, []byte(short), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, children, out := interruptDuringFault(t, buildBinary(t), file, "fault applied: pg-connections-exhausted", nil)
+	code, children, out := interruptDuringFault(t, file, []string{"pg-connections-exhausted"}, nil)
 	if code != exitInterrupted || out.Verdict != runner.Interrupted {
 		t.Fatalf("exit %d verdict %s, want 130/interrupted", code, out.Verdict)
 	}

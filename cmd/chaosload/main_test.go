@@ -8,14 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/chaosload/chaosload/demo"
 )
-
-func TestMain(m *testing.M) {
-	demo.RunServiceIfChild() // tests that start the demo stack re-execute this binary as its service
-	os.Exit(m.Run())
-}
 
 // invoke runs the program in-process and returns its exit code and output.
 func invoke(t testing.TB, ctx context.Context, args ...string) (int, string, string) {

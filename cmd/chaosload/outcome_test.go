@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,49 +9,23 @@ import (
 	"github.com/chaosload/chaosload/runner"
 )
 
-// Running an experiment through the command and reading what it saved.
+// Running an experiment through the built binary and reading what it saved.
 
-// runYAML writes an experiment to a temporary file, runs it with extra
-// arguments and returns the exit code, stdout and the saved Outcome.
-func runYAML(t *testing.T, yaml string, extra ...string) (int, string, *runner.Outcome) {
+// runYAML writes an experiment to a temporary file and runs it with extra
+// arguments.
+func runYAML(t *testing.T, yaml string, extra ...string) e2eRun {
 	t.Helper()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "exp.yaml")
+	file := filepath.Join(t.TempDir(), "exp.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return runFile(t, file, extra...)
+	return runExperiment(t, nil, file, extra...)
 }
 
-// runFile runs one experiment file and returns the exit code, stdout and
-// the saved Outcome.
-func runFile(t *testing.T, file string, extra ...string) (int, string, *runner.Outcome) {
+// runFile runs one experiment file with extra arguments.
+func runFile(t *testing.T, file string, extra ...string) e2eRun {
 	t.Helper()
-	result := filepath.Join(t.TempDir(), "result.json")
-	args := append([]string{"run", file, "--quiet", "--json", result}, extra...)
-	code, stdout, stderr := invoke(t, context.Background(), args...)
-	data, err := os.ReadFile(result)
-	if err != nil {
-		t.Fatalf("exit %d, no result file: %v\n%s\n%s", code, err, stdout, stderr)
-	}
-	var out runner.Outcome
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return code, stdout, &out
-}
-
-// codeIs reports whether a run's exit code is want, or 4 because the load
-// generator was saturated (Outcome.Invalid): under -race on a busy shared
-// machine the generator's own lag can exceed its 5 ms bound, which says
-// nothing of the behaviour these tests check (they check the verdict).
-func codeIs(t *testing.T, code int, out *runner.Outcome, want int) bool {
-	t.Helper()
-	if code == exitInfra && want != exitInfra && out != nil && out.Invalid != "" && len(out.Errors) == 0 {
-		t.Logf("exit 4 accepted for %d: %s", want, out.Invalid)
-		return true
-	}
-	return code == want
+	return runExperiment(t, nil, file, extra...)
 }
 
 // expectJudged fails unless each named threshold was judged in the

@@ -7,27 +7,13 @@ import (
 	"github.com/chaosload/chaosload/runner"
 )
 
-// shortSerialization shortens experiments/pg-serialization-errors.yaml with
-// --set (durations only: the rate, the 30 % probability, the match and
-// every threshold are the file's own) to 32 s of load: the fault from 8 s
-// to 20 s, recovery judged within 5 s (hold 5 s, window 2 s).
-var shortSerialization = []string{
-	"--set", "scenarios.shoppers.duration=32s",
-	"--set", "faults.order-serialization-failures.startTime=8s",
-	"--set", "faults.order-serialization-failures.duration=12s",
-	"--set", "recovery.within=5s",
-	"--set", "recovery.hold=5s",
-	"--set", "recovery.window=2s",
-}
-
-// runSerialization runs the shortened experiment against the demo in mode
-// and returns the exit code, the summary and the JSON outcome.
-func runSerialization(t *testing.T, mode string) (int, string, *runner.Outcome) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("runs the demo stack for about 35s")
-	}
-	return runFile(t, "../../experiments/pg-serialization-errors.yaml", append([]string{"--set", "stack.mode=" + mode}, shortSerialization...)...)
+// serializationFaults shortens experiments/pg-serialization-errors.yaml's
+// fault to 10 s .. 16 s of the 30 s of load shortCatalogue leaves: the rate,
+// the 30 % probability, the match and the error thresholds are the file's
+// own.
+var serializationFaults = []string{
+	"faults.order-serialization-failures.startTime=10s",
+	"faults.order-serialization-failures.duration=6s",
 }
 
 // TestPGSerializationErrors: the graceful demo retries the order
@@ -37,19 +23,14 @@ func runSerialization(t *testing.T, mode string) (int, string, *runner.Outcome) 
 // fault-phase error checks.
 func TestPGSerializationErrors(t *testing.T) {
 	t.Run("graceful", func(t *testing.T) {
-		t.Parallel()
-		code, stdout, out := runSerialization(t, "graceful")
-		if !codeIs(t, code, out, exitOK) || out.Verdict != runner.Passed {
-			t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
-		}
-		expectInjected(t, out, stdout)
+		r := runShortened(t, "pg-serialization-errors", serializationFaults, "graceful")
+		r.expect(t, exitOK, runner.Passed)
+		expectInjected(t, r.out, r.stdout)
 	})
 	t.Run("naive", func(t *testing.T) {
-		t.Parallel()
-		code, stdout, out := runSerialization(t, "naive")
-		if !codeIs(t, code, out, exitFailed) || out.Verdict != runner.Failed {
-			t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
-		}
+		r := runShortened(t, "pg-serialization-errors", serializationFaults, "naive")
+		r.expect(t, exitFailed, runner.Failed)
+		out, stdout := r.out, r.stdout
 		expectInjected(t, out, stdout)
 		for _, name := range []string{"errors{class:http_5xx}: count == 0", "errors: rate < 1%"} {
 			if !strings.Contains(stdout, "fault #1 "+name) {

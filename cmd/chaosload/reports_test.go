@@ -20,7 +20,10 @@ import (
 
 // reportsExperiment: 12 s at 100/s through a proxy to a server that answers
 // one request in 20 with a 503; a 250 ms latency fault from 3 s to 6 s.
-// Every expectation holds: it is the baseline comparison that fails it.
+// Every expectation holds: it is the baseline comparison that fails it. The
+// steady-state latency bound (p(95) < 1s) is far above what a loopback
+// request to an empty handler costs on any machine, busy or not: only a
+// defect fails it.
 const reportsExperiment = `version: 1
 name: reports-e2e
 targets:
@@ -37,7 +40,7 @@ scenarios:
         http: {url: "http://${targets.api}/"}
 warmup: 1s
 thresholds:
-  latency: ["p(95) < 100ms"]
+  latency: ["p(95) < 1s"]
   errors: ["rate < 20%%"]
 faults:
   - name: slow
@@ -86,9 +89,6 @@ func impossibleBaseline(t *testing.T, path string) {
 // hold, the regression fails the gate (exit 1), and the comparison is in
 // every output. Progress went to stdout.
 func TestRunWritesEveryReport(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs 12 s of load")
-	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "e2e.yaml")
 	if err := os.WriteFile(file, []byte(fmt.Sprintf(reportsExperiment, sheddingServer(t))), 0o644); err != nil {
@@ -98,18 +98,16 @@ func TestRunWritesEveryReport(t *testing.T) {
 	if err := os.WriteFile(summary, []byte("# earlier step\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("GITHUB_STEP_SUMMARY", summary)
 	base := filepath.Join(dir, "base.json")
 	impossibleBaseline(t, base)
 	p := func(name string) string { return filepath.Join(dir, name) }
-	code, stdout, stderr := invoke(t, context.Background(), "run", file,
+	r := chaosload(t, []string{"GITHUB_STEP_SUMMARY=" + summary}, "run", file,
 		"--json", p("r.json"), "--junit", p("r.xml"), "--markdown", p("r.md"), "--html", p("r.html"),
 		"--out", p("all"), "--baseline", base, "--max-regression", "10%")
-	out := readOutcome(t, p("r.json"))
-	if !codeIs(t, code, out, exitFailed) {
-		t.Fatalf("exit %d, want 1 (regression against the baseline)\n%s\n%s", code, stdout, stderr)
-	}
-	checkRunOutcome(t, out)
+	r.out = readOutcome(t, p("r.json"))
+	r.expect(t, exitFailed, runner.Failed) // the regression against the baseline
+	stdout := r.stdout
+	checkRunOutcome(t, r.out)
 	for _, f := range []string{"r.xml", "all/junit.xml"} {
 		checkJUnitFile(t, p(f))
 	}

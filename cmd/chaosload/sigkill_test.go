@@ -25,11 +25,8 @@ import (
 // the change of user) and Redis all exit by their parent-death signal. The
 // directories they leave are removed by the next start's sweep.
 func TestSIGKILLLeavesNoStackProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs the demo stack")
-	}
-	t.Parallel()
-	cmd := exec.Command(buildBinary(t), "run", "../../experiments/db-exhaustion.yaml", "--quick")
+	skipShort(t)
+	cmd := exec.Command(chaosloadBinary(t), "run", "../../experiments/db-exhaustion.yaml", "--quick")
 	tmp := reachableTempDir(t) // what the killed run cannot remove is the test's to remove
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	stdout, err := cmd.StdoutPipe()

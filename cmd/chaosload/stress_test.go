@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -42,14 +41,9 @@ verify:
 // loses every 10th order; verify by HTTP finds exactly those, names their
 // ids, and fails the run (exit 1) although every request answered 201.
 func TestVerifyCatchesLostWrites(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo stack")
-	}
-	t.Parallel()
-	code, stdout, out := runYAML(t, lossyOrders)
-	if !codeIs(t, code, out, exitFailed) || out.Verdict != runner.Failed {
-		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
-	}
+	r := runYAML(t, lossyOrders)
+	r.expect(t, exitFailed, runner.Failed)
+	out, stdout := r.out, r.stdout
 	if len(out.Verify) != 1 {
 		t.Fatalf("verify: %+v", out.Verify)
 	}
@@ -68,13 +62,10 @@ func TestVerifyCatchesLostWrites(t *testing.T) {
 // TestVerifyHTTPHoldsOnGraceful: the same run against the graceful demo
 // (ackBeforeCommit off) loses nothing and passes.
 func TestVerifyHTTPHoldsOnGraceful(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo stack")
-	}
-	t.Parallel()
-	code, stdout, out := runYAML(t, lossyOrders, "--set", "stack.ackBeforeCommit=false", "--set", "stack.mode=graceful")
-	if !codeIs(t, code, out, exitOK) || len(out.Verify) != 1 || out.Verify[0].Lost != 0 || out.Verify[0].Verified == 0 {
-		t.Fatalf("exit %d, verify %+v\n%s", code, out.Verify, stdout)
+	r := runYAML(t, lossyOrders, "--set", "stack.ackBeforeCommit=false", "--set", "stack.mode=graceful")
+	r.expect(t, exitOK, runner.Passed)
+	if v := r.out.Verify; len(v) != 1 || v[0].Lost != 0 || v[0].Verified == 0 {
+		t.Fatalf("verify %+v\n%s", v, r.stdout)
 	}
 }
 
@@ -120,14 +111,9 @@ thresholds:
 // process meets (RSS < 1 MB) fails, and so does a probe answered 404,
 // while the health, SQL and TCP probes of the live stack succeed.
 func TestMonitorAndProbes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo stack")
-	}
-	t.Parallel()
-	code, stdout, out := runYAML(t, monitored)
-	if !codeIs(t, code, out, exitFailed) || out.Verdict != runner.Failed {
-		t.Fatalf("exit %d, want 1\n%s", code, stdout)
-	}
+	r := runYAML(t, monitored)
+	r.expect(t, exitFailed, runner.Failed)
+	out := r.out
 	want := map[string]bool{
 		"target_rss: max < 64GB": true, "target_rss: max < 1MB": false, "target_cpu: max < 10000": true,
 		"target_fds: max > 5": true, "target_threads: min > 1": true,
@@ -204,151 +190,113 @@ recovery: {within: 3s, hold: 2s, window: 1s}
 `
 
 // TestStressLadder: the levels run in order until the first that breaks a
-// threshold — at 80/s at the latest, where the ops ceiling of 70/s breaks
-// whatever the machine (a machine crushed by parallel tests may break
-// earlier, on latency: then the report must still be consistent); the
-// capacity is the level before, the operating point 80% of it, the curve
-// has a point per level run, and load back at 20/s recovers within the
-// bound.
+// threshold: 80/s, where the ops ceiling of 70/s breaks whatever the
+// machine (the latency bound, p(95) < 2s, is far beyond what 80 requests/s
+// cost the demo: only a defect breaks it earlier). The capacity is the
+// level before, the operating point 80% of it, the curve has a point per
+// level run, and load back at 20/s recovers within the bound.
 func TestStressLadder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo stack for about 20s")
-	}
-	t.Parallel()
-	code, stdout, out := runYAML(t, ladder)
-	st := out.Stress
-	if st == nil || st.BreakingPoint == nil || len(st.Levels) == 0 {
-		t.Fatalf("no breaking point (exit %d)\n%s", code, stdout)
-	}
-	if !codeIs(t, code, out, exitOK) || out.Verdict != runner.Passed {
-		t.Fatalf("exit %d, verdict %s, want 0/passed (the recovery held)\n%s", code, out.Verdict, stdout)
-	}
-	broke := *st.BreakingPoint
-	if broke > 80 || broke != st.Levels[len(st.Levels)-1].Level || len(st.Levels) != int(broke/20) {
-		t.Fatalf("broke at %g after %d levels, want at 80/s at the latest, the last level run", broke, len(st.Levels))
+	r := runYAML(t, ladder)
+	r.expect(t, exitOK, runner.Passed)
+	out, st := r.out, r.out.Stress
+	if st == nil || st.BreakingPoint == nil || *st.BreakingPoint != 80 || len(st.Levels) != 4 {
+		t.Fatalf("stress %+v: want the breaking point at 80/s, the 4th level\n%s", st, r.stdout)
 	}
 	for i, lv := range st.Levels {
-		if want := 20 * float64(i+1); lv.Level != want || lv.Passed != (lv.Level < broke) || lv.RSSMax == nil {
-			t.Errorf("level %d: %+v, want level %g, passed %v, RSS sampled", i, lv, want, lv.Level < broke)
+		if want := 20 * float64(i+1); lv.Level != want || lv.Passed != (lv.Level < 80) || lv.RSSMax == nil {
+			t.Errorf("level %d: %+v, want level %g, passed %v, RSS sampled", i, lv, want, lv.Level < 80)
+		}
+		if lv.OpsPerS < lv.Level*0.8 || lv.OpsPerS > lv.Level*1.2 {
+			t.Errorf("level %g measured %.1f ops/s", lv.Level, lv.OpsPerS)
 		}
 	}
-	if broke == 20 {
-		if st.Capacity != nil || st.OperatingPoint != nil {
-			t.Fatalf("first level broke, yet capacity %v, operating point %+v", st.Capacity, st.OperatingPoint)
-		}
-	} else if op := st.OperatingPoint; st.Capacity == nil || *st.Capacity != broke-20 || op == nil || op.Level != 0.8*(broke-20) {
-		t.Fatalf("capacity %v, operating point %+v, want %g and 80%% of it", st.Capacity, op, broke-20)
+	if len(st.BrokenBy) != 1 || !strings.HasPrefix(st.BrokenBy[0], "ops") {
+		t.Errorf("broken by %v, want the ops ceiling alone", st.BrokenBy)
 	}
-	if broke == 80 {
-		for _, lv := range st.Levels {
-			if lv.OpsPerS < lv.Level*0.8 || lv.OpsPerS > lv.Level*1.2 {
-				t.Errorf("level %g measured %.1f ops/s", lv.Level, lv.OpsPerS)
-			}
-		}
-		if len(st.BrokenBy) != 1 || !strings.HasPrefix(st.BrokenBy[0], "ops") {
-			t.Errorf("broken by %v, want the ops ceiling alone", st.BrokenBy)
-		}
-		if op := st.OperatingPoint; *op.MeasuredAt != 40 || op.P95MS == nil {
-			t.Errorf("operating point %+v, want measured at 40", op)
-		}
-	} else {
-		t.Logf("the machine broke at %g/s: %v", broke, st.BrokenBy)
+	if op := st.OperatingPoint; st.Capacity == nil || *st.Capacity != 60 || op == nil || op.Level != 48 ||
+		op.MeasuredAt == nil || *op.MeasuredAt != 40 || op.P95MS == nil {
+		t.Fatalf("capacity %v, operating point %+v; want 60, and 48 measured at 40", st.Capacity, op)
 	}
 	if out.Recovery == nil || !out.Recovery.Passed || out.Recovery.MeasuredS == nil {
 		t.Fatalf("recovery after overload: %+v", out.Recovery)
 	}
-	for _, want := range []string{fmt.Sprintf("Breaking point: %g", broke), "After overload, back at 20"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("summary lacks %q:\n%s", want, stdout)
+	for _, want := range []string{"Breaking point: 80", "After overload, back at 20"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
 		}
 	}
 }
 
 // shortStress shortens a bundled stress experiment: 3 s levels (1 s
-// settle), recovery judged within 5 s (hold 2 s, window 1 s). The levels,
-// thresholds and verify are the file's own.
+// settle), recovery judged within 8 s (hold 2 s, window 1 s). The levels and
+// verify are the file's own.
 var shortStress = []string{
 	"--set", "stress.every=3s", "--set", "stress.settle=1s",
-	"--set", "recovery.within=5s", "--set", "recovery.hold=2s", "--set", "recovery.window=1s",
+	"--set", "recovery.within=8s", "--set", "recovery.hold=2s", "--set", "recovery.window=1s",
 }
 
 // TestStressBreakingPointShort runs experiments/stress-breaking-point.yaml
-// shortened (and stopped at 300 users): the levels run in order from 100
-// by 100; capacity and breaking point agree with the levels' verdicts;
-// nothing acknowledged is lost. Where the demo breaks depends on the
-// machine, so only the consistency of the report is asserted here; the
-// full run's figures are in the README.
+// shortened and stopped at 300 users: the levels run in order from 100 by
+// 100, every one holds, so the capacity is 300 users and no breaking point
+// is reported; nothing acknowledged is lost.
+//
+// Where the demo really breaks depends on the machine (the README gives a
+// full run's figures), so the test does not look for it: the steady-state
+// latency bound is lifted from the file's p(95) < 100ms to p(95) < 1s,
+// which 300 users on the demo stay far below unless something is wrong
+// (the error and health-probe bounds are the file's). The breaking point
+// itself is proven by TestStressLadder, on a ceiling that breaks whatever
+// the machine.
 func TestStressBreakingPointShort(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo stack for about 20s")
-	}
-	// not parallel: its load would disturb the other end-to-end tests
-	code, stdout, out := runFile(t, "../../experiments/stress-breaking-point.yaml",
-		append([]string{"--set", "stress.to=300"}, shortStress...)...)
-	st := out.Stress
-	if st == nil || len(st.Levels) == 0 || code == exitInvalid || code == exitInfra && out.Invalid == "" || out.Verdict != runner.Passed && out.Verdict != runner.Failed {
-		t.Fatalf("exit %d, stress %+v\n%s", code, st, stdout)
+	r := runFile(t, "../../experiments/stress-breaking-point.yaml",
+		append([]string{"--set", "stress.to=300", "--set", "thresholds.latency=p(95) < 1s"}, shortStress...)...)
+	r.expect(t, exitOK, runner.Passed)
+	st := r.out.Stress
+	if st == nil || len(st.Levels) != 3 {
+		t.Fatalf("stress %+v, want 3 levels\n%s", st, r.stdout)
 	}
 	for i, lv := range st.Levels {
-		if lv.Level != 100*float64(i+1) || lv.Ops == 0 || len(lv.Checks) != 3 {
-			t.Errorf("level %d: %+v", i, lv)
-		}
-		last := i == len(st.Levels)-1
-		if !lv.Passed && !last {
-			t.Errorf("level %g broke but stepping went on", lv.Level)
+		if lv.Level != 100*float64(i+1) || lv.Ops == 0 || len(lv.Checks) != 3 || !lv.Passed {
+			t.Errorf("level %d: %+v, want level %d held, its 3 checks judged", i, lv, 100*(i+1))
 		}
 	}
-	last := st.Levels[len(st.Levels)-1]
-	switch {
-	case last.Passed && (st.BreakingPoint != nil || st.Capacity == nil || *st.Capacity != 300):
-		t.Errorf("every level held: capacity %v, breaking point %v", st.Capacity, st.BreakingPoint)
-	case !last.Passed && (st.BreakingPoint == nil || *st.BreakingPoint != last.Level || len(st.BrokenBy) == 0 || out.Recovery == nil):
-		t.Errorf("broke at %g: breaking point %v by %v, recovery %+v", last.Level, st.BreakingPoint, st.BrokenBy, out.Recovery)
+	if st.BreakingPoint != nil || st.Capacity == nil || *st.Capacity != 300 || r.out.Recovery != nil {
+		t.Errorf("every level held: capacity %v, breaking point %v, recovery %+v; want 300, none, none",
+			st.Capacity, st.BreakingPoint, r.out.Recovery)
 	}
-	if len(out.Verify) != 1 || out.Verify[0].Lost != 0 || out.Verify[0].Acknowledged == 0 {
-		t.Errorf("verify %+v", out.Verify)
+	if v := r.out.Verify; len(v) != 1 || v[0].Lost != 0 || v[0].Acknowledged == 0 {
+		t.Errorf("verify %+v", v)
 	}
-	if !strings.Contains(stdout, "Stress: VUs 100 → 300 by 100") {
-		t.Errorf("no stress section:\n%s", stdout)
+	if !strings.Contains(r.stdout, "Stress: VUs 100 → 300 by 100") {
+		t.Errorf("no stress section:\n%s", r.stdout)
 	}
 }
 
 // TestOverloadRecoveryShort runs experiments/overload-recovery.yaml
-// shortened: 100/s holds; the 5000/s overload breaks a threshold on this
-// machine (the full run's figures are in the README), and back at 100/s
-// the service recovers within the (shortened: 15 s) bound: exit 0. A machine
-// fast enough to serve 5000/s reports that level as its capacity and
-// measures no recovery; the test says so rather than failing.
+// shortened: 100/s holds; the 5000/s overload breaks; back at 100/s the
+// service recovers within the bound: exit 0.
+//
+// So that the overload breaks whatever the machine, the test adds a
+// throughput ceiling of 1,000 operations/s (the 100/s level offers 200): a
+// machine that serves 5000/s breaks it, one that cannot drops arrivals and
+// breaks the error bound. The steady-state latency bound is lifted to
+// p(95) < 1s, which the demo at 100/s stays far below unless something is
+// wrong; the error and memory bounds are the file's.
 func TestOverloadRecoveryShort(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo stack for about 20s")
+	r := runFile(t, "../../experiments/overload-recovery.yaml",
+		append([]string{"--set", "thresholds.ops=rate < 1000/s", "--set", "thresholds.latency=p(95) < 1s"}, shortStress...)...)
+	r.expect(t, exitOK, runner.Passed)
+	st, out := r.out.Stress, r.out
+	if st == nil || len(st.Levels) != 2 || !st.Levels[0].Passed || st.Levels[1].Passed {
+		t.Fatalf("stress %+v: want two levels, 100/s holding, 5000/s breaking\n%s", st, r.stdout)
 	}
-	// not parallel: its load would disturb the other end-to-end tests
-	// the bound is 15 s, not shortStress's 5 s: under -race the service
-	// drains a 5000/s backlog several times slower
-	// and the RSS bound is lifted: in a test binary the "service" process
-	// holds every parallel test's stack
-	code, stdout, out := runFile(t, "../../experiments/overload-recovery.yaml",
-		append(append([]string{}, shortStress...), "--set", "recovery.within=15s",
-			"--set", "thresholds.target_rss=max < 64GB")...)
-	st := out.Stress
-	if st != nil && len(st.Levels) == 1 && !st.Levels[0].Passed && st.Levels[0].GeneratorSaturated {
-		t.Skipf("the machine is saturated: the generator itself was late at 100/s (%v)", st.BrokenBy)
+	if st.Capacity == nil || *st.Capacity != 100 || st.BreakingPoint == nil || *st.BreakingPoint != 5000 {
+		t.Errorf("capacity %v, breaking point %v; want 100 and 5000", st.Capacity, st.BreakingPoint)
 	}
-	if st == nil || len(st.Levels) != 2 || !st.Levels[0].Passed {
-		t.Fatalf("exit %d, want two levels, 100/s holding: %+v\n%s", code, st, stdout)
+	if out.Recovery == nil || !out.Recovery.Passed || st.RecoverAt == nil || *st.RecoverAt != 100 {
+		t.Fatalf("recovery after overload: %+v (back at %v)\n%s", out.Recovery, st.RecoverAt, r.stdout)
 	}
-	if st.Levels[1].Passed {
-		if st.Capacity == nil || *st.Capacity != 5000 || out.Recovery != nil {
-			t.Fatalf("5000/s held: capacity %v, recovery %+v", st.Capacity, out.Recovery)
-		}
-		t.Logf("this machine served the 5000/s overload (p95 %.1fms): no recovery to measure", st.Levels[1].P95MS)
-		return
-	}
-	if out.Recovery == nil || st.RecoverAt == nil || *st.RecoverAt != 100 {
-		t.Fatalf("recovery after overload not measured: %+v", out.Recovery)
-	}
-	if !out.Recovery.Passed || !codeIs(t, code, out, exitOK) {
-		t.Fatalf("exit %d, recovery %+v\n%s", code, out.Recovery, stdout)
+	if v := out.Verify; len(v) != 1 || v[0].Lost != 0 || v[0].Acknowledged == 0 {
+		t.Errorf("verify %+v", v)
 	}
 }
