@@ -51,11 +51,11 @@ func sender(payload []byte) func(*server, net.Conn) {
 
 // fetch asks a sender for its payload and returns what arrived, the time of
 // each read (from the request) and the error that ended the stream.
-func fetch(t *testing.T, addr string) (got []byte, reads []time.Duration, end error) {
+func fetch(t testing.TB, addr string) (got []byte, reads []time.Duration, end error) {
 	t.Helper()
 	c := dial(t, addr)
 	start := time.Now()
-	c.SetDeadline(start.Add(10 * time.Second))
+	c.SetDeadline(start.Add(hangLimit))
 	if _, err := c.Write([]byte("G")); err != nil {
 		t.Fatal(err)
 	}
@@ -80,30 +80,54 @@ func randomBytes(t *testing.T, n int) []byte {
 	return b
 }
 
-// TestBandwidthLimitsThroughput: 256 KB at 512 KB/s downstream take about
-// half a second as the client measures it (±15%), and arrive intact.
+// TestBandwidthLimitsThroughput: 256 KB at 512 KB/s downstream arrive
+// intact, and no faster than the limit allows: the stage hands on a 5,120
+// byte slice (10 ms worth) at once and each further one 10 ms after the
+// last, so the last byte comes at least (256,000 − 5,120) / 512,000 s =
+// 490 ms after the request. How close to the limit the rate comes is
+// printed by BenchmarkFaultAccuracy.
 func TestBandwidthLimitsThroughput(t *testing.T) {
-	payload := randomBytes(t, 256_000)
+	const rate, size = 512_000, 256_000
+	payload := randomBytes(t, size)
 	up := serveTCP(t, sender(payload))
 	p := startProxy(t, proxy.Config{Name: "bw", Upstream: up.Addr()})
-	inject(t, p, "bw", faults.BandwidthSpec{Rate: 512_000, Direction: faults.Downstream})
+	inject(t, p, "bw", faults.BandwidthSpec{Rate: rate, Direction: faults.Downstream})
 	got, reads, err := fetch(t, p.Addr())
 	if err != io.EOF || !bytes.Equal(got, payload) {
 		t.Fatalf("got %d bytes, end %v; want the %d bytes and EOF", len(got), err, len(payload))
 	}
 	took := reads[len(reads)-1]
-	rate := float64(len(got)) / took.Seconds()
-	t.Logf("256 KB in %v: %.0f B/s (limit 512000)", took, rate)
-	if rate < 512_000*0.85 || rate > 512_000*1.15 {
-		t.Errorf("measured %.0f B/s through a 512000 B/s limit, want ±15%%", rate)
+	t.Logf("256 KB in %v: %.0f B/s (limit %d)", took, float64(len(got))/took.Seconds(), rate)
+	if least := time.Duration(float64(size-rate/100) / rate * float64(time.Second)); took < least {
+		t.Errorf("256 KB through a %d B/s limit took %v, want at least %v", rate, took, least)
 	}
 }
 
-// TestSlowCloseDelaysTheEnd: the data arrives at once, the server's close
-// reaches the client 300 ms later.
+// TestSlowCloseDelaysTheEnd: the data is not held with the close: with a
+// slow close of an hour the client reads all of it while the close is still
+// held, and the revert lets the close through. With a delay of 300 ms the
+// close reaches the client no sooner than 300 ms after the request.
 func TestSlowCloseDelaysTheEnd(t *testing.T) {
 	up := serveTCP(t, sender([]byte("bye")))
 	p := startProxy(t, proxy.Config{Name: "slow-close", Upstream: up.Addr()})
+	revert := inject(t, p, "sc-hour", faults.SlowCloseSpec{Delay: time.Hour, Direction: faults.Downstream})
+	c := dial(t, p.Addr())
+	c.SetDeadline(time.Now().Add(hangLimit))
+	if _, err := c.Write([]byte("G")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 3)
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != "bye" {
+		t.Fatalf("read %q, %v; want the data while the close is held", got, err)
+	}
+	if _, err := readFor(c, 50*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("after the data: %v, want the close still held", err)
+	}
+	revert()
+	if n, err := readFor(c, hangLimit); n != 0 || err != io.EOF {
+		t.Fatalf("after the revert: %d bytes, %v; want the close (EOF)", n, err)
+	}
+
 	inject(t, p, "sc", faults.SlowCloseSpec{Delay: 300 * time.Millisecond, Direction: faults.Downstream})
 	start := time.Now()
 	got, reads, err := fetch(t, p.Addr())
@@ -112,15 +136,31 @@ func TestSlowCloseDelaysTheEnd(t *testing.T) {
 		t.Fatalf("got %q, %v", got, err)
 	}
 	t.Logf("data after %v, close after %v", reads[0], closed)
-	if reads[0] > 100*time.Millisecond || closed < 300*time.Millisecond || closed > 600*time.Millisecond {
-		t.Errorf("data after %v (want < 100ms), close after %v (want 300ms..600ms)", reads[0], closed)
+	if closed < 300*time.Millisecond {
+		t.Errorf("close after %v, want at least the 300ms delay", closed)
+	}
+}
+
+// readFor reads from c until limit passes or the read fails, and returns
+// how many bytes came and the error that ended it.
+func readFor(c net.Conn, limit time.Duration) (int, error) {
+	c.SetReadDeadline(time.Now().Add(limit))
+	defer c.SetReadDeadline(time.Time{})
+	buf := make([]byte, 64)
+	total := 0
+	for {
+		n, err := c.Read(buf)
+		total += n
+		if err != nil {
+			return total, err
+		}
 	}
 }
 
 // TestTimeoutBlackHolesThenCloses: with timeout 300 ms a request gets no
-// answer and the connection is closed 300 ms after the fault reached it;
-// with timeout 0 the connection stays open and silent, and reverting closes
-// it (it lost data), while a new connection works again.
+// answer and the connection is closed no sooner than 300 ms after the fault
+// reached it; with timeout 0 the connection stays open and silent, and
+// reverting closes it (it lost data), while a new connection works again.
 func TestTimeoutBlackHolesThenCloses(t *testing.T) {
 	up := serveTCP(t, echo)
 	p := startProxy(t, proxy.Config{Name: "timeout", Upstream: up.Addr()})
@@ -129,11 +169,11 @@ func TestTimeoutBlackHolesThenCloses(t *testing.T) {
 	start := time.Now()
 	inject(t, p, "t300", faults.TimeoutSpec{Timeout: 300 * time.Millisecond})
 	c.Write([]byte("ping"))
-	err := readErr(c)
+	n, err := readFor(c, hangLimit)
 	took := time.Since(start)
 	t.Logf("timeout 300ms: read ended with %v after %v", err, took)
-	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) || took < 280*time.Millisecond || took > 800*time.Millisecond {
-		t.Errorf("read ended with %v after %v; want a close after about 300ms", err, took)
+	if n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) || took < 300*time.Millisecond {
+		t.Errorf("read %d bytes, ended with %v after %v; want no answer and a close after at least 300ms", n, err, took)
 	}
 
 	p2 := startProxy(t, proxy.Config{Name: "timeout0", Upstream: up.Addr()})
@@ -163,7 +203,7 @@ func roundTrip2(c net.Conn, limit time.Duration) (time.Duration, error) {
 }
 
 // TestResetPeerResetsAfterTimeout: a connection works, then reads
-// ECONNRESET 250 ms after it was accepted.
+// ECONNRESET, no sooner than 250 ms after it was accepted.
 func TestResetPeerResetsAfterTimeout(t *testing.T) {
 	up := serveTCP(t, echo)
 	p := startProxy(t, proxy.Config{Name: "reset-peer", Upstream: up.Addr()})
@@ -174,31 +214,52 @@ func TestResetPeerResetsAfterTimeout(t *testing.T) {
 	err := readErr(c)
 	took := time.Since(start)
 	t.Logf("reset after %v: %v", took, err)
-	if !errors.Is(err, syscall.ECONNRESET) || took < 240*time.Millisecond || took > 700*time.Millisecond {
-		t.Errorf("read ended with %v after %v, want ECONNRESET after about 250ms", err, took)
+	if !errors.Is(err, syscall.ECONNRESET) || took < 250*time.Millisecond {
+		t.Errorf("read ended with %v after %v, want ECONNRESET after at least 250ms", err, took)
 	}
 	if got := p.Stats().Faults["rp"].ConnsReset; got != 1 {
 		t.Errorf("ConnsReset = %d, want 1", got)
 	}
 }
 
-// TestSlicerCutsIntoSmallDelayedReads: 2,000 bytes arrive in reads of at
-// most 120 bytes (size 100 ± 20), spread over at least 15 × 10 ms.
+// TestSlicerCutsIntoSmallDelayedReads: with slices of 100 ± 20 bytes an
+// hour apart, the client reads one slice of 80 to 120 bytes and nothing
+// more until the revert, which hands on the rest: 2,000 bytes intact. With
+// slices 10 ms apart, the 2,000 bytes (at least 17 slices) take at least
+// 16 × 10 ms.
 func TestSlicerCutsIntoSmallDelayedReads(t *testing.T) {
 	payload := randomBytes(t, 2000)
 	up := serveTCP(t, sender(payload))
 	p := startProxy(t, proxy.Config{Name: "slicer", Upstream: up.Addr(), Seed: 3})
+	revert := inject(t, p, "sl-hour", faults.SlicerSpec{Size: 100, SizeVariation: 20, Delay: time.Hour, Direction: faults.Downstream})
+	c := dial(t, p.Addr())
+	c.SetDeadline(time.Now().Add(hangLimit))
+	if _, err := c.Write([]byte("G")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 2000)
+	first, err := c.Read(buf)
+	if err != nil || first < 80 || first > 120 {
+		t.Fatalf("first read: %d bytes, %v; want one slice of 80..120", first, err)
+	}
+	if n, err := readFor(c, 50*time.Millisecond); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("after the first slice: %d bytes, %v; want nothing until the revert", n, err)
+	}
+	revert()
+	c.SetDeadline(time.Now().Add(hangLimit))
+	rest, err := io.ReadAll(c)
+	if err != nil || !bytes.Equal(append(buf[:first:first], rest...), payload) {
+		t.Fatalf("after the revert: %d more bytes, %v; want the rest of the 2000 intact", len(rest), err)
+	}
+
 	inject(t, p, "sl", faults.SlicerSpec{Size: 100, SizeVariation: 20, Delay: 10 * time.Millisecond, Direction: faults.Downstream})
 	got, reads, err := fetch(t, p.Addr())
 	if err != io.EOF || !bytes.Equal(got, payload) {
 		t.Fatalf("got %d bytes, %v", len(got), err)
 	}
 	t.Logf("%d reads over %v", len(reads), reads[len(reads)-1])
-	if len(reads) < 15 || reads[len(reads)-1] < 150*time.Millisecond {
-		t.Errorf("%d reads over %v; want ≥ 15 reads over ≥ 150ms", len(reads), reads[len(reads)-1])
-	}
-	if reads[0] > 50*time.Millisecond || len(reads) > 2000/80+1 {
-		t.Errorf("first read after %v, %d reads; want the first slice at once and at most one read per slice", reads[0], len(reads))
+	if reads[len(reads)-1] < 160*time.Millisecond || len(reads) > 2000/80+1 {
+		t.Errorf("%d reads over %v; want at most one read per slice, over at least 160ms", len(reads), reads[len(reads)-1])
 	}
 }
 
@@ -219,8 +280,10 @@ func TestLimitDataClosesAfterNBytes(t *testing.T) {
 }
 
 // TestConnectDelayDelaysNewConnections: a new connection's first round trip
-// takes the delay (200 ms ± 50 ms jitter), the next one does not; a
-// connection made after the revert is not delayed.
+// takes at least the delay (200 ms − 50 ms jitter); the delay is spent once
+// per connection (Stats counts one affected connection for two round trips
+// on it), and a connection made after the revert is not delayed (still
+// one).
 func TestConnectDelayDelaysNewConnections(t *testing.T) {
 	up := serveTCP(t, echo)
 	p := startProxy(t, proxy.Config{Name: "cd", Upstream: up.Addr(), Seed: 5})
@@ -228,12 +291,16 @@ func TestConnectDelayDelaysNewConnections(t *testing.T) {
 	c := dial(t, p.Addr())
 	first, second := mustRoundTrip(t, c), mustRoundTrip(t, c)
 	t.Logf("first round trip %v, second %v", first, second)
-	if first < 150*time.Millisecond || first > 400*time.Millisecond || second > 50*time.Millisecond {
-		t.Errorf("first round trip %v (want 150ms..400ms), second %v (want < 50ms)", first, second)
+	if first < 150*time.Millisecond {
+		t.Errorf("first round trip %v, want at least 150ms", first)
+	}
+	if got := p.Stats().Faults["cd"].Affected; got != 1 {
+		t.Errorf("after two round trips on one connection: Affected = %d, want 1", got)
 	}
 	revert()
-	if d := mustRoundTrip(t, dial(t, p.Addr())); d > 50*time.Millisecond {
-		t.Errorf("after revert a new connection took %v", d)
+	mustRoundTrip(t, dial(t, p.Addr()))
+	if got := p.Stats().Faults["cd"].Affected; got != 1 {
+		t.Errorf("a connection made after the revert was delayed: Affected = %d, want 1", got)
 	}
 }
 
@@ -252,7 +319,7 @@ func TestConnLimit(t *testing.T) {
 				mustRoundTrip(t, c)
 				five = append(five, c)
 			}
-			sixth, err := net.DialTimeout("tcp", p.Addr(), 5*time.Second)
+			sixth, err := net.DialTimeout("tcp", p.Addr(), hangLimit)
 			if err == nil { // a reset may come before Dial returns: that is an answer too
 				t.Cleanup(func() { sixth.Close() })
 				_, err = roundTrip2(sixth, 300*time.Millisecond)
@@ -263,7 +330,7 @@ func TestConnLimit(t *testing.T) {
 					t.Fatalf("sixth connection: %v, want reset", err)
 				}
 				five[0].Close()
-				eventually(t, 5*time.Second, "a slot to free", func() bool { return p.Stats().Active == 4 })
+				eventually(t, "a slot to free", func() bool { return p.Stats().Active == 4 })
 				mustRoundTrip(t, dial(t, p.Addr()))
 			case faults.Queue:
 				if !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -271,7 +338,7 @@ func TestConnLimit(t *testing.T) {
 				}
 				five[0].Close()
 				// The "ping" written above is answered once it is admitted.
-				sixth.SetReadDeadline(time.Now().Add(5 * time.Second))
+				sixth.SetReadDeadline(time.Now().Add(hangLimit))
 				if _, err := io.ReadFull(sixth, make([]byte, 4)); err != nil {
 					t.Fatalf("queued connection after one closed: %v", err)
 				}
@@ -314,9 +381,11 @@ func TestLossModelKeepsBytesIntact(t *testing.T) {
 }
 
 // TestLossModelStallsAtTheExpectedRate: at 5% loss both ways a
-// request/response stream of 400 round trips stalls (≥ rto) on about
-// 1 − 0.95² ≈ 9.75% of them: 39 expected, accepted 20..60 (3 standard
-// deviations); no round trip is both fast and wrong.
+// request/response stream of 400 round trips (one chunk each way) holds
+// about 800 × 5% = 40 chunks, accepted 20..60 (3 standard deviations), as
+// the fault's counters say; each is held for at least the RTO, and the
+// client sees them as stalled round trips (one per held chunk, or per two
+// when both of a round trip's chunks were held).
 func TestLossModelStallsAtTheExpectedRate(t *testing.T) {
 	up := serveTCP(t, echo)
 	p := startProxy(t, proxy.Config{Name: "loss", Upstream: up.Addr(), Seed: 9})
@@ -325,13 +394,19 @@ func TestLossModelStallsAtTheExpectedRate(t *testing.T) {
 	c := dial(t, p.Addr())
 	stalls := 0
 	for range 400 {
-		d := mustRoundTrip(t, c)
-		if d >= rto {
+		if d := mustRoundTrip(t, c); d >= rto {
 			stalls++
 		}
 	}
-	t.Logf("%d of 400 round trips stalled ≥ %v", stalls, rto)
-	if stalls < 20 || stalls > 60 {
-		t.Errorf("%d of 400 round trips stalled, want about 39 (20..60)", stalls)
+	st := p.Stats().Faults["loss"]
+	t.Logf("%d chunks held for %v; %d of 400 round trips took ≥ %v", st.DelayedChunks, st.InjectedDelay, stalls, rto)
+	if st.DelayedChunks < 20 || st.DelayedChunks > 60 {
+		t.Errorf("%d of 800 chunks held, want about 40 (20..60)", st.DelayedChunks)
+	}
+	if st.InjectedDelay < time.Duration(st.DelayedChunks)*rto {
+		t.Errorf("%d chunks held for %v in all, want at least the %v RTO each", st.DelayedChunks, st.InjectedDelay, rto)
+	}
+	if int64(stalls) < (st.DelayedChunks+1)/2 {
+		t.Errorf("%d round trips stalled for %d held chunks: a held chunk did not reach the client late", stalls, st.DelayedChunks)
 	}
 }

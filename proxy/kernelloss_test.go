@@ -69,10 +69,12 @@ func TestKernelLoss(t *testing.T) {
 		t.Fatalf("tables while applied: %v (before: %v)", got, before)
 	}
 
+	// 60 round trips at 10% loss each way: the chance that none loses a
+	// packet is 0.81^60, about 3 in a million.
 	var stalls int
 	var worst time.Duration
 	start := time.Now()
-	for i := 0; i < 60 && time.Since(start) < 8*time.Second; i++ {
+	for range 60 {
 		d := mustRoundTrip(t, c)
 		worst = max(worst, d)
 		if d >= 200*time.Millisecond {
@@ -104,9 +106,7 @@ func TestKernelLoss(t *testing.T) {
 	if got := chaosloadTables(t); len(got) != len(before) {
 		t.Errorf("tables after revert: %v, want %v", got, before)
 	}
-	if d := mustRoundTrip(t, c); d > 100*time.Millisecond {
-		t.Errorf("after revert a round trip took %v", d)
-	}
+	mustRoundTrip(t, c) // the connection carries on once the table is gone
 }
 
 // TestKernelLossTableGoesWithTheProxy: the table carries the owner's PID,

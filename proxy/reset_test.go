@@ -15,7 +15,7 @@ import (
 
 // readErr reads from c until an error, within 5 s.
 func readErr(c net.Conn) error {
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(hangLimit))
 	buf := make([]byte, 64)
 	for {
 		if _, err := c.Read(buf); err != nil {
@@ -46,12 +46,12 @@ func TestResetSendsRSTAndRefusesWhileApplied(t *testing.T) {
 		if !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("upstream side: %v, want ECONNRESET", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(hangLimit):
 		t.Error("the upstream side saw no reset")
 	}
 	// The kernel completes the handshake and the proxy resets the
 	// connection at once: the reset reaches the client in Dial or in Read.
-	fresh, err := net.DialTimeout("tcp", p.Addr(), 5*time.Second)
+	fresh, err := net.DialTimeout("tcp", p.Addr(), hangLimit)
 	if err == nil {
 		err = readErr(fresh)
 		fresh.Close()
@@ -115,7 +115,7 @@ func TestDownRefusesAndComesBackOnTheSamePort(t *testing.T) {
 	if err := readErr(active); !errors.Is(err, io.EOF) {
 		t.Errorf("active connection: read error %v, want EOF", err)
 	}
-	if _, err := net.DialTimeout("tcp", p.Addr(), 5*time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
+	if _, err := net.DialTimeout("tcp", p.Addr(), hangLimit); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("dial while down: %v, want ECONNREFUSED", err)
 	}
 	if p.Stats().Listening {

@@ -3,10 +3,11 @@ package proxy_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -22,8 +23,10 @@ import (
 // whatever the fault's kind (the draw depends on the seed, the fault's name
 // and the connection's accept order only). Another seed picks others.
 //
-// The reset fault makes the check independent of timing: an affected client
-// reads ECONNRESET, any other completes its round trip.
+// What a client sees does not depend on timing: an affected client's round
+// trip fails (a reset or a close) or is held until the fault is reverted
+// (an hour of latency, a slice an hour, a byte a second), while every other
+// client's round trip completes before the revert.
 func TestToxicityIsSeededPerConnection(t *testing.T) {
 	up := serveTCP(t, echo)
 	const n = 200
@@ -36,24 +39,24 @@ func TestToxicityIsSeededPerConnection(t *testing.T) {
 		t.Errorf("same seed, same order, fault before the connections: other ones\nafter:  %v\nbefore: %v",
 			resetAfter, resetBefore)
 	}
-	latency := affected(t, up.Addr(), 11, n, faults.LatencySpec{Latency: 300 * time.Millisecond}, false)
+	latency := affected(t, up.Addr(), 11, n, faults.LatencySpec{Latency: time.Hour}, false)
 	if !slices.Equal(resetAfter, latency) {
 		t.Errorf("same seed, same order, latency instead of reset: other ones\nreset:   %v\nlatency: %v",
 			resetAfter, latency)
 	}
 	// Every other per-connection kind draws the same way (every kind calls
 	// the one pure function selects): checked here by what the clients of
-	// kinds with an immediate, certain effect see (a delay ≥ 200 ms, a
-	// reset or a close). connect-delay, conn-limit, loss and timeout go
+	// kinds with a certain effect see (a round trip held until the revert,
+	// a reset or a close). connect-delay, conn-limit, loss and timeout go
 	// through the same selects call (Stats.Selected counts it).
 	perConn := []struct {
 		spec       faults.Spec
 		faultFirst bool // the kind acts on connections made while applied
 	}{
-		{faults.BandwidthSpec{Rate: 10, Direction: faults.Downstream}, false},                            // "ping" takes 400 ms
-		{faults.SlicerSpec{Size: 1, Delay: 100 * time.Millisecond, Direction: faults.Downstream}, false}, // 4 slices
-		{faults.LimitDataSpec{Bytes: 1, Direction: faults.Downstream}, false},                            // closed after 1 byte
-		{faults.ResetPeerSpec{}, true}, // reset at once
+		{faults.BandwidthSpec{Rate: 1, Direction: faults.Downstream}, false},                // the message takes a minute
+		{faults.SlicerSpec{Size: 1, Delay: time.Hour, Direction: faults.Downstream}, false}, // one byte, then the revert
+		{faults.LimitDataSpec{Bytes: 1, Direction: faults.Downstream}, false},               // closed after 1 byte
+		{faults.ResetPeerSpec{}, true},                                                      // reset at once
 	}
 	for _, k := range perConn {
 		got := affected(t, up.Addr(), 11, n, k.spec, k.faultFirst)
@@ -69,10 +72,17 @@ func TestToxicityIsSeededPerConnection(t *testing.T) {
 	t.Logf("seed 11: %d of %d affected; seed 12: %d", len(resetAfter), n, len(other))
 }
 
+// toxicityMsg is the round trip each client makes: 64 bytes, so a byte a
+// second takes a minute, longer than hangLimit.
+var toxicityMsg = []byte(strings.Repeat("toxicity", 8))
+
 // affected opens n connections one after the other through a new proxy with
 // the given seed, injects fault "half" at 50% toxicity (before the
 // connections when faultFirst), and returns the indexes of the connections
-// whose client sees the fault: a reset, or a round trip of at least 200 ms.
+// whose client sees the fault. Every client sends toxicityMsg at once; once
+// as many round trips have completed as Stats says connections were not
+// affected, the ones that have not (failed, or still held) are the affected
+// ones. Then the fault is reverted, which ends the held round trips.
 func affected(t *testing.T, upstream string, seed int64, n int, spec faults.Spec, faultFirst bool) []int {
 	t.Helper()
 	p := startProxy(t, proxy.Config{Name: "toxicity", Upstream: upstream, Seed: seed})
@@ -88,17 +98,15 @@ func affected(t *testing.T, upstream string, seed int64, n int, spec faults.Spec
 		undo = inject()
 	}
 	conns := make([]net.Conn, n)
-	hit := make([]bool, n)
 	for i := range conns {
 		// Dial returns once the handshake is done and the connection is in
 		// the listener's queue, which is FIFO: accept order = index order.
 		// A reset that arrives before Dial returns is already an answer.
-		c, err := net.DialTimeout("tcp", p.Addr(), 5*time.Second)
+		c, err := net.DialTimeout("tcp", p.Addr(), hangLimit)
 		if err != nil {
 			if !errors.Is(err, syscall.ECONNRESET) {
 				t.Fatal(err)
 			}
-			hit[i] = true
 			continue
 		}
 		conns[i] = c
@@ -107,43 +115,36 @@ func affected(t *testing.T, upstream string, seed int64, n int, spec faults.Spec
 	if !faultFirst {
 		undo = inject()
 	}
-	defer undo(context.Background())
-	for start := 0; start < n; start += 50 { // concurrent, in batches a 2-core machine keeps up with
-		var wg sync.WaitGroup
-		for i := start; i < min(start+50, n); i++ {
-			if conns[i] != nil {
-				wg.Go(func() { hit[i] = sees(t, conns[i], i) })
-			}
+	var ok atomic.Int64
+	done := make([]atomic.Bool, n)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		if c != nil {
+			wg.Go(func() {
+				if _, err := roundTrip(c, toxicityMsg); err == nil {
+					done[i].Store(true)
+					ok.Add(1)
+				}
+			})
 		}
-		wg.Wait()
 	}
+	eventually(t, "every client the fault did not select to complete its round trip", func() bool {
+		return ok.Load() == int64(n)-p.Stats().Faults["half"].Selected
+	})
 	var idx []int
-	for i, h := range hit {
-		if h {
+	for i := range done {
+		if !done[i].Load() {
 			idx = append(idx, i)
 		}
 	}
-	if got := p.Stats().Faults["half"].Selected; got != int64(len(idx)) {
-		t.Errorf("%s: Stats counts %d affected connections, the clients saw %d", spec.Kind(), got, len(idx))
+	if err := undo(context.Background()); err != nil {
+		t.Fatal(err)
 	}
+	wg.Wait()
 	for _, c := range conns {
 		if c != nil {
 			c.Close()
 		}
 	}
 	return idx
-}
-
-// sees reports whether the client of connection i sees a fault on a round
-// trip: a reset, or a delay of at least 200 ms.
-func sees(t *testing.T, c net.Conn, i int) bool {
-	d, err := roundTrip(c, []byte("ping"))
-	switch {
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return true
-	case err != nil:
-		t.Errorf("connection %d: %v", i, err)
-	}
-	return d >= 200*time.Millisecond
 }
