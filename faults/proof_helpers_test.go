@@ -56,7 +56,7 @@ func TestMain(m *testing.M) {
 
 // servers returns the shared PostgreSQL and Redis, skipping the test when
 // PostgreSQL is not installed (make deps installs it).
-func servers(t *testing.T) (*demo.Postgres, *demo.Redis) {
+func servers(t testing.TB) (*demo.Postgres, *demo.Redis) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and Redis")
@@ -79,7 +79,7 @@ func servers(t *testing.T) (*demo.Postgres, *demo.Redis) {
 }
 
 // startProxy runs a proxy in front of upstream until the test ends.
-func startProxy(t *testing.T, name, upstream string) *proxy.Proxy {
+func startProxy(t testing.TB, name, upstream string) *proxy.Proxy {
 	t.Helper()
 	p, err := proxy.Listen(proxy.Config{Name: name, Upstream: upstream, Seed: 1, Logger: zerolog.Nop()})
 	if err != nil {
@@ -99,7 +99,7 @@ func startProxy(t *testing.T, name, upstream string) *proxy.Proxy {
 
 // inject applies spec on p at toxicity 1; the cleanup reverts it, the
 // returned function reverts it earlier.
-func inject(t *testing.T, p *proxy.Proxy, name string, spec faults.Spec) func() {
+func inject(t testing.TB, p *proxy.Proxy, name string, spec faults.Spec) func() {
 	t.Helper()
 	undo, err := p.Inject(context.Background(), name, spec, 1)
 	if err != nil {
@@ -119,11 +119,11 @@ func pgConnect(ctx context.Context, pg *demo.Postgres, addr string) (*pgx.Conn, 
 	if err != nil {
 		return nil, err
 	}
-	cfg.ConnectTimeout = 5 * time.Second
+	cfg.ConnectTimeout = 30 * time.Second // only a hang takes this long
 	return pgx.ConnectConfig(ctx, cfg)
 }
 
-func mustPG(t *testing.T, pg *demo.Postgres, addr string) *pgx.Conn {
+func mustPG(t testing.TB, pg *demo.Postgres, addr string) *pgx.Conn {
 	t.Helper()
 	c, err := pgConnect(context.Background(), pg, addr)
 	if err != nil {
@@ -134,7 +134,7 @@ func mustPG(t *testing.T, pg *demo.Postgres, addr string) *pgx.Conn {
 }
 
 // newRedis is a go-redis client of one connection through addr.
-func newRedis(t *testing.T, addr string) *redis.Client {
+func newRedis(t testing.TB, addr string) *redis.Client {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1, MaxRetries: -1,
 		DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
@@ -143,7 +143,7 @@ func newRedis(t *testing.T, addr string) *redis.Client {
 }
 
 // startService runs the demo service (graceful) on pg and rd directly.
-func startService(t *testing.T, pg *demo.Postgres, rd *demo.Redis) *demo.Service {
+func startService(t testing.TB, pg *demo.Postgres, rd *demo.Redis) *demo.Service {
 	t.Helper()
 	svc, err := demo.NewService(demo.ServiceConfig{Postgres: pg.Addr(), Redis: rd.Addr()})
 	if err != nil {

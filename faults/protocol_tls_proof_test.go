@@ -112,7 +112,7 @@ func TestProofPGTLS(t *testing.T) {
 		if !bytes.Equal(b, startup[:8]) {
 			t.Fatalf("the server got %x first, want the startup message %x (the SSLRequest must not reach it)", b, startup[:8])
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second): // a hang
 		t.Fatal("the startup message never reached the server")
 	}
 
@@ -131,7 +131,7 @@ func TestProofPGTLS(t *testing.T) {
 		if !bytes.Equal(b, record) {
 			t.Fatalf("the server got %x, want the TLS record %x passed on", b, record)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second): // a hang
 		t.Fatal("the TLS record never reached the server")
 	}
 	if n := p.Stats().Faults["serialize"].Uninspectable; n != 1 {
