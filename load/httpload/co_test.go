@@ -95,6 +95,14 @@ func TestNoCoordinatedOmission(t *testing.T) {
 			latency = append(latency, r.Latency())
 			service = append(service, r.ServiceTime())
 			genLag = append(genLag, r.GeneratorLag())
+			// The only connection was busy until the stall ended: a
+			// request due during it went out after, and waited that long
+			// from its intended start (its latency shows the wait users
+			// had); its service time starts at the send, after the wait.
+			if r.Start < to || r.DispatchLag() < to-r.Intended || r.Latency() != r.DispatchLag()+r.ServiceTime() {
+				t.Errorf("request intended at %v: sent at %v, lag %v, latency %v; want it sent after the stall ended at %v and the wait in its latency",
+					r.Intended, r.Start, r.DispatchLag(), r.Latency(), to)
+			}
 		}
 	}
 	t.Logf("stall %v–%v: %d requests intended in it; latency p50 %v p99 %v; service time p50 %v p99 %v; generator lag p99 %v",
@@ -102,13 +110,8 @@ func TestNoCoordinatedOmission(t *testing.T) {
 	if len(latency) < 150 {
 		t.Fatalf("%d requests intended during the stall, want about 200", len(latency))
 	}
-	if got := p(latency, .99); got < 500*time.Millisecond {
-		t.Errorf("latency p99 %v during the stall, want >= 500ms: the wait is hidden", got)
-	}
-	if got := p(service, .99); got >= 100*time.Millisecond {
-		t.Errorf("service time p99 %v, want < 100ms: it should not see the wait (that is the point)", got)
-	}
-	if got := p(genLag, .99); got >= 50*time.Millisecond {
-		t.Errorf("generator lag p99 %v, want < 50ms: the wait was for the connection, not the generator", got)
+	// The first ones due in the stall waited nearly all of it.
+	if got := p(latency, .99); got < (to-from)/2 {
+		t.Errorf("latency p99 %v during the %v stall, want >= %v: the wait is hidden", got, to-from, (to-from)/2)
 	}
 }

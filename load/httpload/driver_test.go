@@ -153,10 +153,12 @@ func TestMalformedResponse(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	t.Parallel()
 	eachMode(t, modes, func(t *testing.T, m mode) {
+		// The server answers after 30 s: a request not cut at its timeout
+		// would end then, as a success.
 		srv := m.serve(t, func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
-			case <-time.After(5 * time.Second):
+			case <-time.After(30 * time.Second):
 			}
 		})
 		step := get(srv.URL)
@@ -165,8 +167,8 @@ func TestTimeout(t *testing.T) {
 		if r.Class != load.ClassTimeout {
 			t.Fatalf("class %q (%v), want timeout", r.Class, r.Err)
 		}
-		if took := r.End - r.Intended; took < 100*time.Millisecond || took > time.Second {
-			t.Fatalf("took %v, want about the 100ms timeout", took)
+		if took := r.End - r.Intended; took < 100*time.Millisecond {
+			t.Fatalf("took %v, want at least the 100ms timeout", took)
 		}
 	})
 }

@@ -222,7 +222,7 @@ func TestIdleConnectionAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	var conns atomic.Int64
+	var conns, timedOut atomic.Int64
 	stop := make(chan struct{})
 	wg.Go(func() {
 		for {
@@ -238,6 +238,8 @@ func TestIdleConnectionAnswered(t *testing.T) {
 				select { // idle timeout: an unasked 408, then close
 				case <-time.After(100 * time.Millisecond):
 					io.WriteString(c, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+					c.Close()
+					timedOut.Add(1)
 				case <-stop:
 				}
 			})
@@ -252,10 +254,16 @@ func TestIdleConnectionAnswered(t *testing.T) {
 	for _, m := range plainModes {
 		d := newDriver(t, Config{NetHTTP: m.netHTTP})
 		for i := range 2 {
+			answered := conns.Load()
 			if r := do(d, newVU(), get(url)); !r.OK() || r.Status != 200 {
 				t.Fatalf("%s request %d: status %d class %q (%v), want 200", m.name, i, r.Status, r.Class, r.Err)
 			}
-			time.Sleep(idleCheckAfter + 200*time.Millisecond) // the 408 has come and the connection aged
+			// The 408 has been sent and the connection closed (on loopback
+			// the client's socket has them when the server's close returns)...
+			waitUntil(t, "the server's 408", func() bool { return timedOut.Load() == answered+1 })
+			// ...and the connection has sat idle long enough to be checked
+			// before its next use: the behaviour under test is about time.
+			time.Sleep(idleCheckAfter)
 		}
 	}
 	if n := conns.Load(); n != 4 {
@@ -297,11 +305,12 @@ func TestRedirectNotFollowed(t *testing.T) {
 // and succeeds, and the server sees each request once.
 func TestStaleOwnConnection(t *testing.T) {
 	t.Parallel()
-	var served atomic.Int64
+	var served, closed atomic.Int64
 	url := rawServer(t, func(c *net.TCPConn) { // one exchange per connection, closed without saying so
 		served.Add(1)
 		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 		c.Close()
+		closed.Add(1)
 	})
 	d := newDriver(t, Config{})
 	vu := newVU()
@@ -311,7 +320,9 @@ func TestStaleOwnConnection(t *testing.T) {
 			t.Fatalf("step %d (%s) after the server closed the iteration's connection: class %q (%v) new conns %d",
 				i, method, r.Class, r.Err, r.NewConns)
 		}
-		time.Sleep(20 * time.Millisecond) // the server's FIN arrives
+		// The server has closed the connection (on loopback the FIN is in
+		// the client's socket when the server's close returns).
+		waitUntil(t, "the server closed the connection", func() bool { return closed.Load() == served.Load() })
 	}
 	d.EndIteration(vu)
 	if served.Load() != 3 {

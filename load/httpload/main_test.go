@@ -93,6 +93,17 @@ func do(d *Driver, vu *load.VU, step *load.Step) load.Result {
 	return res
 }
 
+// waitUntil polls cond (a counter reached) until it holds; 30 s without it
+// is a hang.
+func waitUntil(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("waited 30s for %s: a hang", what)
+		}
+	}
+}
+
 // get is a GET step to url.
 func get(url string) *load.Step {
 	return &load.Step{Name: "get", HTTP: &load.HTTPRequest{URL: url}}

@@ -25,10 +25,10 @@ func (c *connCounter) hook(_ net.Conn, s http.ConnState) {
 	}
 }
 
-// waitClosed waits (up to 2s) until the server has seen n connections
-// close, and reports how many it saw.
+// waitClosed waits until the server has seen n connections close (30 s
+// without it is a hang), and reports how many it saw.
 func (c *connCounter) waitClosed(n int64) int64 {
-	for deadline := time.Now().Add(2 * time.Second); c.closed.Load() < n && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); c.closed.Load() < n && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return c.closed.Load()
@@ -107,16 +107,20 @@ func equalInts(a, b []int) bool {
 // connection, a POST is never sent on it (the connection is checked first).
 func TestStaleConnection(t *testing.T) {
 	t.Parallel()
-	var served atomic.Int64
+	var served, closed atomic.Int64
 	url := rawServer(t, func(c *net.TCPConn) { // one exchange per connection, closed without saying so
 		served.Add(1)
 		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 		c.Close()
+		closed.Add(1)
 	})
 	for _, m := range plainModes {
 		d := newDriver(t, Config{NetHTTP: m.netHTTP})
 		for _, method := range []string{"GET", "GET", "POST", "POST"} {
-			time.Sleep(20 * time.Millisecond) // the server's FIN arrives
+			// The server has closed every connection it answered: on
+			// loopback the FIN is taken in by the client's socket within
+			// the server's close call.
+			waitUntil(t, "the server closed its connections", func() bool { return closed.Load() == served.Load() })
 			r := do(d, newVU(), &load.Step{Name: method, HTTP: &load.HTTPRequest{Method: method, URL: url}})
 			if !r.OK() || r.NewConns < 1 {
 				t.Fatalf("%s %s on a stale connection: class %q (%v) new conns %d", m.name, method, r.Class, r.Err, r.NewConns)
@@ -134,10 +138,12 @@ func TestStaleConnection(t *testing.T) {
 func TestStopInterruptsRequest(t *testing.T) {
 	t.Parallel()
 	eachMode(t, modes, func(t *testing.T, m mode) {
+		// The server answers after 30 s: a request the stop did not
+		// interrupt would end then, as a success.
 		srv := m.serve(t, func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
-			case <-time.After(5 * time.Second):
+			case <-time.After(30 * time.Second):
 			}
 		})
 		d := m.driver(t, Config{}, srv)
@@ -155,8 +161,8 @@ func TestStopInterruptsRequest(t *testing.T) {
 			time.AfterFunc(100*time.Millisecond, func() { cancel(tt.cause) })
 			res := load.Result{Intended: vu.Clock.Now(), Start: -1, End: -1}
 			d.Do(ctx, vu, get(srv.URL), &res)
-			if took := res.End - res.Intended; res.Class != tt.class || took > time.Second {
-				t.Errorf("cause %v: class %q (%v) after %v, want %q within a second", tt.cause, res.Class, res.Err, took, tt.class)
+			if res.Class != tt.class {
+				t.Errorf("cause %v: class %q (%v) after %v, want %q", tt.cause, res.Class, res.Err, res.End-res.Intended, tt.class)
 			}
 		}
 	})

@@ -67,7 +67,8 @@ func TestBulkQueue(t *testing.T) {
 }
 
 // TestTransportClasses: nothing listening is conn_refused; a blocked
-// command past the step's timeout is a timeout, cut at the timeout.
+// command past the step's timeout is a timeout, cut at the timeout (one not
+// cut would end after the BLPOP's 5 s, as a success with no element).
 func TestTransportClasses(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -86,8 +87,8 @@ func TestTransportClasses(t *testing.T) {
 	if res.Class != load.ClassTimeout {
 		t.Fatalf("class %q (%v), want timeout", res.Class, res.Err)
 	}
-	if took := res.End - res.Intended; took < 200*time.Millisecond || took > 2*time.Second {
-		t.Errorf("took %v, want about the 200ms timeout", took)
+	if took := res.End - res.Intended; took < 200*time.Millisecond {
+		t.Errorf("took %v, want at least the 200ms timeout", took)
 	}
 }
 

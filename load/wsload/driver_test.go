@@ -29,8 +29,8 @@ func TestEchoAtRate(t *testing.T) {
 		t.Fatalf("class %q (%v) conns %d status %d untimed %v, want an untimed success on one new connection",
 			res.Class, res.Err, res.NewConns, res.Status, res.Untimed)
 	}
-	if took := res.End - res.Start; took < time.Second || took > 3*time.Second {
-		t.Errorf("session took %v, want about the 1s hold", took)
+	if took := res.End - res.Start; took < time.Second {
+		t.Errorf("session took %v, want at least the 1s hold", took)
 	}
 	sent, recv := k.of(load.KindWSMessage, load.DirectionSent), k.of(load.KindWSMessage, load.DirectionReceived)
 	if len(sent) != 50 || len(recv) != 50 {
@@ -60,8 +60,11 @@ func TestEchoAtRate(t *testing.T) {
 // TestRTTFromIntendedSendTime: the server stalls once for 600 ms, then
 // answers everything it read meanwhile. At 100 messages/s the sender keeps
 // its schedule (the stall does not lower the offered rate, as a
-// send-and-wait client would), so ~60 messages are intended during the
-// stall and each one's round trip shows the wait it had.
+// send-and-wait client would), and each message's round trip shows the wait
+// it had. Whatever the machine's speed: the stall begins when the server
+// reads message 50, due at t0 + 500 ms, so it ends at t0 + 1.1 s at the
+// earliest, and messages 51 to 100 (due by t0 + 1 s) are answered after it:
+// at least 50 round trips of 100 ms or more, the first ones over 500 ms.
 func TestRTTFromIntendedSendTime(t *testing.T) {
 	t.Parallel()
 	d, k := newDriver(t)
@@ -98,8 +101,8 @@ func TestRTTFromIntendedSendTime(t *testing.T) {
 		}
 	}
 	t.Logf("rtt p50 %v p95 %v p99 %v max %v; %d of %d at >= 100ms", pct(lat, .5), pct(lat, .95), pct(lat, .99), lat[len(lat)-1], slow, len(lat))
-	if slow < 40 {
-		t.Errorf("%d messages with a round trip >= 100ms, want >= 40 (the stall held ~60, ~50 of them for 100ms or more)", slow)
+	if slow < 50 {
+		t.Errorf("%d messages with a round trip >= 100ms, want >= 50 (messages 51 to 100 waited for the stall's end)", slow)
 	}
 	if p99 := pct(lat, .99); p99 < 500*time.Millisecond {
 		t.Errorf("rtt p99 %v, want >= 500ms: the stall is hidden", p99)
@@ -171,12 +174,11 @@ func TestServerDropsConnection(t *testing.T) {
 				_, _, _ = c.ReadMessage() // the 6th: left unanswered
 				tt.drop(c)
 			})
-			res := do(t, d, wsStep(url, &load.WSSend{Text: "m", Rate: 50}, &load.WSExpect{Text: "m"}, 2*time.Second))
+			// A hold of a minute, beyond do's 30 s: the session can only
+			// end as ws_closed because the server dropped it.
+			res := do(t, d, wsStep(url, &load.WSSend{Text: "m", Rate: 50}, &load.WSExpect{Text: "m"}, time.Minute))
 			if res.Class != ClassClosed {
 				t.Fatalf("class %q (%v), want ws_closed", res.Class, res.Err)
-			}
-			if took := res.End - res.Start; took > time.Second {
-				t.Errorf("session took %v: it should end when the server drops it, not at the hold", took)
 			}
 			var ok, closed int
 			for _, m := range k.of(load.KindWSMessage, load.DirectionSent) {
@@ -213,8 +215,8 @@ func TestReplyTimeout(t *testing.T) {
 		t.Fatalf("class %q (%v), want timeout", res.Class, res.Err)
 	}
 	sent := k.of(load.KindWSMessage, load.DirectionSent)
-	if len(sent) != 1 || sent[0].Class != load.ClassTimeout || sent[0].Latency() < 200*time.Millisecond || sent[0].Latency() > time.Second {
-		t.Fatalf("sent %+v, want one timeout after about 200ms", sent)
+	if len(sent) != 1 || sent[0].Class != load.ClassTimeout || sent[0].Latency() < 200*time.Millisecond {
+		t.Fatalf("sent %+v, want one timeout after at least 200ms", sent)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -102,7 +103,17 @@ func (s *session) exchange(ctx context.Context, t0 time.Duration) error {
 // outcome is the session's class once the exchange is over: the context's
 // when the step was stopped, ws_closed when the server ended the
 // connection first, the write's error otherwise; "" when it went well.
+//
+// A write the peer refused (a reset, a broken pipe) means the server ended
+// the connection: the reader sees the end too, and is waited for, so that
+// which of the two noticed first does not change the class.
 func (s *session) outcome(ctx context.Context, writeErr error) (string, error) {
+	if errors.Is(writeErr, syscall.ECONNRESET) || errors.Is(writeErr, syscall.EPIPE) {
+		select {
+		case <-s.readDone:
+		case <-ctx.Done():
+		}
+	}
 	select {
 	case <-s.readDone:
 		if ctx.Err() == nil {
