@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chaosload/chaosload/config"
+	"github.com/chaosload/chaosload/proxy"
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 )
@@ -111,7 +112,7 @@ func session(t testing.TB, exp *config.Experiment, cfg Config) (*Session, *httpt
 // how long the echo took.
 func roundTrip(t testing.TB, addr string) (time.Duration, error) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	c, err := net.DialTimeout("tcp", addr, 30*time.Second) // only a hang takes this long
 	if err != nil {
 		return 0, err
 	}
@@ -121,7 +122,7 @@ func roundTrip(t testing.TB, addr string) (time.Duration, error) {
 
 // echoOn sends "ping\n" on c and waits for it to come back.
 func echoOn(c net.Conn) (time.Duration, error) {
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second)) // only a hang takes this long
 	start := time.Now()
 	if _, err := c.Write([]byte("ping\n")); err != nil {
 		return 0, err
@@ -131,6 +132,28 @@ func echoOn(c net.Conn) (time.Duration, error) {
 		return time.Since(start), err
 	}
 	return time.Since(start), nil
+}
+
+// mustRoundTripUnheld does one echo round trip through p on a fresh
+// connection and fails the test if a fault of p held any of its bytes: no
+// fault is in effect for new connections (a timed bound would be at the
+// mercy of a busy machine).
+func mustRoundTripUnheld(t testing.TB, p *proxy.Proxy) {
+	t.Helper()
+	before := heldChunks(p)
+	mustRoundTrip(t, p.Addr())
+	if after := heldChunks(p); after != before {
+		t.Fatalf("a fault of proxy %s held %d chunks of a round trip on a new connection", p.Addr(), after-before)
+	}
+}
+
+// heldChunks is how many chunks the faults of p have held so far.
+func heldChunks(p *proxy.Proxy) int64 {
+	var n int64
+	for _, f := range p.Stats().Faults {
+		n += f.DelayedChunks
+	}
+	return n
 }
 
 // isReset reports whether err is a TCP reset.
