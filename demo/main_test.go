@@ -129,12 +129,12 @@ func connect(tb testing.TB, dsn string) *pgx.Conn {
 	return conn
 }
 
-// processGone waits up to 2 s until no process is left in the process
-// group the package started for pid (the postmaster and its backends, or
-// redis-server).
+// processGone waits until no process is left in the process group the
+// package started for pid (the postmaster and its backends, or
+// redis-server); 30 s of waiting is a hang.
 func processGone(tb testing.TB, pid int) {
 	tb.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := syscall.Kill(-pid, 0)
 		if errors.Is(err, syscall.ESRCH) {

@@ -3,15 +3,16 @@ package demo
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/user"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/rs/zerolog"
 )
 
 // TestPostgresRunsUnprivileged proves the cluster runs as an unprivileged
@@ -183,20 +184,39 @@ func TestPostgresMissingBinaries(t *testing.T) {
 	}
 }
 
-// TestPostgresStartCancelled proves a cancelled start leaves nothing behind.
+// TestPostgresStartCancelled proves a start cancelled half-way leaves
+// nothing behind: the context is cancelled as soon as the server accepts
+// connections (the launcher's own log line says when), so the shop's setup
+// fails, and the cluster's directory is gone when StartPostgres returns.
 func TestPostgresStartCancelled(t *testing.T) {
 	t.Parallel()
 	sharedPostgres(t) // skips when not installed
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pg, err := StartPostgres(ctx, PostgresConfig{})
+	accepting := zerolog.HookFunc(func(_ *zerolog.Event, _ zerolog.Level, msg string) {
+		if msg == "postgres: accepting connections" {
+			cancel()
+		}
+	})
+	tmp, err := os.MkdirTemp("", "chaosload-cancel-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	if err := os.Chmod(tmp, 0o755); err != nil { // the unprivileged server user must reach it
+		t.Fatal(err)
+	}
+	pg, err := StartPostgres(ctx, PostgresConfig{TempDir: tmp, Logger: zerolog.New(io.Discard).Level(zerolog.DebugLevel).Hook(accepting)})
 	if err == nil {
 		_ = pg.Close()
-		t.Skip("started within 300 ms; nothing to prove")
+		t.Fatal("the start succeeded although its context was cancelled before the setup")
 	}
 	t.Logf("cancelled start: %v", err)
 	if pg != nil {
 		t.Fatal("got a Postgres with an error")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("the cancelled start left %v behind", left)
 	}
 }
 
