@@ -5,23 +5,27 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/shirou/gopsutil/v4/process"
 	"go.uber.org/goleak"
 )
 
 // TestMain doubles as the helper process: MONITOR_HELPER=burn spins one
-// core, =hold allocates and touches 100 MB and opens 50 files; either
-// exits after 5 s at the latest (or when its parent kills it).
+// core, =hold allocates and touches 100 MB and opens 50 files; either runs
+// until its parent kills it (the test's cleanup, or the kernel when the
+// test process dies: Pdeathsig), for a minute at the most.
 func TestMain(m *testing.M) {
 	switch os.Getenv("MONITOR_HELPER") {
 	case "burn":
-		burn(5 * time.Second)
+		burn(time.Minute)
 		os.Exit(0)
 	case "hold":
-		hold(5 * time.Second)
+		hold(time.Minute)
 		os.Exit(0)
 	}
 	goleak.VerifyTestMain(m)
@@ -62,6 +66,7 @@ func helper(t *testing.T, mode string) int {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "MONITOR_HELPER="+mode)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -69,18 +74,45 @@ func helper(t *testing.T, mode string) int {
 	return cmd.Process.Pid
 }
 
-// TestCPU: a process spinning one core reads well above zero percent of
-// one core, an idle one near zero. (A loose bound: the machine is shared.)
+// TestCPU: the CPU of a process spinning one core is the CPU time it used
+// between two samples over the time between them. The second sample is
+// taken once the process has used at least 200 ms of CPU since the first
+// (its own counters say when), however long a busy machine takes to give
+// it that: so the share read is above zero, at least 200 ms over the time
+// the two samples spanned, and at most every core.
 func TestCPU(t *testing.T) {
 	t.Parallel()
 	pid := helper(t, "burn")
-	m := New([]Root{{PID: pid}}, Config{})
-	m.Sample(context.Background())
-	time.Sleep(time.Second)
-	s := m.Sample(context.Background())
-	if s.Procs != 1 || s.CPU < 20 || s.CPU > 150 {
-		t.Fatalf("spinning process: %+v, want CPU between 20 and 150%% of one core", s)
+	p, err := process.NewProcess(int32(pid))
+	if err != nil {
+		t.Fatal(err)
 	}
+	m := New([]Root{{PID: pid}}, Config{})
+	begin := time.Now()
+	m.Sample(context.Background())
+	first := cpuSeconds(t, p)
+	for deadline := time.Now().Add(30 * time.Second); cpuSeconds(t, p) < first+0.2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the spinning process used less than 200 ms of CPU in 30 s")
+		}
+	}
+	s := m.Sample(context.Background())
+	spanned := time.Since(begin).Seconds()
+	t.Logf("%+v over at most %.2fs", s, spanned)
+	if most := 100 * float64(runtime.NumCPU()) * 1.1; s.Procs != 1 || s.CPU*spanned/100 < 0.2 || s.CPU > most {
+		t.Fatalf("spinning process: %+v over at most %.2fs; want at least 200 ms of CPU in it, at most %.0f%% of one core",
+			s, spanned, most)
+	}
+}
+
+// cpuSeconds is the CPU time (user and system) p has used.
+func cpuSeconds(t *testing.T, p *process.Process) float64 {
+	t.Helper()
+	ts, err := p.Times()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts.User + ts.System
 }
 
 // TestMemoryAndFDs: 100 MB touched and 50 files open show in RSS and fds;
@@ -90,7 +122,7 @@ func TestMemoryAndFDs(t *testing.T) {
 	pid := helper(t, "hold")
 	m := New([]Root{{PID: pid}}, Config{})
 	var s Sample
-	for range 50 { // bounded: at most 5 s
+	for range 300 { // bounded: 30 s, which only a hang takes
 		if s = m.Sample(context.Background()); s.RSS > 90<<20 && s.FDs >= 50 {
 			break
 		}
@@ -142,10 +174,18 @@ func TestRoots(t *testing.T) {
 // samples with the given clock; a vanished process is skipped.
 func TestRun(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 550*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	m := New([]Root{{PID: os.Getpid()}, {PID: 1 << 30}}, Config{Every: 100 * time.Millisecond})
-	if err := m.Run(ctx); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	for deadline := time.Now().Add(30 * time.Second); len(m.Samples()) < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d samples after 30 s at a 100 ms period", len(m.Samples()))
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	ss := m.Samples()
