@@ -149,7 +149,7 @@ func TestRoots(t *testing.T) {
 	pid := helper(t, "hold")
 	m := New([]Root{{PID: pid}, {PID: os.Getpid()}, {PID: pid}}, Config{})
 	var s Sample
-	for range 50 { // bounded: at most 5 s
+	for range 300 { // bounded: 30 s, which only a hang takes
 		if s = m.Sample(context.Background()); s.Roots[0].RSS > 90<<20 {
 			break
 		}
