@@ -102,9 +102,12 @@ func pick(c bool, a, b float64) float64 {
 }
 
 // TestStarvedGeneratorFlagged: a generator starved of CPU (goroutines that
-// spin on every core) starts its arrivals late, and its health says the
-// run is invalid; the same load on a quiet process is healthy. A healthy
-// run can meet a noisy machine, so it gets three tries.
+// spin on every core, four per core) starts its arrivals late, on the real
+// clock, and its health says the run is invalid. (That a generator without
+// lateness is not flagged is shown in virtual time, where a run has no
+// lateness at all: TestCPUSaturationFlagged. A real run on a quiet process
+// would depend on how quiet the machine is: a shared one showed 28 to 180 ms
+// of lag with nothing spinning.)
 func TestStarvedGeneratorFlagged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real clock for a few seconds")
@@ -113,16 +116,6 @@ func TestStarvedGeneratorFlagged(t *testing.T) {
 	t.Logf("starved: %+v", starved)
 	if !starved.Saturated || !strings.Contains(starved.Reason, "generator lag p99") {
 		t.Errorf("a starved generator is not flagged: %+v", starved)
-	}
-	var healthy Health
-	for range 3 {
-		if healthy = healthOf(t, 0); !healthy.Saturated {
-			break
-		}
-	}
-	t.Logf("healthy: %+v", healthy)
-	if healthy.Saturated || healthy.Ops != 400 {
-		t.Errorf("a healthy generator is flagged: %+v", healthy)
 	}
 }
 
