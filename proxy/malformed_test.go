@@ -93,8 +93,8 @@ func TestMalformedStreamsKeepProxyServing(t *testing.T) {
 			if _, err := bad.Write(tc.bad); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 5*time.Second, "the upstream gets the bytes untouched", func() bool { return rec.received(tc.bad) })
-			eventually(t, 5*time.Second, "the connection counted as uninspectable", func() bool {
+			eventually(t, "the upstream gets the bytes untouched", func() bool { return rec.received(tc.bad) })
+			eventually(t, "the connection counted as uninspectable", func() bool {
 				return p.Stats().Faults["err"].Uninspectable == 1
 			})
 
