@@ -40,7 +40,7 @@ func TestProofLatency(t *testing.T) {
 					}
 				}
 				revert()
-				if got := cl.p.Stats().Faults[name].DelayedChunks; got < n {
+				if got := cl.p.Stats().Faults[name].ChunksDelayed; got < n {
 					t.Errorf("the fault held %d responses for %d round trips, want one each", got, n)
 				}
 			})

@@ -151,7 +151,7 @@ func mustRoundTripUnheld(t testing.TB, p *proxy.Proxy) {
 func heldChunks(p *proxy.Proxy) int64 {
 	var n int64
 	for _, f := range p.Stats().Faults {
-		n += f.DelayedChunks
+		n += f.ChunksDelayed
 	}
 	return n
 }

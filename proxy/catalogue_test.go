@@ -294,12 +294,12 @@ func TestConnectDelayDelaysNewConnections(t *testing.T) {
 	if first < 150*time.Millisecond {
 		t.Errorf("first round trip %v, want at least 150ms", first)
 	}
-	if got := p.Stats().Faults["cd"].Affected; got != 1 {
+	if got := p.Stats().Faults["cd"].Selected; got != 1 {
 		t.Errorf("after two round trips on one connection: Affected = %d, want 1", got)
 	}
 	revert()
 	mustRoundTrip(t, dial(t, p.Addr()))
-	if got := p.Stats().Faults["cd"].Affected; got != 1 {
+	if got := p.Stats().Faults["cd"].Selected; got != 1 {
 		t.Errorf("a connection made after the revert was delayed: Affected = %d, want 1", got)
 	}
 }
@@ -399,14 +399,14 @@ func TestLossModelStallsAtTheExpectedRate(t *testing.T) {
 		}
 	}
 	st := p.Stats().Faults["loss"]
-	t.Logf("%d chunks held for %v; %d of 400 round trips took ≥ %v", st.DelayedChunks, st.InjectedDelay, stalls, rto)
-	if st.DelayedChunks < 20 || st.DelayedChunks > 60 {
-		t.Errorf("%d of 800 chunks held, want about 40 (20..60)", st.DelayedChunks)
+	t.Logf("%d chunks held for %v; %d of 400 round trips took ≥ %v", st.ChunksDelayed, st.InjectedDelay, stalls, rto)
+	if st.ChunksDelayed < 20 || st.ChunksDelayed > 60 {
+		t.Errorf("%d of 800 chunks held, want about 40 (20..60)", st.ChunksDelayed)
 	}
-	if st.InjectedDelay < time.Duration(st.DelayedChunks)*rto {
-		t.Errorf("%d chunks held for %v in all, want at least the %v RTO each", st.DelayedChunks, st.InjectedDelay, rto)
+	if st.InjectedDelay < time.Duration(st.ChunksDelayed)*rto {
+		t.Errorf("%d chunks held for %v in all, want at least the %v RTO each", st.ChunksDelayed, st.InjectedDelay, rto)
 	}
-	if int64(stalls) < (st.DelayedChunks+1)/2 {
-		t.Errorf("%d round trips stalled for %d held chunks: a held chunk did not reach the client late", stalls, st.DelayedChunks)
+	if int64(stalls) < (st.ChunksDelayed+1)/2 {
+		t.Errorf("%d round trips stalled for %d held chunks: a held chunk did not reach the client late", stalls, st.ChunksDelayed)
 	}
 }

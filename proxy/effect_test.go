@@ -37,7 +37,7 @@ func TestFaultEffects(t *testing.T) {
 		// timeout discards what the client sends
 		{"timeout", faults.TimeoutSpec{}, func(t *testing.T, p *proxy.Proxy, c net.Conn) {
 			write(t, c, "ping")
-			eventually(t, 5*time.Second, "the bytes to be dropped", func() bool { return p.Stats().Faults["f"].BytesDropped == 4 })
+			eventually(t, "the bytes to be dropped", func() bool { return p.Stats().Faults["f"].BytesDropped == 4 })
 		},
 			func(s proxy.FaultStats) int64 { return s.BytesDropped }},
 		// limit-data cuts the response after 2 bytes and ends the stream

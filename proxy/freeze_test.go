@@ -39,7 +39,7 @@ func (c *chaosloadTarget) apply() (err error) {
 }
 func (c *chaosloadTarget) revert() error     { return c.undo(context.Background()) }
 func (c *chaosloadTarget) bytesDown() uint64 { return c.p.Stats().BytesDown }
-func (c *chaosloadTarget) delayed() int64    { return c.p.Stats().Faults["freeze-latency"].DelayedChunks }
+func (c *chaosloadTarget) delayed() int64    { return c.p.Stats().Faults["freeze-latency"].ChunksDelayed }
 
 // TestFaultChangesDoNotWaitForAStuckConnection is issue 2's freeze test. One
 // client asks the upstream to flood it and stops reading, so its TCP window

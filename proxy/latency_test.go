@@ -45,7 +45,7 @@ func TestLatencyMeasuredByHTTPClient(t *testing.T) {
 			if tc.spec.Direction == faults.Both {
 				legsHeld = 2
 			}
-			if got := p.Stats().Faults["lat-"+tc.name].DelayedChunks; got != n*legsHeld {
+			if got := p.Stats().Faults["lat-"+tc.name].ChunksDelayed; got != n*legsHeld {
 				t.Errorf("%d chunks held for %d GETs, want %d", got, n, n*legsHeld)
 			}
 		})

@@ -111,7 +111,7 @@ func TestWatch(t *testing.T) {
 	close(w.release) // ...and dials once it returns
 	mustRoundTrip(t, c)
 	c.Close()
-	eventually(t, 5*time.Second, "the admitted connection reported closed", func() bool { return len(w.closedAddrs()) == 1 })
+	eventually(t, "the admitted connection reported closed", func() bool { return len(w.closedAddrs()) == 1 })
 	if got, want := w.closedAddrs(), up.accepted(); !slices.Equal(got, want) {
 		t.Errorf("closed %v, want the address the server saw: %v", got, want)
 	}
@@ -124,7 +124,7 @@ func TestWatch(t *testing.T) {
 		t.Fatalf("refused connection read %q, %v; want the server's NO", line, err)
 	}
 	r.Close()
-	eventually(t, 5*time.Second, "the refused connection to end", func() bool { return p.Stats().Active == 0 })
+	eventually(t, "the refused connection to end", func() bool { return p.Stats().Active == 0 })
 	if got := w.closedAddrs(); len(got) != 1 {
 		t.Errorf("closed %v: a connection the server refused held no slot and must not be reported", got)
 	}
