@@ -19,16 +19,28 @@ const (
 
 // link is a TCP forwarder a test controls, standing where the runner puts a
 // fault proxy: it can reset every connection at once, refuse new ones, or
-// black-hole them.
+// black-hole them; slow (setSlow) it stands for a loaded host.
 type link struct {
 	tb       testing.TB
 	ln       net.Listener
 	upstream string
 
-	mu    sync.Mutex
-	mode  linkMode
-	conns map[net.Conn]struct{} // both sides of every open connection
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	mode    linkMode
+	conns   map[net.Conn]struct{} // both sides of every open connection
+	connect time.Duration         // before each new connection is dialled upstream
+	latency time.Duration         // before each chunk from upstream is forwarded
+	wg      sync.WaitGroup
+}
+
+// setSlow delays new connections by connect before they reach the
+// upstream, and every chunk the upstream sends by latency, for connections
+// opened from now on: what a loaded host does to PostgreSQL's fork and
+// start-up and to each round trip, made the same on every machine.
+func (l *link) setSlow(connect, latency time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.connect, l.latency = connect, latency
 }
 
 // newLink forwards a loopback port to upstream until the test ends.
@@ -78,7 +90,7 @@ func (l *link) accept() {
 			return
 		}
 		l.mu.Lock()
-		mode := l.mode
+		mode, connect, latency := l.mode, l.connect, l.latency
 		l.conns[c] = struct{}{}
 		l.mu.Unlock()
 		switch mode {
@@ -87,7 +99,7 @@ func (l *link) accept() {
 		case linkBlackhole: // held until resetAll
 		case linkPass:
 			l.wg.Add(1)
-			go l.forward(c)
+			go l.forward(c, connect, latency)
 		}
 	}
 }
@@ -100,9 +112,12 @@ func (l *link) resetOne(c net.Conn) {
 	delete(l.conns, c)
 }
 
-// forward copies both ways until either side ends, then closes both.
-func (l *link) forward(c net.Conn) {
+// forward copies both ways until either side ends, then closes both; the
+// upstream is dialled after connect, and what it sends is forwarded chunk
+// by chunk, each after latency.
+func (l *link) forward(c net.Conn, connect, latency time.Duration) {
 	defer l.wg.Done()
+	time.Sleep(connect)
 	up, err := net.DialTimeout("tcp", l.upstream, time.Second)
 	if err != nil {
 		l.resetOne(c)
@@ -112,12 +127,12 @@ func (l *link) forward(c net.Conn) {
 	l.conns[up] = struct{}{}
 	l.mu.Unlock()
 	done := make(chan struct{}, 2)
-	cp := func(dst, src net.Conn) {
+	cp := func(dst net.Conn, src io.Reader) {
 		_, _ = io.Copy(dst, src)
 		done <- struct{}{}
 	}
 	go cp(up, c)
-	go cp(c, up)
+	go cp(c, delayed{up, latency})
 	<-done
 	l.mu.Lock()
 	for _, x := range []net.Conn{c, up} {
@@ -126,4 +141,18 @@ func (l *link) forward(c net.Conn) {
 	}
 	l.mu.Unlock()
 	<-done
+}
+
+// delayed is a reader whose every chunk arrives latency late.
+type delayed struct {
+	r       io.Reader
+	latency time.Duration
+}
+
+func (d delayed) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if n > 0 {
+		time.Sleep(d.latency)
+	}
+	return n, err
 }

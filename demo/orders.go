@@ -38,8 +38,8 @@ func (s *Service) handleCreateOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var o order
-	err := s.withDB(r, false, func(ctx context.Context) (err error) {
-		o, err = insertOrder(ctx, s.db, req.Product, req.Qty)
+	err := s.withDB(r, false, func(ctx context.Context, conn dbConn) (err error) {
+		o, err = insertOrder(ctx, conn, req.Product, req.Qty)
 		return err
 	})
 	switch {
@@ -63,8 +63,8 @@ func (s *Service) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var o order
-	err = s.withDB(r, true, func(ctx context.Context) (err error) {
-		o, err = selectOrder(ctx, s.db, id)
+	err = s.withDB(r, true, func(ctx context.Context, conn dbConn) (err error) {
+		o, err = selectOrder(ctx, conn, id)
 		return err
 	})
 	switch {

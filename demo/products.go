@@ -25,8 +25,8 @@ func (s *Service) handleProducts(w http.ResponseWriter, r *http.Request) {
 		s.logger.Debug().Err(err).Msg("demo service: read product cache; using postgres")
 	}
 	var body []byte
-	err := s.withDB(r, true, func(ctx context.Context) (err error) {
-		body, err = loadProducts(ctx, s.db)
+	err := s.withDB(r, true, func(ctx context.Context, conn dbConn) (err error) {
+		body, err = loadProducts(ctx, conn)
 		return err
 	})
 	if err == nil {
@@ -45,7 +45,7 @@ func (s *Service) handleProducts(w http.ResponseWriter, r *http.Request) {
 }
 
 // productsNaive is cache-aside with every error fatal to the request.
-func (s *Service) productsNaive(w http.ResponseWriter, _ *http.Request) {
+func (s *Service) productsNaive(w http.ResponseWriter, r *http.Request) {
 	body, err := s.cache.get(s.life, productsKey)
 	switch {
 	case err == nil:
@@ -55,7 +55,11 @@ func (s *Service) productsNaive(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusInternalServerError, "read product cache: "+err.Error())
 		return
 	}
-	if body, err = loadProducts(s.life, s.db); err != nil {
+	err = s.withDB(r, true, func(ctx context.Context, conn dbConn) (err error) {
+		body, err = loadProducts(ctx, conn)
+		return err
+	})
+	if err != nil {
 		s.dbFailed(w, "list products", err)
 		return
 	}

@@ -13,7 +13,8 @@ import (
 // transaction did nothing, so running it again is safe and is what
 // PostgreSQL's documentation asks of the application. Five attempts keep a
 // 30 % serialization-failure rate below 1 % of requests (0.3^5 ≈ 0.25 %);
-// the budget of the request (gracefulDBBudget) bounds them all.
+// the bound of the work on one connection (gracefulWorkTimeout) bounds
+// them all.
 const (
 	serializationAttempts = 5
 	serializationBackoff  = 2 * time.Millisecond // doubled after each attempt: 2, 4, 8, 16 ms

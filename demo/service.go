@@ -16,15 +16,16 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// The graceful mode's budgets: every dependency call ends well within a
-// second, so during an outage a request is answered (503, or cached data)
-// quickly instead of piling up.
+// The graceful mode's budgets: a request waits a bounded time for a
+// PostgreSQL connection, so during an outage it is answered (503, or cached
+// data) quickly instead of piling up; work that has a connection is ended by
+// PostgreSQL's own timeouts, which leave the connection usable.
 const (
 	gracefulPoolSize         = 8                      // PostgreSQL connections; ShopRole may use max_connections - 3
-	gracefulDBBudget         = 500 * time.Millisecond // one request's acquire + statements (+ one retry)
-	gracefulConnectTimeout   = 400 * time.Millisecond // one new PostgreSQL connection
-	gracefulStatementTimeout = "400"                  // statement_timeout, server side, in ms
-	gracefulPingTimeout      = 200 * time.Millisecond // liveness ping of a connection idle > 1 s
+	gracefulAcquireWait      = 500 * time.Millisecond // one request's wait for a connection (+ one retry's)
+	gracefulWorkTimeout      = time.Second            // client-side bound of the work on one connection, above statement_timeout
+	gracefulConnectTimeout   = 3 * time.Second        // one new PostgreSQL connection, made in the pool's background
+	gracefulStatementTimeout = "400"                  // statement_timeout and lock_timeout, server side, in ms
 	gracefulRedisTimeout     = 200 * time.Millisecond // dial, read, write and pool wait of one Redis call
 	gracefulRedisPoolSize    = 16
 	poolResetEvery           = 250 * time.Millisecond // at most one pool reset per this
@@ -166,9 +167,12 @@ func (c ServiceConfig) withDefaults() (ServiceConfig, error) {
 }
 
 // newPool builds the PostgreSQL pool (it connects lazily). Graceful: a
-// bounded pool, short connect and statement timeouts, a short ping of
-// connections idle for over a second (so ones broken while idle are
-// discarded, not handed out). Naive: pgxpool's defaults, no timeouts.
+// bounded pool, server-side statement timeouts, no ping when a connection
+// is handed out (neverPing), and a connect timeout that is generous
+// because pgxpool connects in the background, whether or not the request
+// that asked is still waiting: on a loaded host forking and starting a
+// backend can take hundreds of milliseconds, and a connect given up is a
+// backend killed and started again. Naive: pgxpool's defaults, no timeouts.
 func newPool(cfg ServiceConfig) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(PostgresDSN(cfg.Postgres, ShopRole, ShopDatabase))
 	if err != nil {
@@ -183,8 +187,7 @@ func newPool(cfg ServiceConfig) (*pgxpool.Pool, error) {
 		pc.ConnConfig.RuntimeParams["statement_timeout"] = gracefulStatementTimeout
 		pc.ConnConfig.RuntimeParams["lock_timeout"] = gracefulStatementTimeout
 		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "5000"
-		pc.PingTimeout = gracefulPingTimeout
-		pc.HealthCheckPeriod = 5 * time.Second
+		pc.ShouldPing = neverPing
 	}
 	db, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {

@@ -30,7 +30,7 @@ type order struct {
 
 // loadProducts reads every product and returns the list as JSON, the form
 // in which it is cached.
-func loadProducts(ctx context.Context, db *pgxpool.Pool) ([]byte, error) {
+func loadProducts(ctx context.Context, db dbConn) ([]byte, error) {
 	rows, err := db.Query(ctx, "SELECT id, name, price_cents, stock FROM products ORDER BY id")
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func loadProducts(ctx context.Context, db *pgxpool.Pool) ([]byte, error) {
 
 // insertOrder inserts an order and returns it once the transaction has
 // committed: an id the caller sees is an id in the table.
-func insertOrder(ctx context.Context, db *pgxpool.Pool, productID, qty int) (order, error) {
+func insertOrder(ctx context.Context, db dbConn, productID, qty int) (order, error) {
 	var o order
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx,
@@ -59,7 +59,7 @@ func insertOrder(ctx context.Context, db *pgxpool.Pool, productID, qty int) (ord
 }
 
 // selectOrder reads one order; pgx.ErrNoRows when there is none.
-func selectOrder(ctx context.Context, db *pgxpool.Pool, id int64) (order, error) {
+func selectOrder(ctx context.Context, db dbConn, id int64) (order, error) {
 	var o order
 	err := db.QueryRow(ctx, "SELECT id, product_id, qty, created_at FROM orders WHERE id = $1", id).
 		Scan(&o.ID, &o.Product, &o.Qty, &o.CreatedAt)

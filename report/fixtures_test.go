@@ -107,7 +107,12 @@ func failedOutcome() *runner.Outcome {
 	o.Recovery = &runner.Recovery{WithinS: 10, HoldS: 5, WindowS: 2, FaultEndS: 35, Flaps: 2,
 		Detail: "not recovered within 10s: latency p95 still 340ms at +10s"}
 	o.Episodes[0].Checks, o.Episodes[0].Recovery = o.Checks[2:], o.Recovery
-	o.Verify = []runner.VerifyResult{{Step: "order", Target: "postgres", Acknowledged: 5400, Verified: 5397, Lost: 3, LostIDs: []string{"101", "102", "103"}}}
+	o.Verify = []runner.VerifyResult{
+		{Step: "order", Target: "postgres", Acknowledged: 5400, Verified: 5397, Lost: 3, LostIDs: []string{"101", "102", "103"}},
+		// the service answered 503 to every attempt of two GETs: neither found nor lost
+		{Step: "order", Target: "http://127.0.0.1:40001/api/orders/{id}", Acknowledged: 5400, Verified: 5398,
+			Unverified: 2, UnverifiedIDs: []string{"17", "18"}, UnverifiedWhy: "answered 503 Service Unavailable"},
+	}
 	o.Totals.ByClass = map[string]int64{"http_5xx": 913, "http_503": 230, "timeout": 61}
 	o.Faults[0].Effect = &runner.FaultEffect{SlotsHeld: 27, HoldAttempts: 27}
 	o.Faults[0].LateS = 1.5

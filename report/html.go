@@ -90,9 +90,7 @@ func verdictRows(o *runner.Outcome) []verdictRow {
 	}
 	for _, v := range o.Verify {
 		row := verdictRow{Phase: "verify", Check: verifyName(v), Observed: verifyObserved(v), Result: passFail(v.Passed)}
-		if len(v.LostIDs) > 0 {
-			row.Detail = "lost ids: " + strings.Join(v.LostIDs, ", ")
-		}
+		row.Detail = strings.Join(verifyIDs(v), "; ")
 		rows = append(rows, row)
 	}
 	return rows

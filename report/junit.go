@@ -210,10 +210,7 @@ func verifyCase(exp string, v runner.VerifyResult) junitCase {
 	c := junitCase{Name: "verify: " + verifyName(v), Classname: exp + ".verify", Time: "0.000"}
 	if !v.Passed {
 		msg := fmt.Sprintf("observed %s; expected every acknowledged write to exist", verifyObserved(v))
-		body := msg
-		if len(v.LostIDs) > 0 {
-			body += fmt.Sprintf("\nlost ids: %v", v.LostIDs)
-		}
+		body := joinLines(append([]string{msg}, verifyIDs(v)...))
 		c.Failure = &junitProblem{Message: msg, Type: "verify", Body: body}
 	}
 	return c

@@ -83,7 +83,28 @@ func verifyObserved(v runner.VerifyResult) string {
 	if v.Error != "" {
 		return fmt.Sprintf("%s: %d acknowledged, check failed: %s", v.Step, v.Acknowledged, v.Error)
 	}
-	return fmt.Sprintf("%s: %d acknowledged, %d verified, %d lost", v.Step, v.Acknowledged, v.Verified, v.Lost)
+	return fmt.Sprintf("%s: %d acknowledged, %d verified, %d lost%s", v.Step, v.Acknowledged, v.Verified, v.Lost, unverifiedText(v))
+}
+
+// unverifiedText is ", N unverified (...)" when the verify could not check
+// some ids, else "".
+func unverifiedText(v runner.VerifyResult) string {
+	if v.Unverified == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d unverified (the service did not answer for them: %s)", v.Unverified, v.UnverifiedWhy)
+}
+
+// verifyIDs lists a verify's lost and unverified ids, for details.
+func verifyIDs(v runner.VerifyResult) []string {
+	var lines []string
+	if len(v.LostIDs) > 0 {
+		lines = append(lines, "lost ids: "+strings.Join(v.LostIDs, ", "))
+	}
+	if len(v.UnverifiedIDs) > 0 {
+		lines = append(lines, "unverified ids: "+strings.Join(v.UnverifiedIDs, ", "))
+	}
+	return lines
 }
 
 // metricTitle names a compared metric: "fault #1: p95 latency".

@@ -171,10 +171,10 @@ func verifyLines(w *errWriter, o *runner.Outcome) {
 			w.printf("  %s → %s: %d acknowledged, check failed: %s  FAIL\n", v.Step, v.Target, v.Acknowledged, v.Error)
 			continue
 		}
-		w.printf("  %s → %s: %d acknowledged, %d verified, %d lost  %s\n",
-			v.Step, v.Target, v.Acknowledged, v.Verified, v.Lost, passFail(v.Passed))
-		if len(v.LostIDs) > 0 {
-			w.printf("    lost ids: %s\n", strings.Join(v.LostIDs, ", "))
+		w.printf("  %s → %s: %d acknowledged, %d verified, %d lost%s  %s\n",
+			v.Step, v.Target, v.Acknowledged, v.Verified, v.Lost, unverifiedText(v), passFail(v.Passed))
+		for _, line := range verifyIDs(v) {
+			w.printf("    %s\n", line)
 		}
 	}
 }

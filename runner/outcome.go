@@ -281,6 +281,11 @@ type FaultEffect struct {
 }
 
 // VerifyResult is the check of one step's acknowledged writes.
+//
+// Every acknowledged id is verified (found), lost (the check answered that
+// it is not there) or unverified (a verify by HTTP whose service answered
+// 408, 429 or 5xx, or not at all, on every attempt: nothing is known). The
+// check passes when every id was verified.
 type VerifyResult struct {
 	Step         string   `json:"step"`
 	Target       string   `json:"target"`
@@ -288,8 +293,14 @@ type VerifyResult struct {
 	Verified     int      `json:"verified"`
 	Lost         int      `json:"lost"`
 	LostIDs      []string `json:"lost_ids,omitempty"`
-	Passed       bool     `json:"passed"`
-	Error        string   `json:"error,omitempty"`
+	Unverified   int      `json:"unverified,omitempty"`
+	// UnverifiedIDs lists up to 20 unverified ids; UnverifiedWhy is the
+	// last failure of the first of them (e.g. "answered 503 Service
+	// Unavailable").
+	UnverifiedIDs []string `json:"unverified_ids,omitempty"`
+	UnverifiedWhy string   `json:"unverified_why,omitempty"`
+	Passed        bool     `json:"passed"`
+	Error         string   `json:"error,omitempty"`
 }
 
 // GeneratorHealth is how the load generator fared (load.Health).

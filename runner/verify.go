@@ -52,25 +52,31 @@ func (r *run) verify(ctx context.Context) {
 		if v.HTTP != nil {
 			res.Target = v.HTTP.URL
 		}
-		missing, err := r.missing(ctx, v, ids)
+		got, err := r.check(ctx, v, ids)
 		if err != nil {
 			res.Error = err.Error()
 			r.out.Verify = append(r.out.Verify, res)
 			continue
 		}
-		res.Lost = len(missing)
-		res.Verified = len(ids) - len(missing)
-		res.LostIDs = missing[:min(len(missing), maxLostIDs)]
-		res.Passed = res.Lost == 0
+		res.Lost, res.Unverified = len(got.missing), len(got.unverified)
+		res.Verified = len(ids) - res.Lost - res.Unverified
+		res.LostIDs = got.missing[:min(len(got.missing), maxLostIDs)]
+		res.UnverifiedIDs = got.unverified[:min(len(got.unverified), maxLostIDs)]
+		if res.Unverified > 0 {
+			res.UnverifiedWhy = got.why
+		}
+		res.Passed = res.Lost == 0 && res.Unverified == 0
 		r.out.Verify = append(r.out.Verify, res)
 	}
 }
 
-// missing returns the ids of ids that v does not find, by SQL or by HTTP.
-func (r *run) missing(ctx context.Context, v config.Verify, ids []string) ([]string, error) {
+// check sorts ids by what v finds, by SQL (found or missing) or by HTTP
+// (found, missing or unverified).
+func (r *run) check(ctx context.Context, v config.Verify, ids []string) (findings, error) {
 	if v.HTTP != nil {
 		return missingHTTP(ctx, *v.HTTP, ids)
 	}
 	t := r.exp.Target(v.Target)
-	return pgload.Missing(ctx, t.DSN, v.Exists, ids)
+	missing, err := pgload.Missing(ctx, t.DSN, v.Exists, ids)
+	return findings{missing: missing}, err
 }
