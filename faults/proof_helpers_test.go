@@ -81,7 +81,13 @@ func servers(t testing.TB) (*demo.Postgres, *demo.Redis) {
 // startProxy runs a proxy in front of upstream until the test ends.
 func startProxy(t testing.TB, name, upstream string) *proxy.Proxy {
 	t.Helper()
-	p, err := proxy.Listen(proxy.Config{Name: name, Upstream: upstream, Seed: 1, Logger: zerolog.Nop()})
+	return startProxyWith(t, proxy.Config{Name: name, Upstream: upstream, Seed: 1, Logger: zerolog.Nop()})
+}
+
+// startProxyWith runs a proxy of configuration cfg until the test ends.
+func startProxyWith(t testing.TB, cfg proxy.Config) *proxy.Proxy {
+	t.Helper()
+	p, err := proxy.Listen(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +97,7 @@ func startProxy(t testing.TB, name, upstream string) *proxy.Proxy {
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("proxy %s: %v", name, err)
+			t.Errorf("proxy %s: %v", cfg.Name, err)
 		}
 	})
 	return p

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/Shopify/toxiproxy/v2/stream"
 	"github.com/rs/zerolog"
 
 	"github.com/chaosload/chaosload/faults"
@@ -49,10 +48,7 @@ func fuzzSession(protocol string) *protoSession { return specSession(fuzzSpecs[p
 
 // specSession returns a fresh protocol session of a fault of spec.
 func specSession(spec faults.Spec) *protoSession {
-	f := newFault(1, "fuzz", spec, 1)
-	s := &protoSession{wake: make(chan struct{}, 1), rng: stageRand(f.key, 1, stream.Upstream), leaving: &f.leaving}
-	s.up, s.down = newCodecs(f, s)
-	return s
+	return newSession(newFault(1, "fuzz", spec, 1), nil, 1)
 }
 
 // pieces cuts data into reads of chunk bytes (all of it at once for 0).
@@ -227,6 +223,7 @@ func sameTrace(t *testing.T, wholeOut, cutOut []byte, whole, cut []string, chunk
 type panicky struct{}
 
 func (panicky) next([]byte) upStep { panic("a parser bug") }
+func (panicky) owes() bool         { return false }
 
 type panickyDown struct{}
 
@@ -237,6 +234,7 @@ func (panickyDown) boundary() bool               { return true }
 type greedy struct{}
 
 func (greedy) next(buf []byte) upStep { return upStep{n: len(buf) + 1} }
+func (greedy) owes() bool             { return false }
 
 // TestStagesSurviveCodecBugs: a codec that panics or claims bytes it was not
 // given makes its stage give the connection up (a lost step or event), not

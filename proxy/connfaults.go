@@ -239,14 +239,20 @@ func jitter(draw func(int64) int64, j time.Duration) time.Duration {
 	return time.Duration(draw(int64(2*j)+1)) - j
 }
 
-// forgetConn releases what the connection-level faults hold for c. The
-// caller holds p.mu.
+// forgetConn releases what the connection-level faults hold for c, and the
+// protocol sessions of c (a reverted fault that was finishing only c leaves
+// the fault set). The caller holds p.mu.
 func (p *Proxy) forgetConn(c *conn) {
 	c.releaseGates()
 	for _, f := range p.active {
 		if t, ok := f.timers[c]; ok {
 			t.Stop()
 			delete(f.timers, c)
+		}
+	}
+	for _, f := range p.faults.Load().stages {
+		if f.sessions != nil && f.forgetConn(c) {
+			p.faults.Store(p.faults.Load().without(f))
 		}
 	}
 }

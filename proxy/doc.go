@@ -103,6 +103,13 @@
 //   - Down closes the listener (new connections get ECONNREFUSED) and closes
 //     every selected active connection; its Revert listens again on the same
 //     address.
+//   - A protocol-aware fault's Revert draws no request from then on; a
+//     connection still owed something the fault decided (an error waiting
+//     behind the server's earlier responses, an extended-protocol batch
+//     until its Sync, a Redis transaction it failed until its EXEC, the rest
+//     of an answered request's body) keeps the fault's stages until it is
+//     owed nothing, however long that takes, then drops them; the others
+//     drop them at once (protocol.go).
 //   - A watch (Watch, for pool exhaustion, which package faults carries out
 //     on the server itself) holds each new connection before its dial until
 //     the watcher admits it (at most a second), shows the watcher the

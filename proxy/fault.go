@@ -39,11 +39,14 @@ type fault struct {
 	eff      effect
 
 	// Protocol-aware kinds (protocol.go): each connection's session and the
-	// connections given up.
+	// connections given up. While the fault is being reverted (leaving),
+	// sessions holds only the connections it is still finishing; unlisted
+	// says the fault left the fault set.
 	sessMu        sync.Mutex
 	sessions      map[*conn]*protoSession
+	unlisted      bool // guarded by sessMu
 	uninspectable atomic.Int64
-	leaving       atomic.Bool // being reverted: no new request is drawn (drainAnswers)
+	leaving       atomic.Bool // being reverted: no new request is drawn (see leave)
 }
 
 // effect counts what a fault did to traffic; see FaultStats for each.
@@ -224,14 +227,15 @@ func (s *faultSet) without(f *fault) *faultSet {
 }
 
 // stagesFor returns the stage faults that apply to the link of direction dir
-// on connection seq, oldest first, appending to buf. Downstream, the
+// on connection c, oldest first, appending to buf. Downstream, the
 // protocol-aware stages come newest first, so that the stage pairs nest:
 // the oldest one, first to see requests, is last to see responses and so
-// sees the answers of those after it as the responses they are.
-func (s *faultSet) stagesFor(buf []*fault, dir stream.Direction, seq uint64) []*fault {
+// sees the answers of those after it as the responses they are. A reverted
+// protocol fault still finishing c keeps its place.
+func (s *faultSet) stagesFor(buf []*fault, dir stream.Direction, c *conn) []*fault {
 	from := len(buf)
 	for _, f := range s.stages {
-		if f.dirs[dir] && f.selects(seq) {
+		if f.dirs[dir] && f.applies(c) {
 			buf = append(buf, f)
 		}
 	}

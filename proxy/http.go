@@ -163,6 +163,10 @@ func (u *httpUp) next(buf []byte) upStep {
 	return upStep{n: n, drop: true, answer: u.answer, counted: true}
 }
 
+// owes implements upCodec: the body of a request the proxy answered is
+// still to be dropped (passed on, it would reach the server as a request).
+func (u *httpUp) owes() bool { return u.dropping && !u.body.done() }
+
 // requestBody frames a request's body.
 func requestBody(req *http.Request) httpBody {
 	if len(req.TransferEncoding) > 0 {

@@ -120,9 +120,10 @@ func checkLatency(s faults.LatencySpec) error {
 	return fmt.Errorf("direction %q must be upstream, downstream or both", s.Direction)
 }
 
-// revert undoes f. The caller does not hold p.mu.
+// revert undoes f. The caller does not hold p.mu. A protocol fault that
+// still owes some connections an answer stays on those until they are
+// finished (see leave); the revert does not wait for them.
 func (p *Proxy) revert(f *fault) error {
-	f.drainAnswers(time.Second)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !f.reverted.IsZero() {
@@ -136,8 +137,9 @@ func (p *Proxy) revert(f *fault) error {
 		delete(p.active, f.name)
 	}
 	close(f.gone)
-	f.dropSessions()
-	p.log.Info().Str("fault", f.name).Str("kind", string(f.spec.Kind())).Msg("fault reverted")
+	finishing := f.leave()
+	p.log.Info().Str("fault", f.name).Str("kind", string(f.spec.Kind())).Int("finishing", finishing).
+		Msg("fault reverted")
 	switch f.spec.(type) {
 	case faults.DownSpec:
 		p.downs--
@@ -147,12 +149,23 @@ func (p *Proxy) revert(f *fault) error {
 	case faults.ConnLimitSpec:
 		f.gate.openUp()
 	}
-	if f.isStage() {
+	switch {
+	case finishing > 0: // the links of the others drop it at once
+		p.publish(p.faults.Load(), f)
+	case f.isStage():
 		p.publish(p.faults.Load().without(f), f)
-	} else {
+	default:
 		p.faults.Store(p.faults.Load().without(f))
 	}
 	return nil
+}
+
+// unlist takes a reverted protocol fault out of the fault set once the
+// last connection it was finishing is done with it.
+func (p *Proxy) unlist(f *fault) {
+	p.mu.Lock()
+	p.faults.Store(p.faults.Load().without(f))
+	p.mu.Unlock()
 }
 
 // applyStage publishes a fault that runs as a stage on links, counts the

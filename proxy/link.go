@@ -120,7 +120,7 @@ const (
 func (l *link) run() {
 	var running []*fault
 	for {
-		l.want = l.c.p.faults.Load().stagesFor(l.want[:0], l.dir, l.c.seq)
+		l.want = l.c.p.faults.Load().stagesFor(l.want[:0], l.dir, l.c)
 		if !slices.Equal(l.want, running) {
 			l.c.p.ctr.switches.Add(1)
 			running = slices.Clone(l.want)
@@ -364,7 +364,7 @@ func (l *link) rearm() {
 
 // changed reports whether the stages wanted now differ from running.
 func (l *link) changed(running []*fault) bool {
-	l.want = l.c.p.faults.Load().stagesFor(l.want[:0], l.dir, l.c.seq)
+	l.want = l.c.p.faults.Load().stagesFor(l.want[:0], l.dir, l.c)
 	return !slices.Equal(l.want, running)
 }
 

@@ -98,7 +98,7 @@ func (p *Proxy) admit(ctx context.Context, ln net.Listener, nc *net.TCPConn, seq
 	p.conns[c] = struct{}{}
 	set := p.faults.Load()
 	for _, f := range set.stages {
-		if f.selects(seq) {
+		if f.applies(c) {
 			f.selected.Add(1)
 		}
 	}

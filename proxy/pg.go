@@ -135,6 +135,10 @@ func (u *pgUp) startup(buf []byte) upStep {
 	return upStep{n: size, expect: 1} // the startup ends with a ReadyForQuery
 }
 
+// owes implements upCodec: a batch whose Bind was dropped owes its error,
+// which goes in before the ReadyForQuery of its Sync.
+func (u *pgUp) owes() bool { return u.dropping }
+
 // sync ends an extended-protocol batch; after an injected error, its
 // ReadyForQuery gets the error before it.
 func (u *pgUp) sync(size int) upStep {

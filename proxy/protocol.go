@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/Shopify/toxiproxy/v2/stream"
 	"github.com/Shopify/toxiproxy/v2/toxics"
@@ -39,6 +38,13 @@ import (
 // needed). Codecs keep their own state between calls.
 type upCodec interface {
 	next(buf []byte) upStep
+	// owes reports whether the codec is in the middle of something it
+	// decided that later requests complete: an extended-protocol batch
+	// dropped until its Sync (whose ReadyForQuery brings the error), a
+	// Redis transaction whose EXEC must be aborted, the body of an HTTP
+	// request the proxy answered. A reverted fault stays on the connection
+	// until it owes nothing (see protoSession.settled).
+	owes() bool
 }
 
 // upStep is what to do with the next n bytes of the client's stream.
@@ -95,6 +101,9 @@ type answer struct {
 
 // protoSession is the state one connection's protocol stages share.
 type protoSession struct {
+	f *fault
+	c *conn
+
 	mu      sync.Mutex
 	fwd     int64    // responses the server owes for what was passed on
 	done    int64    // responses passed on to the client
@@ -105,6 +114,8 @@ type protoSession struct {
 	swallows   []int64
 	nSwallows  atomic.Int32 // len(swallows), read without the lock per response
 	swallowing bool
+	patching   bool        // an error went in before the ReadyForQuery under way, whose status becomes failed
+	upOwes     bool        // the request codec owes (upCodec.owes), as of its last step
 	lost       atomic.Bool // parsing gave up: everything passes
 
 	wake chan struct{} // capacity 1: an answer was queued
@@ -113,29 +124,61 @@ type protoSession struct {
 	buf  []byte        // client bytes not yet handled, owned by the upstream stage
 	rng  *rand.Rand    // per-request draws, owned by the upstream stage
 
-	leaving *atomic.Bool // the fault's: set while it is being reverted
+	// released is closed once the fault was reverted and the session owes
+	// its client nothing more (settle): its stages stop then. It is the
+	// stages' "gone", in place of the fault's.
+	released chan struct{}
+	isFree   bool // released was closed; guarded by mu
+}
+
+// newSession returns the protocol session of fault f on connection c
+// (accept sequence seq).
+func newSession(f *fault, c *conn, seq uint64) *protoSession {
+	s := &protoSession{f: f, c: c, wake: make(chan struct{}, 1), released: make(chan struct{}),
+		rng: stageRand(f.key, seq, stream.Upstream)}
+	s.up, s.down = newCodecs(f, s)
+	return s
 }
 
 // session returns the protocol session of connection c for fault f,
-// creating it on first use.
+// creating it on first use. A fault being reverted gives a link that
+// builds its stages late (it read the fault set before the revert) a
+// session already released: it draws nothing and its stages stop at once.
 func (f *fault) session(l *link) *protoSession {
 	f.sessMu.Lock()
 	defer f.sessMu.Unlock()
 	if s, ok := f.sessions[l.c]; ok {
 		return s
 	}
-	s := &protoSession{wake: make(chan struct{}, 1),
-		rng: stageRand(f.key, l.c.seq, stream.Upstream), leaving: &f.leaving}
-	s.up, s.down = newCodecs(f, s)
+	s := newSession(f, l.c, l.c.seq)
+	if f.leaving.Load() {
+		s.isFree = true
+		close(s.released)
+		return s
+	}
 	f.sessions[l.c] = s
 	return s
 }
 
-// forget drops connection c's session once the connection is gone.
-func (f *fault) forget(c *conn) {
+// forgetConn drops connection c's session once the connection is gone (both
+// links ended). It reports whether c was the last connection a reverted
+// fault was still finishing: the caller then removes the fault from the
+// fault set.
+func (f *fault) forgetConn(c *conn) (last bool) {
 	f.sessMu.Lock()
+	defer f.sessMu.Unlock()
 	delete(f.sessions, c)
-	f.sessMu.Unlock()
+	return f.unlistLocked()
+}
+
+// unlistLocked reports, once, that a reverted fault no longer has a
+// connection to finish. The caller holds f.sessMu.
+func (f *fault) unlistLocked() bool {
+	if !f.leaving.Load() || len(f.sessions) > 0 || f.unlisted {
+		return false
+	}
+	f.unlisted = true
+	return true
 }
 
 // newCodecs returns the parsers of the fault's protocol.
@@ -159,33 +202,40 @@ func isProtocol(spec faults.Spec) bool {
 }
 
 // draw reports whether a matching request is acted on (probability p), from
-// the session's seeded generator.
+// the session's seeded generator. The upstream stage calls it (through its
+// codec) holding s.mu, so a revert's settle sees either the decision or,
+// after it, leaving.
 func (s *protoSession) draw(p float64) bool {
-	if s.leaving.Load() {
+	if s.f.leaving.Load() {
 		return false
 	}
 	return p >= 1 || (p > 0 && s.rng.Float64() < p)
 }
 
-// queue adds an answer after everything expected so far.
-func (s *protoSession) queue(data []byte, patch bool) {
-	s.mu.Lock()
-	s.answers = append(s.answers, answer{after: s.fwd, data: data, patch: patch})
-	s.mu.Unlock()
+// book records what step st owes: its answer, queued after every response
+// expected so far, the response it swallows and the responses it expects.
+// The caller holds s.mu.
+func (s *protoSession) book(st upStep) {
+	switch {
+	case st.swallow: // the answer follows the response it replaces
+		s.swallows = append(s.swallows, s.fwd)
+		s.nSwallows.Add(1)
+		s.fwd++
+		s.answers = append(s.answers, answer{after: s.fwd, data: st.answer})
+	case st.answer != nil:
+		s.answers = append(s.answers, answer{after: s.fwd, data: st.answer, patch: st.patch})
+		s.fwd += int64(st.expect)
+	default:
+		s.fwd += int64(st.expect)
+	}
+}
+
+// wakeDown tells the downstream stage an answer was queued.
+func (s *protoSession) wakeDown() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-}
-
-// expect records that the server owes n more responses.
-func (s *protoSession) expect(n int) {
-	if n == 0 {
-		return
-	}
-	s.mu.Lock()
-	s.fwd += int64(n)
-	s.mu.Unlock()
 }
 
 // ready pops the answers whose place has come: plain ones once done
@@ -199,20 +249,11 @@ func (s *protoSession) ready(patch bool) [][]byte {
 		out = append(out, s.answers[0].data)
 		s.answers = s.answers[1:]
 		if patch {
+			s.patching = true
 			break
 		}
 	}
 	return out
-}
-
-// swallowNext marks the next response the server will owe as one to drop,
-// and expects it.
-func (s *protoSession) swallowNext() {
-	s.mu.Lock()
-	s.swallows = append(s.swallows, s.fwd)
-	s.nSwallows.Add(1)
-	s.fwd++
-	s.mu.Unlock()
 }
 
 // startSwallow reports whether the response starting now is one to drop.
@@ -230,60 +271,118 @@ func (s *protoSession) startSwallow() bool {
 	return false
 }
 
-// responded counts one response passed on.
-func (s *protoSession) responded() {
+// responded counts one response passed on and reports whether its
+// ReadyForQuery gets the failed status (an error went in before it).
+func (s *protoSession) responded() (patch bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.done++
-	s.mu.Unlock()
+	patch, s.patching = s.patching, false
+	return patch
 }
 
 // protoStages returns the stage of fault f on link l.
 func (f *fault) protoStage(l *link, pl *pipeline) toxics.Toxic {
 	s := f.session(l)
-	w := stageWait{dead: l.c.dead, gone: f.gone}
+	w := stageWait{dead: l.c.dead, gone: s.released}
 	if l.dir == stream.Upstream {
 		return &protoUpStage{f: f, s: s, l: l, pl: pl, w: w}
 	}
 	return &protoDownStage{f: f, s: s, l: l, pl: pl, w: w}
 }
 
-// drainAnswers prepares the revert of a protocol fault: from now on no
-// request is drawn, and it waits (at most bound) until every answer already
-// queued has been spliced into its connection's responses. Removing the
-// stages earlier would lose such an answer, and the client would take the
-// server's reply to the Sync standing for its dropped query as the query's
-// own (a COMMIT answered by nothing looks committed).
-func (f *fault) drainAnswers(bound time.Duration) {
-	if !isProtocol(f.spec) {
-		return
-	}
-	f.leaving.Store(true)
-	deadline := time.Now().Add(bound)
-	for f.answersPending() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-}
+// The revert of a protocol fault. An error the fault decided must reach its
+// client whatever the server's speed: the client's query was dropped (or
+// its COMMIT turned into a ROLLBACK), and the server's reply to what stood
+// for it would otherwise be taken for the query's own — a COMMIT answered
+// by nothing looks committed. So a revert stops every new draw at once, and
+// each connection that still owes something (an answer not yet spliced in,
+// a ReadyForQuery not yet patched, a batch, transaction or body the codec is
+// in the middle of) keeps the fault's stages, which draw nothing more, until
+// it owes nothing; then its session is released and the link drops them.
+// The revert itself never waits for traffic.
+//
+//	Revert: leaving ─▶ settle each session ─▶ publish (the fault stays in
+//	        the set while a session lingers; links filter it, see applies)
+//	stage:  after each step or response: settle ─▶ released ─▶ notify the
+//	        connection's links ─▶ last one: the fault leaves the set
 
-// answersPending reports whether a session has an answer not yet spliced.
-func (f *fault) answersPending() bool {
+// leave starts the revert of fault f: no request is drawn from now on, and
+// every session that owes nothing is released. It returns how many
+// connections it is still finishing (the fault then stays in the set).
+// The caller holds the proxy's mu.
+func (f *fault) leave() (lingering int) {
+	if f.sessions == nil {
+		return 0
+	}
 	f.sessMu.Lock()
 	defer f.sessMu.Unlock()
-	for _, s := range f.sessions {
-		s.mu.Lock()
-		n := len(s.answers)
-		s.mu.Unlock()
-		if n > 0 {
-			return true
+	f.leaving.Store(true)
+	for c, s := range f.sessions {
+		if s.release() {
+			delete(f.sessions, c)
 		}
 	}
-	return false
+	if f.unlistLocked() {
+		return 0
+	}
+	return len(f.sessions)
 }
 
-// dropSessions forgets every connection's session (the fault was reverted).
-func (f *fault) dropSessions() {
+// applies reports whether stage fault f applies to connection c: f selects
+// it and, while f is being reverted, c is one it is still finishing.
+func (f *fault) applies(c *conn) bool {
+	if !f.selects(c.seq) {
+		return false
+	}
+	if !f.leaving.Load() {
+		return true
+	}
 	f.sessMu.Lock()
-	clear(f.sessions)
+	defer f.sessMu.Unlock()
+	_, ok := f.sessions[c]
+	return ok
+}
+
+// settled reports whether the session owes its client nothing. The caller
+// holds s.mu.
+func (s *protoSession) settled() bool {
+	return s.lost.Load() || (len(s.answers) == 0 && len(s.swallows) == 0 && !s.patching && !s.upOwes)
+}
+
+// release closes released if the session owes nothing; it reports whether
+// this call closed it.
+func (s *protoSession) release() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.isFree || !s.settled() {
+		return false
+	}
+	s.isFree = true
+	close(s.released)
+	return true
+}
+
+// settle releases the session of a fault being reverted once it owes
+// nothing; the stages call it after each step and response. Its
+// connection's links then drop the stages, and the last session of the
+// fault takes the fault out of the fault set.
+func (s *protoSession) settle() {
+	if !s.f.leaving.Load() || !s.release() {
+		return
+	}
+	f := s.f
+	f.sessMu.Lock()
+	if f.sessions[s.c] == s {
+		delete(f.sessions, s.c)
+	}
+	last := f.unlistLocked()
 	f.sessMu.Unlock()
+	s.c.notify(int(stream.Upstream))
+	s.c.notify(int(stream.Downstream))
+	if last {
+		s.c.p.unlist(f)
+	}
 }
 
 // reverseProtocol reverses the order of the protocol-aware faults among

@@ -34,13 +34,11 @@ func (u *protoUpStage) Pipe(stub *toxics.ToxicStub) {
 		case !ok && end == stopped:
 			u.flush(stub) // the fault left: what is held passes as it is
 			return
-		case !ok:
-			u.f.forget(u.l.c) // the connection died
+		case !ok: // the connection died
 			return
 		case c == nil:
 			if u.pl.eof.Load() {
 				u.flush(stub)
-				u.f.forget(u.l.c)
 			}
 			stub.Close()
 			return
@@ -48,6 +46,7 @@ func (u *protoUpStage) Pipe(stub *toxics.ToxicStub) {
 		if !u.handle(stub, timer, c) {
 			return
 		}
+		u.s.settle()
 	}
 }
 
@@ -74,7 +73,7 @@ func (u *protoUpStage) handle(stub *toxics.ToxicStub, timer *time.Timer, c *stre
 		u.s.buf = append(u.s.buf, c.Data...)
 	}
 	for len(u.s.buf) > 0 {
-		st := u.nextStep()
+		st := u.decide()
 		if st.lost != "" {
 			if !u.emitPending(stub, c.Timestamp) {
 				return false
@@ -90,6 +89,30 @@ func (u *protoUpStage) handle(stub *toxics.ToxicStub, timer *time.Timer, c *stre
 		}
 	}
 	return u.emitPending(stub, c.Timestamp)
+}
+
+// decide asks the codec what to do with the buffered bytes and books what
+// the step owes at once, under the session's lock: a revert's settle sees
+// either the whole decision (its answer queued) or, after it, leaving (no
+// decision). The injected error is counted with its answer queued, under
+// the same lock: a revert that follows the count finds the answer owed, and
+// a client that got the answer finds it counted.
+func (u *protoUpStage) decide() upStep {
+	s := u.s
+	s.mu.Lock()
+	st := u.nextStep()
+	if st.lost == "" && st.n > 0 {
+		s.book(st)
+	}
+	if st.counted {
+		u.f.eff.requestsErrored.Add(1)
+	}
+	s.upOwes = st.lost == "" && s.up.owes()
+	s.mu.Unlock()
+	if st.answer != nil {
+		s.wakeDown()
+	}
+	return st
 }
 
 // nextStep asks the codec what to do with the buffered bytes. A codec that
@@ -124,7 +147,8 @@ func (st upStep) passThrough() bool {
 	return !st.drop && st.extra == nil && st.answer == nil && st.reply == nil && !st.delay && !st.counted
 }
 
-// carryOut does what one step says with the first st.n bytes of the buffer.
+// carryOut does what one step says with the first st.n bytes of the buffer
+// (decide booked what it owes).
 func (u *protoUpStage) carryOut(stub *toxics.ToxicStub, timer *time.Timer, st upStep, ts time.Time) bool {
 	data := u.s.buf[:st.n:st.n]
 	if st.n == len(u.s.buf) {
@@ -134,7 +158,6 @@ func (u *protoUpStage) carryOut(stub *toxics.ToxicStub, timer *time.Timer, st up
 	}
 	if st.passThrough() {
 		u.pend = append(u.pend, data...)
-		u.s.expect(st.expect)
 		return true
 	}
 	if !u.emitPending(stub, ts) {
@@ -143,25 +166,12 @@ func (u *protoUpStage) carryOut(stub *toxics.ToxicStub, timer *time.Timer, st up
 	if st.delay && u.hold(stub, timer) == died {
 		return false
 	}
-	if st.counted {
-		u.f.eff.requestsErrored.Add(1)
-	}
 	if st.reply != nil {
 		n, err := u.l.c.client.Write(st.reply)
 		u.l.c.links[stream.Downstream].written.Add(uint64(n)) // the client's socket: see awaitDrained
 		if err != nil {
 			u.l.c.closeSoon()
 		}
-	}
-	switch {
-	case st.swallow: // the answer follows the response it replaces
-		u.s.swallowNext()
-		u.s.queue(st.answer, false)
-	case st.answer != nil:
-		u.s.queue(st.answer, st.patch)
-		u.s.expect(st.expect)
-	default:
-		u.s.expect(st.expect)
 	}
 	if !st.drop && !u.w.emit(stub, &stream.StreamChunk{Data: bytes.Clone(data), Timestamp: ts}) {
 		return false
@@ -213,7 +223,6 @@ type protoDownStage struct {
 	l     *link
 	pl    *pipeline
 	w     stageWait
-	patch bool        // the ReadyForQuery being passed on gets the failed status
 	timer *time.Timer // for the holds of a downHolder codec
 }
 
@@ -229,21 +238,25 @@ func (d *protoDownStage) Pipe(stub *toxics.ToxicStub) {
 	if !d.emitReady(stub) {
 		return
 	}
+	d.s.settle()
 	for {
 		select {
 		case c, ok := <-stub.Input:
 			if !ok {
 				d.emitReady(stub)
+				d.s.settle()
 				stub.Close()
 				return
 			}
 			if !d.handle(stub, c) {
 				return
 			}
+			d.s.settle()
 		case <-d.s.wake:
 			if !d.emitReady(stub) {
 				return
 			}
+			d.s.settle()
 		case <-stub.Interrupt:
 			d.emitReady(stub)
 			return
@@ -310,15 +323,11 @@ func (d *protoDownStage) handle(stub *toxics.ToxicStub, c *stream.StreamChunk) b
 		var answers [][]byte
 		switch ev {
 		case evBeforeZ:
-			if answers = d.s.ready(true); len(answers) > 0 {
-				d.patch = true
-			}
+			answers = d.s.ready(true)
 		case evDone:
-			if d.patch {
+			if d.s.responded() {
 				data[off-1] = failedStatus(data[off-1])
-				d.patch = false
 			}
-			d.s.responded()
 			answers = d.s.ready(false)
 		case evLost:
 			d.s.lost.Store(true)

@@ -81,6 +81,10 @@ func (u *redisUp) next(buf []byte) upStep {
 	return upStep{n: n, drop: true, answer: u.errMsg, counted: true}
 }
 
+// owes implements upCodec: a transaction holding a command the proxy
+// failed owes its EXEC the EXECABORT.
+func (u *redisUp) owes() bool { return u.dirty }
+
 // passed follows the transaction state through a command passed on to the
 // server; the EXEC of a transaction the proxy made fail is replaced by a
 // DISCARD whose reply becomes EXECABORT.

@@ -223,16 +223,16 @@ func (l *link) stopKernel(veto bool) {
 // set now gives the link a stage, the kernel stops forwarding its bytes at
 // once.
 func (l *link) notifyKernel() {
-	if l.k != nil && l.c.p.faults.Load().wants(l.dir, l.c.seq) {
+	if l.k != nil && l.c.p.faults.Load().wants(l.dir, l.c) {
 		l.stopKernel(true)
 	}
 }
 
 // wants reports whether a stage applies to the link of direction dir on
-// connection seq.
-func (s *faultSet) wants(dir stream.Direction, seq uint64) bool {
+// connection c.
+func (s *faultSet) wants(dir stream.Direction, c *conn) bool {
 	for _, f := range s.stages {
-		if f.dirs[dir] && f.selects(seq) {
+		if f.dirs[dir] && f.applies(c) {
 			return true
 		}
 	}

@@ -38,7 +38,7 @@ import (
 // the stage does to traffic.
 type stageWait struct {
 	dead <-chan struct{} // the connection died: stop, drop what is held
-	gone <-chan struct{} // the fault was reverted: stop applying it
+	gone <-chan struct{} // the fault was reverted: stop applying it (a protocol stage: its session was released)
 	eff  *effect         // the fault's effect counters
 }
 
