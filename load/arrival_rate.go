@@ -88,7 +88,8 @@ func (e *arrivalRate) run(ctx context.Context) {
 // pacer ends (every t_i is before the scenario's end) or ctx is done. A late
 // wake-up dispatches each arrival already due at once, without waiting: the
 // schedule catches up, never shifts, and an arrival due before the end is
-// offered even if the generator reaches it late.
+// offered even if the generator reaches it late. When ctx ends first, the
+// arrivals not reached are noted as not made.
 func (e *arrivalRate) schedule(ctx context.Context, w *waiter, dispatch func(arrival)) {
 	for i := int64(0); ; i++ {
 		off, ok := e.pacer.Arrival(i)
@@ -96,11 +97,25 @@ func (e *arrivalRate) schedule(ctx context.Context, w *waiter, dispatch func(arr
 			return
 		}
 		a := arrival{i, e.sc.StartTime + off}
-		if !w.until(ctx, e.clock, a.at) {
+		if !w.until(ctx, e.clock, a.at) || !e.stalled(ctx, w, i) {
+			e.offer.cutAt(i)
 			return
 		}
 		dispatch(a)
 	}
+}
+
+// stalled waits out Config.Stall before arrival i; false when ctx ended
+// meanwhile.
+func (e *arrivalRate) stalled(ctx context.Context, w *waiter, i int64) bool {
+	if e.stall == nil {
+		return true
+	}
+	d := e.stall(e.sc.Name, i)
+	if d <= 0 {
+		return true
+	}
+	return w.until(ctx, e.clock, e.clock.Now()+d)
 }
 
 // dispatch hands a to an idle VU, else to a new VU, else drops it.
@@ -138,6 +153,7 @@ func (e *arrivalRate) spawn(soft, hard context.Context) *poolVU {
 // arrival's index so they do not depend on which VU took it.
 func (e *arrivalRate) arrive(soft, hard context.Context, vu *VU, a arrival) {
 	if hard.Err() != nil {
+		e.offer.skip(a.at) // handed on only once the scenario was stopping
 		return
 	}
 	vu.reseed(e.seed, uint64(a.i))

@@ -11,14 +11,16 @@ import (
 	"time"
 )
 
-// The limits beyond which a run is invalid because the load generator, not
-// the target, was the bottleneck (issue 4, DESIGN §6).
+// The limits beyond which the generator calls itself saturated. They are
+// information for the reader, and decide nothing: whether the generator
+// could have changed a verdict is judged check by check, on each
+// operation's own lateness (package slo, DESIGN §6).
 const (
-	// MaxGeneratorLagP99 is the highest generator lag p99 of a valid run:
-	// beyond it the generator itself delayed operations it meant to start.
+	// MaxGeneratorLagP99 is the highest generator lag p99 of a generator
+	// that is not saturated.
 	MaxGeneratorLagP99 = 5 * time.Millisecond
-	// MaxCPUSaturation is the longest stretch a valid run may spend with
-	// the process's CPU saturated.
+	// MaxCPUSaturation is the longest stretch a generator that is not
+	// saturated spends with the process's CPU saturated.
 	MaxCPUSaturation = 5 * time.Second
 	// SaturatedCPU is the share of GOMAXPROCS cores at which the process
 	// counts as saturated.
@@ -45,18 +47,19 @@ type HealthConfig struct {
 	From time.Duration
 }
 
-// Health is the load generator's view of itself: was it able to offer the
-// load it was asked to, or was it the bottleneck? The process also runs
-// the proxies (and, with `stack:`, the demo service), so a saturated CPU is
-// a starved generator whoever used it.
+// Health is the load generator's view of itself: how late it was on its
+// own and how busy the process was. The process also runs the proxies
+// (and, with `stack:`, the demo service), so a saturated CPU is a starved
+// generator whoever used it. These figures are reported, never judged:
+// the per-operation lateness behind them is (Result.OwnLateness).
 type Health struct {
 	// Ops is how many operations' generator lag was observed.
 	Ops int64
-	// LagP99 and LagMax are the generator lag (intended start → hand-off
-	// to the driver: the executor's own lateness, never the wait for a
-	// connection, which is the target's) at p99 (within 3%, never under)
-	// and at most.
-	LagP99, LagMax time.Duration
+	// LagP50, LagP99 and LagMax are the generator lag (intended start →
+	// hand-off to the driver: the executor's own lateness, never the wait
+	// for a connection, which is the target's) at p50 and p99 (within 3%,
+	// never under) and at most.
+	LagP50, LagP99, LagMax time.Duration
 	// CPUPeak is the highest sampled CPU use, as a share of Cores.
 	CPUPeak float64
 	// CPUSaturated is the longest stretch during which every sample was at
@@ -64,9 +67,11 @@ type Health struct {
 	CPUSaturated time.Duration
 	// Cores is the number of cores CPU use is measured against.
 	Cores int
-	// Saturated is true when the generator was the bottleneck: LagP99
-	// above MaxGeneratorLagP99 or CPUSaturated above MaxCPUSaturation; the
-	// run's results do not describe the target. Reason says which.
+	// Saturated is true when the generator was busy beyond its limits:
+	// LagP99 above MaxGeneratorLagP99 or CPUSaturated above
+	// MaxCPUSaturation. Reason says which. It is information: a busy
+	// generator may or may not have changed a verdict, which only the
+	// checks judged without its lateness tell.
 	Saturated bool
 	Reason    string
 }
@@ -155,7 +160,8 @@ func (h *healthWatch) noteStreak(share float64, streak, wall time.Duration) time
 // view returns the health so far.
 func (h *healthWatch) view() Health {
 	v := Health{
-		Ops: h.lag.count(), LagP99: h.lag.quantile(0.99), LagMax: time.Duration(h.lag.max.Load()),
+		Ops: h.lag.count(), LagP50: h.lag.quantile(0.5), LagP99: h.lag.quantile(0.99),
+		LagMax:  time.Duration(h.lag.max.Load()),
 		CPUPeak: math.Float64frombits(h.peak.Load()), CPUSaturated: time.Duration(h.sat.Load()), Cores: h.cfg.Cores,
 	}
 	switch {

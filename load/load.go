@@ -31,6 +31,13 @@ type Config struct {
 	Logger zerolog.Logger
 	// Health tunes the generator's watch on itself (see Health).
 	Health HealthConfig
+	// Stall is a test hook that stalls the generator on purpose: when set,
+	// the open-model scheduler waits Stall(scenario, i) before handing
+	// arrival i of scenario to a VU, as a generator held up by its machine
+	// would. Every arrival due meanwhile waits behind it, and each is late
+	// by what remains of the stall: lateness the results record as
+	// generator lag. nil never stalls; closed-model executors ignore it.
+	Stall func(scenario string, arrival int64) time.Duration
 }
 
 // Load runs scenarios. It is made by New and run once by Run.
@@ -68,7 +75,7 @@ func New(scenarios []Scenario, cfg Config) (*Load, error) {
 		}
 		l.runs = append(l.runs, &scenarioRun{
 			sc: s, drivers: drivers, enders: enders(drivers), sink: cfg.Sink, seed: scenarioSeed(cfg.Seed, s.Name),
-			ids: &l.ids, log: cfg.Logger, health: l.health,
+			ids: &l.ids, log: cfg.Logger, health: l.health, stall: cfg.Stall,
 		})
 	}
 	if len(errs) > 0 {
@@ -106,9 +113,8 @@ func (l *Load) Run(ctx context.Context) error {
 	return nil
 }
 
-// Health returns the generator's view of itself so far: generator lag,
-// CPU use, and whether the run is invalid because the generator was the
-// bottleneck. It may be called while the load runs.
+// Health returns the generator's view of itself so far: generator lag and
+// CPU use. It may be called while the load runs.
 func (l *Load) Health() Health { return l.health.view() }
 
 // start marks the Load as run and fixes its epoch.

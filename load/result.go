@@ -10,6 +10,7 @@ import "time"
 //	   └─ generator lag ─┘        │
 //	   └──── dispatch lag ────────┘
 //	   └───────────────── latency ──────────────────▶ End
+//	              └──── latency less own lateness ──▶ End
 //
 // Intended is when the schedule wanted the operation to begin (the arrival
 // time, or the end of the previous step's think time), so a stalled target
@@ -19,7 +20,9 @@ import "time"
 // so waiting for a pooled connection or a slow connect is dispatch lag, not
 // service time). Generator lag (Intended → Dispatched) is the generator's
 // own lateness alone, the health signal that must not rise when the target
-// misbehaves.
+// misbehaves. Latency less that lateness (Dispatched → End) is what the
+// operation would have measured had the generator been on time: judging a
+// check both ways tells whether the generator could have changed it.
 type Result struct {
 	// Kind is what the result measures: KindOp ("") for a step's
 	// operation, which every executor records; drivers record the other
@@ -104,6 +107,10 @@ func (r *Result) DispatchLag() time.Duration { return r.Start - r.Intended }
 // GeneratorLag is intended start to the hand-off to the driver: the
 // generator's own lateness, whatever the target does.
 func (r *Result) GeneratorLag() time.Duration { return r.Dispatched - r.Intended }
+
+// OwnLateness is the generator lag as a lateness: never below zero, so a
+// result whose Dispatched was not set (a synthetic one) has none.
+func (r *Result) OwnLateness() time.Duration { return max(r.Dispatched-r.Intended, 0) }
 
 // OK reports whether the operation succeeded.
 func (r *Result) OK() bool { return r.Class == "" }

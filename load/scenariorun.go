@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -24,8 +25,11 @@ type scenarioRun struct {
 	log     zerolog.Logger
 	stats   counters
 	health  *healthWatch
+	offer   offerLog     // open model: the arrivals not made
 	shared  atomic.Int64 // shared-iterations: iterations taken so far
 	nextRow atomic.Int64 // round-robin data: rows taken so far
+	// stall is Config.Stall: the open-model scheduler's test hook.
+	stall func(scenario string, arrival int64) time.Duration
 }
 
 // executor runs one scenario's schedule. run returns only after every

@@ -62,6 +62,12 @@ func (r *Recorder) Window(from, to time.Duration, sel Selector) Aggregate {
 // leaving out the ones not needed (an error rate needs none) spares the
 // merging too.
 func (r *Recorder) WindowInto(agg *Aggregate, from, to time.Duration, sel Selector) {
+	r.windowInto(agg, from, to, sel, asMeasured)
+}
+
+// windowInto is WindowInto, with the histograms filled as v maps them,
+// over the past's intervals and the recent ones alike.
+func (r *Recorder) windowInto(agg *Aggregate, from, to time.Duration, sel Selector, v view) {
 	r.compacting.RLock()
 	defer r.compacting.RUnlock()
 	lo, hi := r.span(from, to)
@@ -73,12 +79,12 @@ func (r *Recorder) WindowInto(agg *Aggregate, from, to time.Duration, sel Select
 		return
 	}
 	for _, b := range old {
-		b.mergeInto(agg, matched)
+		b.mergeInto(agg, matched, v)
 	}
 	hi = min(hi, int(r.last.Load())+1) // nothing was recorded beyond
 	for k := lo; k < hi; k++ {
 		if b := r.lookup(k); b != nil {
-			b.mergeInto(agg, matched)
+			b.mergeInto(agg, matched, v)
 		}
 	}
 }

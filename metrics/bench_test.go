@@ -37,7 +37,7 @@ func benchResultsAt(n, rate int) []load.Result {
 		out[i] = load.Result{
 			Scenario: fmt.Sprint("scenario", s%2), Step: fmt.Sprint("step", s/2%2),
 			Protocol: load.HTTP, Target: "api", Class: classes[s/4%5*2+s%2],
-			Intended: at, Start: at + lag, End: at + lag + lat,
+			Intended: at, Dispatched: at + lag/2, Start: at + lag, End: at + lag + lat,
 		}
 	}
 	return out
@@ -45,8 +45,22 @@ func benchResultsAt(n, rate int) []load.Result {
 
 // BenchmarkRecord is the hot path from one goroutine, over a stream that
 // moves through the intervals as a real run does (new cells included).
-func BenchmarkRecord(b *testing.B) {
-	results := benchResults(1 << 16)
+func BenchmarkRecord(b *testing.B) { benchmarkRecord(b, benchResults(1<<16)) }
+
+// BenchmarkRecordPacked is the hot path into busy cells, past rawLimit:
+// one series at 20,000 results per second (5,000 per interval), so every
+// result after an interval's first 256 goes into its histograms.
+func BenchmarkRecordPacked(b *testing.B) {
+	results := benchResultsAt(1<<16, 20000)
+	for i := range results {
+		results[i].Scenario, results[i].Step, results[i].Class = "scenario0", "step0", ""
+	}
+	benchmarkRecord(b, results)
+}
+
+// benchmarkRecord records results over and over from one goroutine, time
+// moving forward.
+func benchmarkRecord(b *testing.B, results []load.Result) {
 	span := results[len(results)-1].Intended + time.Second
 	b.ReportAllocs()
 	r := NewRecorder(Config{})

@@ -65,13 +65,14 @@ func (b *bucket) cellLocked(id int) *cell {
 	return c
 }
 
-// mergeInto adds the selected series' cells to agg.
-func (b *bucket) mergeInto(agg *Aggregate, sel []series) {
+// mergeInto adds the selected series' cells to agg, their timings as v
+// maps them.
+func (b *bucket) mergeInto(agg *Aggregate, sel []series, v view) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, s := range sel {
 		if s.id < len(b.cells) && b.cells[s.id] != nil {
-			b.cells[s.id].mergeInto(agg, s.key.Class)
+			b.cells[s.id].mergeInto(agg, s.key.Class, v)
 		}
 	}
 }

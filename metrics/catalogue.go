@@ -32,6 +32,12 @@ const (
 // Timing reports whether q is a histogram of durations.
 func (q Quantity) Timing() bool { return q <= DispatchLag }
 
+// IncludesLateness reports whether q includes the generator's own lateness
+// (intended start → hand-off to the driver): latency and dispatch lag do,
+// and Recorder.WithoutLateness takes it off them; service time and counts
+// never include it.
+func (q Quantity) IncludesLateness() bool { return q == Latency || q == DispatchLag }
+
 // Histogram returns the histogram of agg that a timing q reads (nil when
 // agg lacks it, or when q is a count).
 func (q Quantity) Histogram(agg Aggregate) *hdrhistogram.Histogram {

@@ -10,26 +10,69 @@ import (
 // moves them into histograms.
 //
 // Why: a run holds one cell per interval and series, 48,000 for 10 minutes
-// of 20 series, however low the rate. Three PackedHistograms cost ~670 B
+// of 20 series, however low the rate. Five PackedHistograms cost ~3.3 KB
 // before the first value (each carries its own geometry) and ~5 B per
-// populated bucket per timing after; a raw sample costs 12 B for all three
-// timings. So a cell of a few dozen results is several times smaller raw,
+// populated bucket per timing after; a raw sample costs 12 B for all five
+// timings. So a cell of a few dozen results is many times smaller raw,
 // and a busy cell, whose values start sharing buckets, is smaller packed.
 // Both give the same aggregates: a raw value lands in the same bucket of a
 // window's histogram as it would have in the cell's.
 const rawLimit = 256
 
-// The timings of a result, indexes of sample and of a cell's histograms.
+// The timings of a result, indexes of a cell's histograms. The last two
+// are latency and dispatch lag less the generator's own lateness: what the
+// operation would have measured had the generator been on time.
 const (
-	timeLatency = iota
-	timeService
-	timeLag
+	timeLatency    = iota // intended start → completion
+	timeService           // actual send → completion
+	timeLag               // intended start → actual send (dispatch lag)
+	timeNetLatency        // latency less own lateness
+	timeNetLag            // dispatch lag less own lateness
 	timings
 )
 
-// sample is one timed result: latency, service time and dispatch lag in
-// microseconds (clamped to an hour, so each fits 32 bits).
-type sample [timings]uint32
+// The fields of a sample.
+const (
+	rawLatency  = iota // latency
+	rawService         // service time
+	rawLateness        // the generator's own lateness
+	rawFields
+)
+
+// sample is one timed result: latency, service time and the generator's
+// own lateness in whole microseconds (clamped to an hour, so each fits 32
+// bits). The other timings are derived from them: dispatch lag is latency
+// less service time (within 1 µs of the lag measured on its own, as the two
+// are truncated apart), and the timings less lateness subtract it. Twelve
+// bytes hold all five timings.
+type sample [rawFields]uint32
+
+// sampleOf returns the sample of a timed result.
+func sampleOf(res *load.Result) sample {
+	return sample{
+		rawLatency:  uint32(micros(res.Latency())),
+		rawService:  uint32(micros(res.ServiceTime())),
+		rawLateness: uint32(micros(res.OwnLateness())),
+	}
+}
+
+// timing returns timing m of the sample, in microseconds; a difference
+// never goes below 0. Raw and packed cells compute every timing here alike.
+func (s sample) timing(m int) int64 {
+	lat, svc, late := s[rawLatency], s[rawService], s[rawLateness]
+	lag := lat - min(svc, lat)
+	switch m {
+	case timeLatency:
+		return int64(lat)
+	case timeService:
+		return int64(svc)
+	case timeLag:
+		return int64(lag)
+	case timeNetLatency:
+		return int64(lat - min(late, lat))
+	}
+	return int64(lag - min(late, lag)) // timeNetLag
+}
 
 // cell is what one interval holds for one series: the results counted, the
 // connections they established, and the timings of those timed, raw or
@@ -51,11 +94,7 @@ func (c *cell) add(res *load.Result) {
 	if res.Class == load.ClassDropped || res.Untimed {
 		return
 	}
-	c.addSample(sample{
-		timeLatency: uint32(micros(res.Latency())),
-		timeService: uint32(micros(res.ServiceTime())),
-		timeLag:     uint32(micros(res.DispatchLag())),
-	})
+	c.addSample(sampleOf(res))
 }
 
 func (c *cell) addSample(s sample) {
@@ -71,7 +110,10 @@ func (c *cell) addSample(s sample) {
 
 // pack moves the raw samples into histograms.
 func (c *cell) pack() {
-	c.hist = &[timings]*hdrhistogram.PackedHistogram{newPacked(), newPacked(), newPacked()}
+	c.hist = new([timings]*hdrhistogram.PackedHistogram)
+	for m := range c.hist {
+		c.hist[m] = newPacked()
+	}
 	for _, s := range c.raw {
 		c.record(s)
 	}
@@ -82,7 +124,7 @@ func (c *cell) pack() {
 // so it cannot fail.
 func (c *cell) record(s sample) {
 	for m, h := range c.hist {
-		_ = h.RecordValue(int64(s[m]))
+		_ = h.RecordValue(s.timing(m))
 	}
 }
 
@@ -117,8 +159,8 @@ func (c *cell) merge(o *cell) {
 }
 
 // mergeInto adds the cell's counts to agg, for a series of class class, and
-// its timings to the histograms agg has.
-func (c *cell) mergeInto(agg *Aggregate, class string) {
+// its timings, as the view maps them, to the histograms agg has.
+func (c *cell) mergeInto(agg *Aggregate, class string, v view) {
 	agg.Ops += c.ops
 	agg.Conns += c.conns
 	if class != "" {
@@ -128,9 +170,9 @@ func (c *cell) mergeInto(agg *Aggregate, class string) {
 		}
 		agg.ByClass[class] += c.ops
 	}
-	for m, h := range [timings]*hdrhistogram.Histogram{agg.Latency, agg.ServiceTime, agg.DispatchLag} {
+	for slot, h := range [slots]*hdrhistogram.Histogram{agg.Latency, agg.ServiceTime, agg.DispatchLag} {
 		if h != nil {
-			c.timingInto(m, h)
+			c.timingInto(v[slot], h)
 		}
 	}
 }
@@ -138,7 +180,7 @@ func (c *cell) mergeInto(agg *Aggregate, class string) {
 // timingInto adds the cell's values of timing m to h.
 func (c *cell) timingInto(m int, h *hdrhistogram.Histogram) {
 	for _, s := range c.raw {
-		_ = h.RecordValue(int64(s[m]))
+		_ = h.RecordValue(s.timing(m))
 	}
 	if c.hist != nil {
 		c.hist[m].MergeInto(h)

@@ -9,7 +9,8 @@ import (
 )
 
 // TestCellPacking checks that a cell answers the same whether it holds raw
-// samples or histograms, and across merges of both forms.
+// samples or histograms, and across merges of both forms, as measured and
+// less the generator's own lateness.
 func TestCellPacking(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -30,9 +31,13 @@ func TestCellPacking(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(uint64(tt.a), uint64(tt.b)))
 			want := Aggregate{Latency: NewHistogram(), ServiceTime: NewHistogram(), DispatchLag: NewHistogram(), Span: MaxInterval}
+			net := Aggregate{Latency: NewHistogram(), ServiceTime: NewHistogram(), DispatchLag: NewHistogram(), Span: MaxInterval}
 			whole, a, b := NewRecorder(Config{}), NewRecorder(Config{}), NewRecorder(Config{})
 			for i := range tt.a + tt.b {
 				res := result(time.Duration(rng.IntN(250))*ms, time.Duration(rng.ExpFloat64()*float64(50*ms)), "")
+				res.Dispatched = res.Intended + time.Duration(rng.Int64N(int64(res.DispatchLag())+1))
+				late := micros(res.OwnLateness())
+				lag := micros(res.Latency()) - micros(res.ServiceTime()) // dispatch lag as a sample derives it
 				whole.Record(res)
 				if i < tt.a {
 					a.Record(res)
@@ -42,13 +47,19 @@ func TestCellPacking(t *testing.T) {
 				want.Ops++
 				_ = want.Latency.RecordValue(micros(res.Latency()))
 				_ = want.ServiceTime.RecordValue(micros(res.ServiceTime()))
-				_ = want.DispatchLag.RecordValue(micros(res.DispatchLag()))
+				_ = want.DispatchLag.RecordValue(lag)
+				net.Ops++
+				_ = net.Latency.RecordValue(micros(res.Latency()) - late)
+				_ = net.ServiceTime.RecordValue(micros(res.ServiceTime()))
+				_ = net.DispatchLag.RecordValue(lag - late)
 			}
 			if err := a.Merge(b); err != nil {
 				t.Fatal(err)
 			}
 			assertAggregateEqual(t, whole.Window(0, MaxInterval, Selector{}), want)
 			assertAggregateEqual(t, a.Window(0, MaxInterval, Selector{}), want)
+			assertAggregateEqual(t, whole.WithoutLateness().Window(0, MaxInterval, Selector{}), net)
+			assertAggregateEqual(t, a.WithoutLateness().Window(0, MaxInterval, Selector{}), net)
 			iv := a.Intervals()[0]
 			if iv.Ops != int64(tt.a+tt.b) || iv.P99 != Micros(want.Latency.ValueAtQuantile(99)) {
 				t.Errorf("interval %+v, want %d ops, p99 %v", iv, tt.a+tt.b, Micros(want.Latency.ValueAtQuantile(99)))

@@ -12,6 +12,13 @@
 // intervals stay at full resolution, older ones are merged, exactly, into a
 // bounded number of coarser past intervals (Compact).
 //
+// Every timed result also keeps the generator's own lateness (its intended
+// start → hand-off to the driver), so that Recorder.WithoutLateness answers
+// every window again with latency and dispatch lag less that lateness, as
+// exactly, over the past's intervals too (they merge every histogram a cell
+// keeps): a check judged both ways tells whether the generator could have
+// changed it.
+//
 // A result is charged to the interval of its *intended* start, not of its
 // completion: a request issued during a fault that times out after the fault
 // ended belongs to the fault. Failed operations are data: their latency is

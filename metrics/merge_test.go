@@ -19,6 +19,7 @@ func randomResults(seed uint64, n int) []*load.Result {
 		at := time.Duration(rng.Int64N(int64(time.Minute)))
 		lat := time.Duration(rng.ExpFloat64() * float64(30*time.Millisecond))
 		res := result(at, lat, classes[rng.IntN(len(classes))])
+		res.Dispatched = at + time.Duration(rng.Int64N(int64(lat/10)+1)) // own lateness up to the dispatch lag
 		res.Step = []string{"browse", "order"}[rng.IntN(2)]
 		res.Target = []string{"api", "postgres"}[rng.IntN(2)]
 		out[i] = res
@@ -63,6 +64,9 @@ func TestMergeExact(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			want, got := whole.Window(tt.from, tt.to, tt.sel), merged.Window(tt.from, tt.to, tt.sel)
+			assertAggregateEqual(t, got, want)
+			want = whole.WithoutLateness().Window(tt.from, tt.to, tt.sel)
+			got = merged.WithoutLateness().Window(tt.from, tt.to, tt.sel)
 			assertAggregateEqual(t, got, want)
 		})
 	}

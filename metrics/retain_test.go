@@ -10,13 +10,14 @@ import (
 )
 
 // feed records, for every interval of 250 ms in [from, to), n results of
-// random latency (from rng) across three series: two steps and an error
-// class.
+// random latency and own lateness (from rng) across three series: two
+// steps and an error class.
 func feed(rs []*Recorder, rng *rand.Rand, from, to time.Duration, n int) int64 {
 	var count int64
 	for at := from; at < to; at += 250 * ms {
 		for i := range n {
 			res := result(at+time.Duration(rng.Int64N(int64(250*ms))), time.Duration(rng.Int64N(int64(400*ms)))+ms, "")
+			res.Dispatched = res.Intended + time.Duration(rng.Int64N(int64(res.DispatchLag())+1)) // late up to the dispatch lag
 			switch i % 3 {
 			case 1:
 				res.Step = "order"
@@ -68,7 +69,8 @@ func TestRetainedIntervalsBounded(t *testing.T) {
 // TestCompactIsExact feeds the same results to a recorder that keeps
 // everything and to one that downsamples: every window aligned to the
 // past's intervals, and every point of the series, is the same in both —
-// counts and percentiles, since histograms merge bucket by bucket.
+// counts and percentiles, since histograms merge bucket by bucket — as
+// measured and without the generator's own lateness alike.
 func TestCompactIsExact(t *testing.T) {
 	t.Parallel()
 	full := NewRecorder(Config{})
@@ -82,14 +84,32 @@ func TestCompactIsExact(t *testing.T) {
 	if step != 40*time.Second {
 		t.Fatalf("past intervals of %v, want 40s (4 minutes in at most 8)", step)
 	}
-	for _, sel := range []Selector{{}, {Step: "order"}, {Class: load.ClassHTTP5xx}} {
-		for from := time.Duration(0); from < 5*time.Minute; from += step {
-			sameAggregate(t, full.Window(from, from+step, sel), small.Window(from, from+step, sel))
-		}
-		sameAggregate(t, full.Window(0, 5*time.Minute, sel), small.Window(0, 5*time.Minute, sel))
+	// The lateness bit: without it, latency and dispatch lag are other
+	// histograms, so a past that merged only the measured ones would differ.
+	all, net := full.Window(0, 5*time.Minute, Selector{}), full.WithoutLateness().Window(0, 5*time.Minute, Selector{})
+	if all.Latency.Equals(net.Latency) || all.DispatchLag.Equals(net.DispatchLag) {
+		t.Fatal("the results fed carry no lateness")
 	}
-	// A window inside a past interval takes that interval whole.
-	sameAggregate(t, full.Window(40*time.Second, 80*time.Second, Selector{}), small.Window(50*time.Second, 60*time.Second, Selector{}))
+	for _, w := range []struct {
+		name   string
+		window func(r *Recorder, from, to time.Duration, sel Selector) Aggregate
+	}{
+		{"as measured", (*Recorder).Window},
+		{"without lateness", func(r *Recorder, from, to time.Duration, sel Selector) Aggregate {
+			return r.WithoutLateness().Window(from, to, sel)
+		}},
+	} {
+		t.Run(w.name, func(t *testing.T) {
+			for _, sel := range []Selector{{}, {Step: "order"}, {Class: load.ClassHTTP5xx}} {
+				for from := time.Duration(0); from < 5*time.Minute; from += step {
+					sameAggregate(t, w.window(full, from, from+step, sel), w.window(small, from, from+step, sel))
+				}
+				sameAggregate(t, w.window(full, 0, 5*time.Minute, sel), w.window(small, 0, 5*time.Minute, sel))
+			}
+			// A window inside a past interval takes that interval whole.
+			sameAggregate(t, w.window(full, 40*time.Second, 80*time.Second, Selector{}), w.window(small, 50*time.Second, 60*time.Second, Selector{}))
+		})
+	}
 
 	series := small.Intervals()
 	for j, iv := range series {

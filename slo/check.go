@@ -30,12 +30,20 @@ type Check struct {
 	// Obs is the threshold's observation (zero for recovery and skipped
 	// checks).
 	Obs Observation
+	// Net is the check judged a second time without the generator's own
+	// lateness (see lateness.go): the threshold on the same operations less
+	// each one's lateness, or the recovery measured so. It is nil for
+	// checks that lateness cannot change (counts, rates of errors, sampled
+	// metrics), for skipped ones, and when the judge had no such view.
+	Net *Observation
 	// Pos is where the threshold was written (zero for recovery).
 	Pos config.Pos
 }
 
-// Failed reports whether the check was judged and did not hold.
-func (c Check) Failed() bool { return !c.Skipped && !c.Passed }
+// Failed reports whether the check was judged and did not hold, with the
+// generator's own lateness and without it (a check that holds one way only
+// has Flipped).
+func (c Check) Failed() bool { return !c.Skipped && !c.Passed && !c.Flipped() }
 
 // Verdict is the judgement of a whole run.
 type Verdict struct {
@@ -46,15 +54,23 @@ type Verdict struct {
 	Episodes []Episode
 	// Recovery is the last episode's (not applicable without faults).
 	Recovery RecoveryResult
-	// Passed is true when no check failed; skipped checks do not count.
+	// NetRecovery is the last episode's recovery measured again without
+	// the generator's own lateness (Episode.NetRecovery); nil when not
+	// measured.
+	NetRecovery *RecoveryResult
+	// Passed is true when no check failed and none flipped; skipped checks
+	// do not count.
 	Passed bool
 }
 
-// Failed returns the checks that failed.
-func (v Verdict) Failed() []Check {
+// Failed returns the checks that failed both ways.
+func (v Verdict) Failed() []Check { return v.checks(Check.Failed) }
+
+// checks returns the checks keep keeps.
+func (v Verdict) checks(keep func(Check) bool) []Check {
 	var out []Check
 	for _, c := range v.Checks {
-		if c.Failed() {
+		if keep(c) {
 			out = append(out, c)
 		}
 	}

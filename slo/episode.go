@@ -32,6 +32,10 @@ type Episode struct {
 	// episode's settings (the largest of its faults') up to the next
 	// episode's start or the load end.
 	Recovery RecoveryResult
+	// NetRecovery is the same recovery measured again without the
+	// generator's own lateness (Spec.Net), when a steady-state threshold
+	// depends on it; nil otherwise.
+	NetRecovery *RecoveryResult
 }
 
 // Span is the stretch [From, To) of the run, as offsets from the load start.

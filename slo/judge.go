@@ -24,6 +24,10 @@ type Spec struct {
 	PerFault map[string]FaultSpec
 	// Timeline is the run as it happened.
 	Timeline Timeline
+	// Net is the same results less the generator's own lateness
+	// (metrics.Recorder.WithoutLateness): every check lateness can change
+	// is judged on it too (Check.Net). nil judges each check once.
+	Net Source
 }
 
 // Judge judges a run after its load has ended (every result recorded): it
@@ -32,18 +36,23 @@ type Spec struct {
 // baseline, then per episode its degradation over its fault phase, its
 // recovery bound and the thresholds in its steady phase. Without faults
 // there is only the baseline. Each threshold is judged on the aggregate of
-// its whole phase (an episode's fault phase: every stretch of it).
+// its whole phase (an episode's fault phase: every stretch of it), and,
+// when it depends on the generator's own lateness, again on spec.Net over
+// the same intervals; each episode's recovery is measured again on
+// spec.Net. The phases are cut by the recovery as measured.
 func Judge(src Source, spec Spec) Verdict {
 	ths, _ := SplitSampled(spec.Thresholds)
 	v := Verdict{Recovery: RecoveryResult{Status: RecoveryNotApplicable, Reason: "not measured: no faults"}}
 	v.Episodes = spec.episodes()
 	for k := range v.Episodes {
 		ep := &v.Episodes[k]
-		ep.Recovery = MeasureRecovery(src, ths, ep.Recovery.Settings, ep.End, horizon(v.Episodes, k, spec.Timeline.LoadEnd))
-		v.Recovery = ep.Recovery
+		until := horizon(v.Episodes, k, spec.Timeline.LoadEnd)
+		ep.Recovery = MeasureRecovery(src, ths, ep.Recovery.Settings, ep.End, until)
+		ep.NetRecovery = MeasureRecoveryWithoutLateness(spec.Net, ths, ep.Recovery.Settings, ep.End, until)
+		v.Recovery, v.NetRecovery = ep.Recovery, ep.NetRecovery
 	}
 	v.Phases = spec.Timeline.Phases(v.Episodes)
-	j := phaseJudge{src: src, phases: v.Phases}
+	j := phaseJudge{src: src, net: spec.Net, phases: v.Phases}
 	v.Checks = j.judge(PhaseBaseline, 0, ths)
 	for _, ep := range v.Episodes {
 		deg, _ := SplitSampled(ep.Degradation)
@@ -51,13 +60,14 @@ func Judge(src Source, spec Spec) Verdict {
 		v.Checks = append(v.Checks, recoveryCheck(ep))
 		v.Checks = append(v.Checks, j.judge(PhaseSteady, ep.Number, ths)...)
 	}
-	v.Passed = len(v.Failed()) == 0
+	v.Passed = len(v.Failed()) == 0 && len(v.Flipped()) == 0
 	return v
 }
 
 // phaseJudge judges thresholds over whole phases.
 type phaseJudge struct {
 	src    Source
+	net    Source // src less the generator's own lateness; nil: none
 	phases []Phase
 }
 
@@ -85,9 +95,10 @@ func (j phaseJudge) judgeFault(ep Episode, ths config.Thresholds) []Check {
 // checks judges ths over spans, or skips them saying why when there are
 // none.
 func (j phaseJudge) checks(phase string, episode int, spans []Span, ths config.Thresholds, why func() string) []Check {
-	var w *windowSet
+	var w, nw *windowSet
 	if len(spans) > 0 {
-		w = newWindowSet(spanSource(j.src, spans), spans[0].From, spans[len(spans)-1].To, nil)
+		from, to := spans[0].From, spans[len(spans)-1].To
+		w, nw = newWindowSet(spanSource(j.src, spans), from, to, nil), netWindow(j.net, spans)
 	}
 	out := make([]Check, 0, len(ths))
 	for _, th := range ths {
@@ -97,6 +108,7 @@ func (j phaseJudge) checks(phase string, episode int, spans []Span, ths config.T
 		} else {
 			c.Obs = w.evaluate(th)
 			c.Observed, c.Passed = c.Obs.String(), c.Obs.Pass
+			c.Net = nw.evaluateNet(th)
 		}
 		out = append(out, c)
 	}
@@ -161,11 +173,13 @@ func (j phaseJudge) after(episode int) string {
 	return "the load ended"
 }
 
-// recoveryCheck is the check of an episode's recovery bound.
+// recoveryCheck is the check of an episode's recovery bound, judged a
+// second time on its recovery without the generator's own lateness when
+// that was measured.
 func recoveryCheck(ep Episode) Check {
 	rec := ep.Recovery
 	s := rec.Settings
-	return Check{
+	c := Check{
 		Name:    "recovery",
 		Phase:   PhaseRecovery,
 		Episode: ep.Number,
@@ -175,4 +189,8 @@ func recoveryCheck(ep Episode) Check {
 		Passed:   rec.Passed(),
 		Skipped:  rec.Status == RecoveryNotApplicable,
 	}
+	if net := ep.NetRecovery; net != nil && !c.Skipped {
+		c.Net = &Observation{Pass: net.Passed(), Shown: net.Reason}
+	}
+	return c
 }
