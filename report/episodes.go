@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/chaosload/chaosload/runner"
@@ -14,12 +13,7 @@ import (
 
 // phaseLabel names a phase of an episode: "fault #1"; name alone outside
 // episodes (warm-up, baseline, stress levels).
-func phaseLabel(name string, episode int) string {
-	if episode == 0 {
-		return name
-	}
-	return name + " #" + strconv.Itoa(episode)
-}
+func phaseLabel(name string, episode int) string { return runner.PhaseLabel(name, episode) }
 
 // classLabel is phaseLabel for a JUnit classname, without the space:
 // "fault#1".
@@ -88,14 +82,22 @@ func episodeFaultFigures(e runner.Episode) string {
 	return fmt.Sprintf("errors %s, p95 %s", errorRate(p.Errors, p.Ops), fmtMS(p.P95MS))
 }
 
-// episodeResult is pass when every check of the episode and its recovery
-// held, FAIL otherwise.
+// episodeResult is FAIL when a check of the episode or its recovery failed
+// with and without the generator's own lateness, inconclusive when none did
+// but the lateness decides one of them, pass otherwise.
 func episodeResult(e runner.Episode) string {
-	ok := e.Recovery == nil || e.Recovery.Passed
+	failed, undecided := e.Recovery.Failed(), e.Recovery != nil && e.Recovery.Inconclusive
 	for _, c := range e.Checks {
-		ok = ok && (c.Passed || c.Skipped)
+		failed = failed || c.Failed()
+		undecided = undecided || c.Inconclusive
 	}
-	return passFail(ok)
+	switch {
+	case failed:
+		return passFail(false)
+	case undecided:
+		return "inconclusive"
+	}
+	return passFail(true)
 }
 
 // expectation is one check or one recovery bound, as the reports list them.

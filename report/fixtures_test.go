@@ -197,3 +197,28 @@ func erroredOutcome() *runner.Outcome {
 		IntervalS: 0.25,
 	}
 }
+
+// inconclusiveOutcome: the passed run, but the baseline's latency bound is
+// 1 ms and the generator, late on its own, decides it: 1.5 ms as measured,
+// 0.9 ms without its lateness.
+func inconclusiveOutcome() *runner.Outcome {
+	o := passedOutcome()
+	o.Verdict, o.Passed = runner.Inconclusive, false
+	o.Checks[0] = runner.Check{
+		Name: "latency: p(95) < 1ms", Phase: "baseline", Expression: "p(95) < 1ms", Observed: "p95 = 1.5ms", Value: f64(1.5),
+		Inconclusive:    true,
+		WithoutLateness: &runner.Judgement{Observed: "p95 = 0.9ms", Value: f64(0.9), Passed: true, LatenessMS: f64(0.6)},
+	}
+	o.Inconclusive = []string{"baseline latency: p(95) < 1ms fails with the generator's own lateness (p95 = 1.5ms) and holds without it (p95 = 0.9ms): its lateness added 0.6ms"}
+	o.Generator = &runner.GeneratorHealth{
+		Ops: 11000, LagP50MS: 0.08, LagP99MS: 7.4, LagMaxMS: 21.5, CPUPeak: 0.83, CPUSaturatedS: 0, Cores: 2,
+		Busy: "generator lag p99 7.4ms > 5ms: the generator started operations late on its own",
+		Offered: []runner.OfferedLoad{
+			{Phase: "baseline", Scenario: "shoppers", Intended: 2000, Made: 2000},
+			{Phase: "fault", Episode: 1, Scenario: "shoppers", Intended: 3000, Made: 3000, Dropped: 12},
+			{Phase: "recovery", Episode: 1, Scenario: "shoppers", Intended: 100, Made: 100},
+			{Phase: "steady", Episode: 1, Scenario: "shoppers", Intended: 4900, Made: 4900},
+		},
+	}
+	return o
+}

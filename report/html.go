@@ -79,13 +79,13 @@ func verdictRows(o *runner.Outcome) []verdictRow {
 	var rows []verdictRow
 	for _, x := range expectations(o) {
 		if c := x.Check; c != nil {
-			rows = append(rows, verdictRow{Phase: x.Phase, Check: c.Name, Observed: c.Observed, Result: checkResult(*c)})
+			rows = append(rows, verdictRow{Phase: x.Phase, Check: c.Name, Observed: checkObserved(*c), Result: checkResult(*c)})
 			continue
 		}
 		r := x.Recovery.R
 		rows = append(rows, verdictRow{
 			Phase: x.Phase, Check: recoveryName(r), Observed: recoveryObserved(r),
-			Result: passFail(r.Passed), Detail: r.Detail,
+			Result: recoveryResult(r), Detail: r.Detail,
 		})
 	}
 	for _, v := range o.Verify {

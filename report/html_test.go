@@ -23,7 +23,7 @@ func renderHTML(t *testing.T, o *runner.Outcome) string {
 // opens offline and fetches nothing.
 func TestHTMLSelfContained(t *testing.T) {
 	t.Parallel()
-	for _, o := range []*runner.Outcome{passedOutcome(), failedOutcome(), erroredOutcome()} {
+	for _, o := range []*runner.Outcome{passedOutcome(), failedOutcome(), erroredOutcome(), inconclusiveOutcome()} {
 		page := renderHTML(t, o)
 		// A URL in the text (a verify by HTTP names its target) or in an
 		// SVG's xmlns loads nothing; one in a link or a form would.

@@ -14,8 +14,12 @@ import (
 // experiment and in it a <testcase> per check in each phase (classname
 // "<experiment>.<phase>", with the fault episode for the phases of one:
 // "<experiment>.fault#1"), one for each episode's recovery bound, one per
-// verify and one per baseline comparison. A failed expectation carries a <failure>
-// whose message says what was observed and what was expected; a run that
+// verify and one per baseline comparison, one per phase's offered load and
+// one for the load generator. A failed expectation carries a <failure>
+// whose message says what was observed and what was expected; a check or
+// recovery whose result the generator's own lateness decides carries an
+// <error type="inconclusive">, and so does the generator's testcase of an
+// inconclusive run; a run that
 // did not complete (infrastructure error, abort, interrupt) carries an
 // <error> on its "run completed" testcase, so a suite is never empty and
 // never silently green.
@@ -111,6 +115,7 @@ func suiteOf(o *runner.Outcome) junitSuite {
 		s.Cases = append(s.Cases, verifyCase(o.Experiment, v))
 	}
 	s.Cases = append(s.Cases, comparisonCases(o)...)
+	s.Cases = append(s.Cases, generatorCases(o)...)
 	for _, c := range s.Cases {
 		s.Tests++
 		switch {
@@ -169,6 +174,9 @@ func checkCases(o *runner.Outcome) []junitCase {
 		switch {
 		case ch.Skipped:
 			c.Skipped = &junitSkipped{Message: ch.Observed}
+		case ch.Inconclusive:
+			msg := fmt.Sprintf("%s phase: observed %s; expected %s: the generator's own lateness decides it", x.Phase, checkObserved(*ch), ch.Expression)
+			c.Error = &junitProblem{Message: msg, Type: "inconclusive", Body: msg}
 		case !ch.Passed:
 			msg := fmt.Sprintf("%s phase: observed %s; expected %s", x.Phase, ch.Observed, ch.Expression)
 			c.Failure = &junitProblem{Message: msg, Type: "threshold", Body: msg}
@@ -199,6 +207,11 @@ func recoveryCase(exp string, lr labelledRecovery) junitCase {
 		t = *r.MeasuredS
 	}
 	c := junitCase{Name: lr.Label + ": " + recoveryName(r), Classname: exp + "." + classLabel("recovery", lr.Episode), Time: fmt.Sprintf("%.3f", t)}
+	if r.Inconclusive {
+		msg := fmt.Sprintf("observed %s: the generator's own lateness decides whether there was %s", recoveryObserved(r), recoveryBound(lr))
+		c.Error = &junitProblem{Message: msg, Type: "inconclusive", Body: joinLines([]string{msg, r.Detail})}
+		return c
+	}
 	if !r.Passed {
 		msg := fmt.Sprintf("observed %s; expected %s", recoveryObserved(r), recoveryBound(lr))
 		c.Failure = &junitProblem{Message: msg, Type: "recovery", Body: joinLines([]string{msg, r.Detail})}

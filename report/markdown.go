@@ -25,6 +25,7 @@ func Markdown(w io.Writer, o *runner.Outcome) error {
 	mdFaults(ew, o)
 	resourcesMarkdown(ew, o)
 	mdTotals(ew, o)
+	generatorMarkdown(ew, o)
 	return ew.err
 }
 
@@ -77,7 +78,7 @@ func mdExpectations(w *errWriter, o *runner.Outcome) {
 	w.printf("| Phase | Check | Observed | Result |\n|---|---|---|---|\n")
 	for _, x := range rows {
 		if c := x.Check; c != nil {
-			w.printf("| %s | `%s` | %s | %s |\n", x.Phase, mdCode(c.Name), mdText(c.Observed), mdResult(checkResult(*c)))
+			w.printf("| %s | `%s` | %s | %s |\n", x.Phase, mdCode(c.Name), mdText(checkObserved(*c)), mdResult(checkResult(*c)))
 			continue
 		}
 		r := x.Recovery.R
@@ -85,7 +86,7 @@ func mdExpectations(w *errWriter, o *runner.Outcome) {
 		if r.Detail != "" {
 			obs += " — " + r.Detail
 		}
-		w.printf("| %s | %s | %s | %s |\n", x.Phase, mdText(recoveryName(r)), mdText(obs), mdResult(passFail(r.Passed)))
+		w.printf("| %s | %s | %s | %s |\n", x.Phase, mdText(recoveryName(r)), mdText(obs), mdResult(recoveryResult(r)))
 	}
 	for _, v := range o.Verify {
 		w.printf("| verify | %s | %s | %s |\n", mdText(verifyName(v)), mdText(verifyObserved(v)), mdResult(passFail(v.Passed)))

@@ -33,6 +33,9 @@ func stressLevelRow(lv runner.StressLevel) []string {
 		rss = fmtBytes(*lv.RSSMax)
 	}
 	result := passFail(lv.Passed)
+	if lv.Inconclusive {
+		result = "inconclusive"
+	}
 	if lv.GeneratorSaturated {
 		result += " (generator saturated)"
 	}
@@ -53,7 +56,10 @@ func stressFindings(o *runner.Outcome) []string {
 	} else {
 		out = append(out, "Capacity: none — the first level already broke a threshold")
 	}
-	if s.BreakingPoint != nil {
+	if s.BreakingPoint != nil && brokeByGenerator(s) {
+		out = append(out, fmt.Sprintf("Breaking point: undecided at %g %s — only the generator's own lateness broke %s",
+			*s.BreakingPoint, unit, strings.Join(s.BrokenBy, "; ")))
+	} else if s.BreakingPoint != nil {
 		out = append(out, fmt.Sprintf("Breaking point: %g %s — %s", *s.BreakingPoint, unit, strings.Join(s.BrokenBy, "; ")))
 	} else if len(s.Levels) > 0 {
 		out = append(out, fmt.Sprintf("Breaking point: not reached up to %g %s", s.Levels[len(s.Levels)-1].Level, unit))
@@ -72,6 +78,17 @@ func stressFindings(o *runner.Outcome) []string {
 			recoveryObserved(o.Recovery), secs(o.Recovery.WithinS)))
 	}
 	return out
+}
+
+// brokeByGenerator reports whether the level at the breaking point broke
+// only through the generator's own lateness.
+func brokeByGenerator(s *runner.StressResult) bool {
+	for _, lv := range s.Levels {
+		if lv.Level == *s.BreakingPoint {
+			return lv.Inconclusive
+		}
+	}
+	return false
 }
 
 // stressText writes the stress section of the terminal summary.

@@ -20,6 +20,8 @@ func verdictWhy(o *runner.Outcome) string {
 		return "failed: " + strings.Join(failedNames(o), "; ")
 	case runner.Aborted:
 		return "aborted: " + o.AbortReason + " (faults reverted)"
+	case runner.Inconclusive:
+		return "inconclusive: " + strings.Join(o.Inconclusive, "; ")
 	case runner.Interrupted:
 		return "interrupted (faults reverted, partial results)"
 	case runner.Errored:
@@ -35,12 +37,12 @@ func verdictWhy(o *runner.Outcome) string {
 func failedNames(o *runner.Outcome) []string {
 	var names []string
 	for _, c := range o.Checks {
-		if !c.Passed && !c.Skipped {
+		if c.Failed() {
 			names = append(names, fmt.Sprintf("%s %s (observed %s)", phaseLabel(c.Phase, c.Episode), c.Name, c.Observed))
 		}
 	}
 	for _, lr := range recoveries(o) {
-		if !lr.R.Passed {
+		if lr.R.Failed() {
 			names = append(names, lr.Label+": "+recoveryObserved(lr.R))
 		}
 	}
@@ -64,12 +66,15 @@ func recoveryName(r *runner.Recovery) string {
 }
 
 func recoveryObserved(r *runner.Recovery) string {
-	if r.MeasuredS == nil {
-		return "not recovered"
+	s := "not recovered"
+	if r.MeasuredS != nil {
+		s = "recovered in " + secs(*r.MeasuredS)
 	}
-	s := "recovered in " + secs(*r.MeasuredS)
-	if r.Flaps > 0 {
+	if r.MeasuredS != nil && r.Flaps > 0 {
 		s += fmt.Sprintf(", %d flaps", r.Flaps)
+	}
+	if r.Inconclusive && r.WithoutLateness != nil {
+		s += "; without the generator's lateness " + r.WithoutLateness.Observed
 	}
 	return s
 }
@@ -191,10 +196,30 @@ func passFail(ok bool) string {
 }
 
 func checkResult(c runner.Check) string {
-	if c.Skipped {
+	switch {
+	case c.Skipped:
 		return "skipped"
+	case c.Inconclusive:
+		return "inconclusive"
 	}
 	return passFail(c.Passed)
+}
+
+// recoveryResult is the one-word result of the recovery bound.
+func recoveryResult(r *runner.Recovery) string {
+	if r.Inconclusive {
+		return "inconclusive"
+	}
+	return passFail(r.Passed)
+}
+
+// checkObserved is what a check observed, and for one whose result flips
+// without the generator's own lateness, what it observed so.
+func checkObserved(c runner.Check) string {
+	if !c.Inconclusive || c.WithoutLateness == nil {
+		return c.Observed
+	}
+	return c.Observed + "; without the generator's lateness " + c.WithoutLateness.Observed
 }
 
 func secs(s float64) string {

@@ -27,6 +27,7 @@ func Text(w io.Writer, o *runner.Outcome) error {
 	resourcesText(ew, o)
 	comparison(ew, o)
 	totals(ew, o)
+	generatorText(ew, o)
 	notes(ew, o)
 	ew.printf("\nVerdict: %s — %s\n", strings.ToUpper(string(o.Verdict)), verdictWhy(o))
 	return ew.err
@@ -66,9 +67,6 @@ func header(w *errWriter, o *runner.Outcome) {
 	}
 	if o.Partial {
 		w.printf("  PARTIAL RESULTS: the run did not complete\n")
-	}
-	if o.Invalid != "" {
-		w.printf("  INVALID RUN: %s; the figures below describe the generator, not the target (exit 4)\n", o.Invalid)
 	}
 }
 
@@ -147,11 +145,11 @@ func checks(w *errWriter, o *runner.Outcome) {
 	fmt.Fprintf(tw, "  PHASE\tCHECK\tOBSERVED\tRESULT\n")
 	for _, x := range rows {
 		if c := x.Check; c != nil {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", x.Phase, c.Name, c.Observed, checkResult(*c))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", x.Phase, c.Name, checkObserved(*c), checkResult(*c))
 			continue
 		}
 		r := x.Recovery.R
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", x.Phase, recoveryName(r), recoveryObserved(r), passFail(r.Passed))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", x.Phase, recoveryName(r), recoveryObserved(r), recoveryResult(r))
 	}
 	_ = tw.Flush()
 	for _, lr := range recoveries(o) {

@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"strconv"
+
 	"github.com/chaosload/chaosload/config"
 	"github.com/chaosload/chaosload/metrics"
 	"github.com/chaosload/chaosload/slo"
@@ -46,7 +48,7 @@ func episodes(rec *metrics.Recorder, eps []slo.Episode, checks []Check) []Episod
 	for _, ep := range eps {
 		e := Episode{
 			Number: ep.Number, StartS: seconds(ep.Start), EndS: seconds(ep.End),
-			Merged: ep.Merged, Recovery: recovery(ep.Recovery),
+			Merged: ep.Merged, Recovery: recovery(ep.Recovery, ep.NetRecovery),
 			FaultPhase: faultPhaseStats(rec, ep),
 		}
 		for _, f := range ep.Faults {
@@ -87,4 +89,14 @@ func perFault(exp *config.Experiment) map[string]slo.FaultSpec {
 		out[exp.Faults[i].Name] = slo.FaultSpec{Degradation: exp.FaultDegradation(i), Recovery: exp.FaultRecovery(i)}
 	}
 	return out
+}
+
+// PhaseLabel names a phase of an episode, as every report and reason does:
+// "fault #1", "recovery #2"; name alone outside episodes (warm-up,
+// baseline, stress levels).
+func PhaseLabel(name string, episode int) string {
+	if episode == 0 {
+		return name
+	}
+	return name + " #" + strconv.Itoa(episode)
 }

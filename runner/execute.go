@@ -29,10 +29,15 @@ type measurement struct {
 	samples loadSamples
 	// health is the load generator's view of itself once the load ended.
 	health load.Health
+	// offered is load.Load.Offered of the run's load (nil for a stress
+	// run, whose levels are loads of their own).
+	offered func(from, to time.Duration) []load.Offer
 	// side is the resource monitor and the probes (monitor.go).
 	side *sidecars
-	// stressRecovery is the recovery after overload of a stress run.
-	stressRecovery *slo.RecoveryResult
+	// stressRecovery is the recovery after overload of a stress run, and
+	// stressNetRecovery the same without the generator's own lateness (nil
+	// when no steady-state threshold depends on it).
+	stressRecovery, stressNetRecovery *slo.RecoveryResult
 }
 
 // loadSample is the load's state at one instant.
@@ -89,7 +94,7 @@ func (r *run) execute(ctx context.Context) error {
 		return infra("load: %w", err)
 	}
 	defer closeDrivers()
-	ld, err := load.New(r.exp.Scenarios, load.Config{
+	ld, err := load.New(r.exp.Scenarios, r.loadConfig(load.Config{
 		Drivers: drivers,
 		Sink:    teeSink{m.rec, m.acks},
 		Seed:    r.out.Seed,
@@ -97,7 +102,7 @@ func (r *run) execute(ctx context.Context) error {
 		Logger:  r.opts.Logger,
 		// the generator is judged over the phases the target is judged in
 		Health: load.HealthConfig{From: r.exp.WarmupOrDefault()},
-	})
+	}))
 	if err != nil {
 		return infra("load: %w", err)
 	}
@@ -115,7 +120,7 @@ func (r *run) execute(ctx context.Context) error {
 	wg.Go(func() { r.watch(watchCtx, ld, tl, stopLoad) })
 	loadErr := ld.Run(loadCtx)
 	m.loadEnd = m.clock.Now()
-	m.health = ld.Health()
+	m.health, m.offered = ld.Health(), ld.Offered
 	stopTimeline()
 	stopWatch()
 	wg.Wait()

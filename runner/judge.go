@@ -27,6 +27,7 @@ func (r *run) judge() {
 	}
 	r.out.Totals = totals(m.rec.Window(0, m.loadEnd+time.Hour, metrics.Selector{}))
 	r.intervals()
+	r.out.Inconclusive = inconclusive(r.out)
 }
 
 // judgePhases judges an ordinary run: the faults grouped into episodes,
@@ -44,6 +45,7 @@ func (r *run) judgePhases() {
 			LoadEnd: m.loadEnd,
 			Faults:  faultWindows(m.records, m.loadEnd),
 		},
+		Net: m.rec.WithoutLateness(),
 	})
 	for _, p := range v.Phases {
 		r.out.Phases = append(r.out.Phases, phaseStats(m.rec, p))
@@ -56,9 +58,10 @@ func (r *run) judgePhases() {
 	}
 	r.judgeSampled(v)
 	r.judgeFaultEffects(v.Episodes) // faulteffect.go
-	r.out.Recovery = recovery(v.Recovery)
+	r.out.Recovery = recovery(v.Recovery, v.NetRecovery)
 	r.out.Episodes = episodes(m.rec, v.Episodes, r.out.Checks)
 	r.warnClosedModel(v.Recovery)
+	r.judgeOffered(v.Phases, v.Episodes)
 }
 
 // intervals fills the per-interval series, for charts.
@@ -76,19 +79,6 @@ func (r *run) intervals() {
 	fillResources(r.out, m.side.samples(), m.rec.Interval())
 	m.side.fillProcesses(r.out.Resources)
 	r.judgeGenerator(m.health)
-}
-
-// judgeGenerator copies the load generator's health into the outcome; a
-// generator that was the bottleneck makes the run invalid: its figures say
-// how busy the generator was, not how the target behaved.
-func (r *run) judgeGenerator(h load.Health) {
-	r.out.Generator = &GeneratorHealth{
-		Ops: h.Ops, LagP99MS: ms(h.LagP99), LagMaxMS: ms(h.LagMax),
-		CPUPeak: h.CPUPeak, CPUSaturatedS: seconds(h.CPUSaturated), Cores: h.Cores,
-	}
-	if h.Saturated {
-		r.out.Invalid = "load generator saturated: " + h.Reason
-	}
 }
 
 // phaseStats is p with what its operations did: counts, rates and latency
@@ -139,7 +129,8 @@ func faultWindows(recs []faults.Record, loadEnd time.Duration) []slo.FaultWindow
 func check(c slo.Check) Check {
 	out := Check{
 		Name: c.Name + ": " + c.Expression, Phase: c.Phase, Episode: c.Episode, Expression: c.Expression,
-		Observed: c.Observed, Passed: c.Passed, Skipped: c.Skipped,
+		Observed: c.Observed, Passed: c.Passed && !c.Flipped(), Skipped: c.Skipped,
+		Inconclusive: c.Flipped(), WithoutLateness: withoutLateness(c),
 	}
 	if !c.Skipped && !c.Obs.NoData {
 		v := c.Obs.Value
@@ -148,9 +139,10 @@ func check(c slo.Check) Check {
 	return out
 }
 
-// recovery converts the measurement; nil when there was nothing to recover
-// from.
-func recovery(rr slo.RecoveryResult) *Recovery {
+// recovery converts the measurement, and net, the same measured without
+// the generator's own lateness (nil when not measured); nil when there was
+// nothing to recover from.
+func recovery(rr slo.RecoveryResult, net *slo.RecoveryResult) *Recovery {
 	if !rr.Applicable() {
 		return nil
 	}
@@ -162,6 +154,11 @@ func recovery(rr slo.RecoveryResult) *Recovery {
 	}
 	if !rr.Passed() {
 		out.Detail = rr.Reason
+	}
+	if net != nil {
+		out.WithoutLateness = &Judgement{Observed: net.Reason, Passed: net.Passed(), MeasuredS: secondsPtr(net.Time, net.Measured())}
+		out.Inconclusive = net.Passed() != rr.Passed()
+		out.Passed = out.Passed && !out.Inconclusive
 	}
 	return out
 }

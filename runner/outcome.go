@@ -4,7 +4,16 @@ import "time"
 
 // SchemaVersion is the version of the Outcome's JSON form. It changes when a
 // field changes meaning or goes away; new fields do not change it.
-const SchemaVersion = 1
+//
+// 2: `invalid` is gone (a busy generator no longer voids a run); `verdict`
+// may be `inconclusive`, named in `inconclusive[]`; a check or recovery
+// whose result flips without the generator's own lateness has
+// `inconclusive` set and `passed` false. The faults are judged per episode
+// (`episodes[]`, each with its checks and recovery): the fault, gap,
+// recovery and steady phases come once per episode and carry its
+// `episode`, as do their checks and offered load, and `recovery` is the
+// last episode's.
+const SchemaVersion = 2
 
 // Outcome is everything a run found, ready to render or to save as JSON.
 // Times in seconds (`_s`) are offsets from the start of the load.
@@ -14,7 +23,8 @@ type Outcome struct {
 	File          string `json:"file"`
 	Description   string `json:"description,omitempty"`
 
-	// Verdict is passed, failed, aborted, interrupted or error.
+	// Verdict is passed, failed, aborted, inconclusive, interrupted or
+	// error: the outcome every report states and the exit code maps.
 	Verdict Verdict `json:"verdict"`
 	// Passed is true when every expectation held.
 	Passed bool `json:"passed"`
@@ -28,14 +38,16 @@ type Outcome struct {
 	Errors []string `json:"errors,omitempty"`
 	// Warnings are things the reader should know about the measurement.
 	Warnings []string `json:"warnings,omitempty"`
-	// Invalid says why the run's results do not describe the target, ""
-	// when they do: "load generator saturated: ..." when the generator
-	// itself was the bottleneck (generator lag p99 above 5 ms, or its CPU
-	// saturated for more than 5 s). cmd exits 4 for an invalid run,
-	// whatever its verdict.
-	Invalid string `json:"invalid,omitempty"`
-	// Generator is the load generator's view of itself; nil when no load
-	// ran.
+	// Inconclusive names what the load generator itself decides: each
+	// check whose result flips when judged without the generator's own
+	// lateness (with the lateness that flipped it), and each phase whose
+	// offered load the generator fell short of. The verdict is
+	// inconclusive when something is named here and nothing failed both
+	// ways; a failure the generator cannot explain fails the run whatever
+	// is named here.
+	Inconclusive []string `json:"inconclusive,omitempty"`
+	// Generator is the load generator's view of itself, information that
+	// decides nothing by itself; nil when no load ran.
 	Generator *GeneratorHealth `json:"generator,omitempty"`
 
 	Seed      int64     `json:"seed"`
@@ -89,12 +101,19 @@ type Verdict string
 
 // The verdicts.
 const (
-	Passed      Verdict = "passed"
-	Failed      Verdict = "failed"
-	Aborted     Verdict = "aborted"
-	Interrupted Verdict = "interrupted"
-	Errored     Verdict = "error"
+	Passed  Verdict = "passed"
+	Failed  Verdict = "failed"
+	Aborted Verdict = "aborted"
+	// Inconclusive: nothing failed both ways, but the generator's own
+	// lateness decides a check, or the generator fell short of the load it
+	// was to offer (Outcome.Inconclusive says which).
+	Inconclusive Verdict = "inconclusive"
+	Interrupted  Verdict = "interrupted"
+	Errored      Verdict = "error"
 )
+
+// Verdicts lists every verdict.
+var Verdicts = []Verdict{Passed, Failed, Aborted, Inconclusive, Interrupted, Errored}
 
 // StackInfo describes the bundled stack a run started.
 type StackInfo struct {
@@ -158,14 +177,47 @@ type Check struct {
 	Observed string `json:"observed"`
 	// Value is the observed number in the expression's unit (ms for
 	// durations, a fraction for rates); nil when there was no data.
-	Value  *float64 `json:"value"`
-	Passed bool     `json:"passed"`
+	Value *float64 `json:"value"`
+	// Passed is true when the check held; false when it failed, and when
+	// it is Inconclusive.
+	Passed bool `json:"passed"`
 	// Skipped is set when there was nothing to judge (an empty phase);
 	// Observed says why. A skipped check does not fail the run.
 	Skipped bool `json:"skipped,omitempty"`
 	// Episode is the fault episode of the phase, from 1; omitted (0) for
 	// the baseline and stress levels.
 	Episode int `json:"episode,omitempty"`
+	// Inconclusive is set when the check's result flips without the
+	// generator's own lateness: it neither passed nor failed, and the run
+	// is at best inconclusive.
+	Inconclusive bool `json:"inconclusive,omitempty"`
+	// WithoutLateness is the check judged a second time on the same
+	// operations less the generator's own lateness (latency and
+	// dispatch_lag checks); nil for checks that lateness cannot change.
+	WithoutLateness *Judgement `json:"without_lateness,omitempty"`
+}
+
+// Failed reports whether the check failed both with and without the
+// generator's own lateness: a failure the generator cannot explain.
+func (c Check) Failed() bool { return !c.Passed && !c.Skipped && !c.Inconclusive }
+
+// Judgement is an expectation judged a second time, without the
+// generator's own lateness.
+type Judgement struct {
+	// Observed is what was seen that way ("p95 = 1.2ms", "recovered in
+	// 2.5s").
+	Observed string `json:"observed"`
+	// Value is the number in the expression's unit; nil without data (and
+	// for recovery, where MeasuredS says it).
+	Value  *float64 `json:"value"`
+	Passed bool     `json:"passed"`
+	// LatenessMS is how much the generator's own lateness added to the
+	// value (the value with it less the value without it), in ms; nil
+	// when not both were observed.
+	LatenessMS *float64 `json:"lateness_ms,omitempty"`
+	// MeasuredS is the recovery time without the lateness (recovery only;
+	// nil when not recovered).
+	MeasuredS *float64 `json:"measured_s,omitempty"`
 }
 
 // Recovery is the measured return to steady state after an episode's last
@@ -187,7 +239,18 @@ type Recovery struct {
 	Flaps int `json:"flaps"`
 	// Detail explains a failure ("not recovered: p95 still 340ms at +30s").
 	Detail string `json:"detail,omitempty"`
+	// Inconclusive is set when recovery within the bound is decided by the
+	// generator's own lateness: measured without it, the result flips.
+	// Passed is then false.
+	Inconclusive bool `json:"inconclusive,omitempty"`
+	// WithoutLateness is recovery measured again less the generator's own
+	// lateness, when a steady-state threshold depends on it.
+	WithoutLateness *Judgement `json:"without_lateness,omitempty"`
 }
+
+// Failed reports whether recovery failed with and without the
+// generator's own lateness.
+func (r *Recovery) Failed() bool { return r != nil && !r.Passed && !r.Inconclusive }
 
 // FaultResult is what happened to one fault of the timeline.
 type FaultResult struct {
@@ -303,13 +366,17 @@ type VerifyResult struct {
 	Error         string   `json:"error,omitempty"`
 }
 
-// GeneratorHealth is how the load generator fared (load.Health).
+// GeneratorHealth is how the load generator fared (load.Health), after the
+// warm-up: information for the reader. What the generator could have
+// changed is judged check by check (Check.WithoutLateness) and phase by
+// phase (Offered).
 type GeneratorHealth struct {
 	// Ops is how many operations' generator lag was measured.
 	Ops int64 `json:"ops"`
-	// LagP99MS and LagMaxMS are the generator lag (intended start →
-	// hand-off to the driver: the generator's own lateness, never the
-	// target's) at p99 and at most, in milliseconds.
+	// LagP50MS, LagP99MS and LagMaxMS are the generator lag (intended
+	// start → hand-off to the driver: the generator's own lateness, never
+	// the target's) at p50, p99 and at most, in milliseconds.
+	LagP50MS float64 `json:"lag_p50_ms"`
 	LagP99MS float64 `json:"lag_p99_ms"`
 	LagMaxMS float64 `json:"lag_max_ms"`
 	// CPUPeak is the highest sampled CPU use of the process, a share of
@@ -318,7 +385,38 @@ type GeneratorHealth struct {
 	// CPUSaturatedS is the longest stretch with the CPU saturated.
 	CPUSaturatedS float64 `json:"cpu_saturated_s"`
 	Cores         int     `json:"cores"`
+	// Busy says when the generator was busy beyond its usual limits (lag
+	// p99 above 5 ms, or its CPU saturated for more than 5 s); it decides
+	// nothing.
+	Busy string `json:"busy,omitempty"`
+	// Offered is what each open-model scenario offered in each judged
+	// phase, against its schedule.
+	Offered []OfferedLoad `json:"offered,omitempty"`
 }
+
+// OfferedLoad is what one open-model scenario offered in one phase. Arrivals
+// count by their intended start, like every result.
+type OfferedLoad struct {
+	Phase string `json:"phase"`
+	// Episode is the phase's fault episode, from 1; omitted (0) for the
+	// baseline.
+	Episode  int    `json:"episode,omitempty"`
+	Scenario string `json:"scenario"`
+	// Intended counts the arrivals the schedule placed in the phase; Made
+	// those started or dropped; Dropped those dropped for want of a free VU
+	// (the target kept the VUs busy: made all the same).
+	Intended int64 `json:"intended"`
+	Made     int64 `json:"made"`
+	Dropped  int64 `json:"dropped"`
+	// Short is set when the generator made fewer than MinOffered of the
+	// intended arrivals, for its own reasons: the phase was not offered
+	// the load it was to be judged under.
+	Short bool `json:"short,omitempty"`
+}
+
+// MinOffered is the share of a phase's intended arrivals the generator must
+// make for the phase to count as offered in full.
+const MinOffered = 0.99
 
 // Totals sums the whole load.
 type Totals struct {

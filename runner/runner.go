@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chaosload/chaosload/config"
+	"github.com/chaosload/chaosload/load"
 	"github.com/rs/zerolog"
 )
 
@@ -40,6 +41,11 @@ type Options struct {
 	// NoSockmap keeps the proxies on the copy path even where the kernel's
 	// sockmap fast path is available (proxy.Config.NoSockmap).
 	NoSockmap bool
+	// Load, when set, adjusts the configuration of each load the run
+	// starts, after the runner filled it: drivers of one's own
+	// (Config.Drivers), or the Config.Stall test hook. nil changes
+	// nothing.
+	Load func(*load.Config)
 }
 
 // Event is something that happened during the run.
@@ -122,7 +128,10 @@ func (r *run) fail(err error) *Outcome {
 	return r.out
 }
 
-// decide sets the verdict from what was measured.
+// decide sets the verdict from what was measured. A failure the load
+// generator cannot explain fails the run whatever the generator did; only
+// when nothing failed does what the generator decides (Inconclusive) make
+// the run inconclusive.
 func (r *run) decide(ctx context.Context) {
 	o := r.out
 	switch {
@@ -132,32 +141,44 @@ func (r *run) decide(ctx context.Context) {
 		o.Verdict, o.Partial, o.AbortReason = Aborted, true, r.abortReason
 	case len(o.Errors) > 0:
 		o.Verdict, o.Partial = Errored, true
-	case r.allPassed():
-		o.Verdict = Passed
-	default:
+	case r.anyFailed():
 		o.Verdict = Failed
+	case len(o.Inconclusive) > 0:
+		o.Verdict = Inconclusive
+	default:
+		o.Verdict = Passed
 	}
 	o.Passed = o.Verdict == Passed
 }
 
-func (r *run) allPassed() bool {
+// anyFailed reports whether an expectation failed both with and without
+// the generator's own lateness.
+func (r *run) anyFailed() bool {
 	for _, c := range r.out.Checks {
-		if !c.Passed && !c.Skipped {
-			return false
+		if c.Failed() {
+			return true
 		}
 	}
-	if rec := r.out.Recovery; rec != nil && !rec.Passed {
-		return false
+	if r.out.Recovery.Failed() {
+		return true
 	}
 	for _, e := range r.out.Episodes {
-		if e.Recovery != nil && !e.Recovery.Passed {
-			return false
+		if e.Recovery.Failed() {
+			return true
 		}
 	}
 	for _, v := range r.out.Verify {
 		if !v.Passed {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// loadConfig applies Options.Load to cfg.
+func (r *run) loadConfig(cfg load.Config) load.Config {
+	if r.opts.Load != nil {
+		r.opts.Load(&cfg)
+	}
+	return cfg
 }

@@ -144,7 +144,7 @@ func TestRunMeasuresFaultAndRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out.Verdict != runner.Passed {
-		t.Fatalf("verdict %s; checks %+v; recovery %+v; errors %v", out.Verdict, out.Checks, out.Recovery, out.Errors)
+		t.Fatalf("verdict %s; checks %+v; recovery %+v; errors %v; inconclusive %q", out.Verdict, out.Checks, out.Recovery, out.Errors, out.Inconclusive)
 	}
 	names := []string{}
 	for _, p := range out.Phases {

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,10 +64,14 @@ type StressLevel struct {
 	// processes' peaks on the level; nil without a monitor.
 	CPUMax *float64 `json:"cpu_max,omitempty"`
 	RSSMax *float64 `json:"rss_max,omitempty"`
-	// GeneratorSaturated is set when the load generator itself was the
-	// bottleneck on this level: its figures describe the generator.
-	GeneratorSaturated bool    `json:"generator_saturated,omitempty"`
-	Checks             []Check `json:"checks"`
+	// GeneratorSaturated is set when the load generator was busy beyond
+	// its usual limits on this level (information: it decides nothing).
+	GeneratorSaturated bool `json:"generator_saturated,omitempty"`
+	// Inconclusive is set when no threshold failed on the level but the
+	// generator's own lateness decides one: the level neither held nor
+	// broke.
+	Inconclusive bool    `json:"inconclusive,omitempty"`
+	Checks       []Check `json:"checks"`
 }
 
 // OperatingPoint is the recommended load and the latency measured near it.
@@ -152,10 +157,10 @@ func (r *run) stressLevel(ctx context.Context, drivers map[load.Protocol]load.Dr
 func (r *run) runLevel(ctx context.Context, drivers map[load.Protocol]load.Driver, level float64, at, length time.Duration) error {
 	m := r.m
 	sc := r.levelScenario(level, at, length)
-	ld, err := load.New([]load.Scenario{sc}, load.Config{
+	ld, err := load.New([]load.Scenario{sc}, r.loadConfig(load.Config{
 		Drivers: drivers, Sink: teeSink{m.rec, m.acks}, Seed: r.out.Seed + int64(at), Clock: m.clock,
 		Logger: r.opts.Logger, Health: load.HealthConfig{From: at + r.exp.Stress.SettleOrDefault()},
-	})
+	}))
 	if err != nil {
 		return infra("stress level %g: %w", level, err)
 	}
@@ -218,15 +223,27 @@ func (r *run) judgeLevel(level float64, at, end time.Duration) StressLevel {
 		if slo.Sampled(th) {
 			c = slo.SampledCheck(src, th, name, from, end)
 		} else {
-			obs := slo.Evaluate(m.rec, th, (from+iv-1)/iv*iv, end/iv*iv)
-			c = slo.Check{Name: th.Key, Phase: name, Expression: th.Cond.Text, Observed: obs.String(), Passed: obs.Pass, Obs: obs}
+			c = levelCheck(m.rec, th, name, (from+iv-1)/iv*iv, end/iv*iv)
 		}
 		lv.Checks = append(lv.Checks, check(c))
-		lv.Passed = lv.Passed && c.Passed
+		lv.Passed = lv.Passed && c.Passed && !c.Flipped()
 	}
+	lv.Inconclusive = !lv.Passed && !slices.ContainsFunc(lv.Checks, Check.Failed)
 	lv.CPUMax, lv.RSSMax = samplePeak(src.Samples, "target_cpu", from, end), samplePeak(src.Samples, "target_rss", from, end)
 	lv.GeneratorSaturated = m.health.Saturated
 	return lv
+}
+
+// levelCheck judges th over [from, to) of rec, and again without the
+// generator's own lateness when it depends on it.
+func levelCheck(rec *metrics.Recorder, th config.Threshold, phase string, from, to time.Duration) slo.Check {
+	obs := slo.Evaluate(rec, th, from, to)
+	c := slo.Check{Name: th.Key, Phase: phase, Expression: th.Cond.Text, Observed: obs.String(), Passed: obs.Pass, Obs: obs}
+	if slo.LatenessBound(th) {
+		net := slo.Evaluate(rec.WithoutLateness(), th, from, to)
+		c.Net = &net
+	}
+	return c
 }
 
 // samplePeak is the highest sample of metric in [from, to); nil without one.
@@ -246,7 +263,10 @@ func (r *run) levelEvent(lv StressLevel) {
 		return
 	}
 	verdict := "held"
-	if !lv.Passed {
+	switch {
+	case lv.Inconclusive:
+		verdict = "UNDECIDED (the generator's own lateness decides): " + strings.Join(failedChecks(lv.Checks), "; ")
+	case !lv.Passed:
 		verdict = "BROKE: " + strings.Join(failedChecks(lv.Checks), "; ")
 	}
 	r.opts.OnEvent(Event{At: time.Duration(lv.EndS * float64(time.Second)), Kind: "stress-level",

@@ -53,6 +53,7 @@ func (r *run) stressRecovery(ctx context.Context, drivers map[load.Protocol]load
 	ths, _ := slo.SplitSampled(r.exp.Thresholds)
 	rr := slo.MeasureRecovery(r.m.rec, ths, rec, overloadEnd, overloadEnd+length)
 	r.m.stressRecovery = &rr
+	r.m.stressNetRecovery = slo.MeasureRecoveryWithoutLateness(r.m.rec.WithoutLateness(), ths, rec, overloadEnd, overloadEnd+length)
 	if r.opts.OnEvent != nil {
 		r.opts.OnEvent(Event{At: r.m.clock.Now(), Kind: "stress-recovery", Message: fmt.Sprintf(
 			"back to %g %s after the breaking point: %s", level, st.UnitOrDefault(), recoveryWords(rr))})
@@ -80,7 +81,7 @@ func (r *run) judgeStress() {
 		r.out.Phases = append(r.out.Phases, phaseStats(r.m.rec, p))
 	}
 	if rr := r.m.stressRecovery; rr != nil {
-		r.out.Recovery = recovery(*rr)
+		r.out.Recovery = recovery(*rr, r.m.stressNetRecovery)
 		r.out.Phases = append(r.out.Phases, phaseStats(r.m.rec, slo.Phase{Name: "after overload",
 			Start: rr.FaultEnd, End: r.m.loadEnd}))
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/chaosload/chaosload/runner"
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -27,6 +28,9 @@ type app struct {
 	v              *viper.Viper
 	log            zerolog.Logger
 	code           int
+	// runOptions, when set, adjusts the runner's options of every run (a
+	// test hook: drivers of its own, a stalled generator).
+	runOptions func(*runner.Options)
 }
 
 func newApp(stdout, stderr io.Writer) *app {
@@ -100,8 +104,9 @@ injects faults while a load generator applies user load; the experiment file say
 what graceful degradation means and how fast the service must recover.
 
 Exit codes: 0 passed, 1 an expectation failed, 2 invalid file or flags,
-3 aborted by the experiment's abort condition, 4 infrastructure error,
-130 interrupted.`,
+3 aborted by the experiment's abort condition, 4 infrastructure error or
+inconclusive (the load generator's own lateness decides a check), 130
+interrupted.`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		PersistentPreRunE: a.setup,

@@ -158,8 +158,8 @@ func (r e2eRun) expect(t *testing.T, code int, v runner.Verdict) {
 	var why string
 	if r.out != nil {
 		verdict = r.out.Verdict
-		if r.out.Invalid != "" {
-			why = "invalid: " + r.out.Invalid + "\n"
+		for _, c := range r.out.Inconclusive {
+			why += "inconclusive: " + c + "\n"
 		}
 		for _, e := range r.out.Errors {
 			why += "error: " + e + "\n"

@@ -13,6 +13,11 @@ const (
 	// exitInfra: infrastructure error (unreachable target, port taken,
 	// missing dependency, a fault that could not be applied or reverted).
 	exitInfra = 4
+	// exitInconclusive: the run completed, nothing failed both ways, but
+	// the load generator's own lateness decides a named check, or it fell
+	// short of the load it was to offer. Like an infrastructure error, the
+	// run says nothing either way about the service.
+	exitInconclusive = exitInfra
 	// exitInterrupted: interrupted by the user; faults reverted, partial
 	// results written.
 	exitInterrupted = 130

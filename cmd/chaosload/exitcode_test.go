@@ -22,8 +22,12 @@ func TestExitCode(t *testing.T) {
 	interrupted, cancel := context.WithCancel(context.Background())
 	cancel()
 	infraErr := &runner.InfraError{Err: errors.New("target api: 127.0.0.1:1 refused the connection")}
-	outcome := func(v runner.Verdict, invalid string) *runner.Outcome {
-		return &runner.Outcome{Verdict: v, Invalid: invalid}
+	outcome := func(v runner.Verdict, busy string) *runner.Outcome {
+		out := &runner.Outcome{Verdict: v}
+		if busy != "" {
+			out.Generator = &runner.GeneratorHealth{Busy: busy}
+		}
+		return out
 	}
 	tests := []struct {
 		name string
@@ -48,12 +52,14 @@ func TestExitCode(t *testing.T) {
 		{"infrastructure error", outcome(runner.Errored, ""), infraErr, live, exitInfra},
 		// any other error of the runner is an infrastructure error too
 		{"other error", outcome(runner.Errored, ""), fmt.Errorf("write results: %w", os.ErrPermission), live, exitInfra},
-		// the run says its figures describe the load generator: inconclusive
-		{"invalid run that passed", outcome(runner.Passed, "load generator saturated"), nil, live, exitInfra},
-		// inconclusive even when a check failed: the failure may be the generator's
-		{"invalid run that failed", outcome(runner.Failed, "load generator saturated"), nil, live, exitInfra},
-		// an interrupted run stays interrupted, valid or not
-		{"invalid run interrupted", outcome(runner.Interrupted, "load generator saturated"), nil, live, exitInterrupted},
+		// the generator's own lateness decides a named check: nothing learnt of the service
+		{"inconclusive", outcome(runner.Inconclusive, ""), nil, live, exitInconclusive},
+		// a busy generator decides nothing by itself: the checks stood both ways
+		{"passed with a busy generator", outcome(runner.Passed, "lag p99 12ms over 5ms"), nil, live, exitOK},
+		// nor does it excuse a failure that holds without its lateness
+		{"failed with a busy generator", outcome(runner.Failed, "lag p99 12ms over 5ms"), nil, live, exitFailed},
+		// an interrupted run stays interrupted, inconclusive or not
+		{"inconclusive run interrupted", outcome(runner.Inconclusive, ""), nil, interrupted, exitInterrupted},
 		// an outcome without a verdict the table knows is never a pass
 		{"errored verdict without error", outcome(runner.Errored, ""), nil, live, exitInfra},
 	}

@@ -18,7 +18,7 @@ summary on stdout, and the files asked for (--json, --junit, --markdown,
 OLD.json compares each result with an older one, as run does.
 
 The exit code is the saved verdict's (0 passed, 1 failed, 3 aborted,
-4 infrastructure error, 130 interrupted), made worse by a regression against
+4 inconclusive or infrastructure error, 130 interrupted), made worse by a regression against
 --baseline (1) or a report that could not be written (4); 2 when a result
 file cannot be read or is of a newer schema.`,
 		Args: args(cobra.MinimumNArgs(1)),

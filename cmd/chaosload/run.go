@@ -39,8 +39,9 @@ experiment), --markdown, or --out DIR (a file per experiment and junit.xml).
 
 Exit codes: 0 passed, 1 an expectation failed (or a regression against the
 baseline), 2 invalid file or flags, 3 aborted, 4 infrastructure error (or a
-report that could not be written), 130 interrupted (faults reverted, partial
-results written).`,
+report that could not be written) or inconclusive (the load generator's own
+lateness decides a named check, or it fell short of the load it was to
+offer), 130 interrupted (faults reverted, partial results written).`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, err := expandFiles(args)
@@ -99,13 +100,17 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 	}
 	p.start(exp.Name, file, plannedSpan(exp))
 	p.note(episodeLines(exp))
-	out, err := runner.Run(ctx, exp, runner.Options{
+	opts := runner.Options{
 		Logger:     a.log,
 		Stack:      demoStack(a.log),
 		OnEvent:    p.event,
 		OnProgress: p.status,
 		NoSockmap:  a.v.GetString("fast-path") == "copy",
-	})
+	}
+	if a.runOptions != nil {
+		a.runOptions(&opts)
+	}
+	out, err := runner.Run(ctx, exp, opts)
 	p.done()
 	if out == nil { // Run always returns an Outcome; be safe anyway
 		return worse(exitInfra, exitCode(&runner.Outcome{Verdict: runner.Errored}, err, ctx))
@@ -133,7 +138,10 @@ func demoStack(log zerolog.Logger) runner.StackFactory {
 	}
 }
 
-// exitCode maps a run's outcome to the exit-code table.
+// exitCode maps a run's outcome to the exit-code table. The verdict
+// decides, and every report states the verdict, so the code and the
+// reports agree; an interrupt or an infrastructure error the runner
+// returned is already the verdict (interrupted, error).
 func exitCode(out *runner.Outcome, err error, ctx context.Context) int {
 	var ie *runner.InfraError
 	switch {
@@ -141,16 +149,21 @@ func exitCode(out *runner.Outcome, err error, ctx context.Context) int {
 		return exitInterrupted
 	case errors.As(err, &ie), err != nil:
 		return exitInfra
-	case out.Invalid != "" && out.Verdict != runner.Interrupted:
-		return exitInfra // the load generator was the bottleneck: nothing was learnt of the target
 	}
-	switch out.Verdict {
+	return verdictCode(out.Verdict)
+}
+
+// verdictCode is the exit code of a verdict.
+func verdictCode(v runner.Verdict) int {
+	switch v {
 	case runner.Passed:
 		return exitOK
 	case runner.Failed:
 		return exitFailed
 	case runner.Aborted:
 		return exitAborted
+	case runner.Inconclusive:
+		return exitInconclusive
 	case runner.Interrupted:
 		return exitInterrupted
 	}
