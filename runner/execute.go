@@ -190,7 +190,7 @@ func (r *run) watch(ctx context.Context, ld *load.Load, tl *faults.Timeline, sto
 	if every <= 0 {
 		every = time.Second
 	}
-	abort := slo.NewAbortWatch(r.exp.Abort, slo.AbortConfig{})
+	abort := slo.NewAbortWatch(r.exp.Abort, slo.AbortConfig{Net: r.m.rec.WithoutLateness()})
 	tick := time.NewTicker(r.m.rec.Interval())
 	defer tick.Stop()
 	lastProgress := time.Duration(0)

@@ -21,6 +21,12 @@ type AbortConfig struct {
 	// on the results that are in; the longest operation timeout makes the
 	// data complete at the price of reacting that much later.
 	Settle time.Duration
+	// Net is the same results less the generator's own lateness
+	// (metrics.Recorder.WithoutLateness). With it, a condition on a
+	// duration that includes that lateness (LatenessBound) fires only when
+	// it holds both ways: the generator's own lateness never stops a run.
+	// nil judges each condition once.
+	Net Source
 }
 
 // AbortWatch decides, while the load runs, whether an abort condition
@@ -72,13 +78,22 @@ func (w *AbortWatch) Check(src Source, now time.Duration) (fired bool, reason st
 		if edge-d < 0 {
 			continue // not enough load yet
 		}
-		set := newWindowSet(src, edge-d, edge, &w.pool)
-		obs := set.evaluate(th)
-		set.release()
+		obs := w.evaluate(src, th, edge-d, edge)
+		if obs.Pass && w.cfg.Net != nil && LatenessBound(th) {
+			obs.Pass = w.evaluate(w.cfg.Net, th, edge-d, edge).Pass
+		}
 		if obs.Pass {
 			return true, th.Key + ": " + th.Cond.Text + " held: " + obs.String() +
 				" over " + showSeconds(edge-d) + "–" + showSeconds(edge)
 		}
 	}
 	return false, ""
+}
+
+// evaluate evaluates th over [from, to) of src with the watch's pool; w.mu
+// must be held.
+func (w *AbortWatch) evaluate(src Source, th config.Threshold, from, to time.Duration) Observation {
+	set := newWindowSet(src, from, to, &w.pool)
+	defer set.release()
+	return set.evaluate(th)
 }

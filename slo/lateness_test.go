@@ -160,3 +160,38 @@ func TestRecoveryWithoutLateness(t *testing.T) {
 		t.Errorf("verdict passed %v with failed %v: want neither passed nor failed\n%s", v.Passed, v.Failed(), dump(v))
 	}
 }
+
+// TestAbortWithoutLateness: an abort condition on latency fires only when it
+// holds without the generator's own lateness too: a stalled generator in
+// front of a fast target never stops a run, a slow target does; counts are
+// judged once.
+func TestAbortWithoutLateness(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		p     lateProfile
+		key   string
+		expr  string
+		fired bool
+	}{
+		// p95 41 ms as measured, 1 ms without: the generator's doing
+		{"stall alone", stalled10, "latency", "p(95) > 10ms for 2s", false},
+		// 200 ms without the lateness too: the target's doing
+		{"slow target", slowBehindStall, "latency", "p(95) > 10ms for 2s", true},
+		// 500s count whatever the generator did
+		{"errors", stalledWith5xx, "errors", "rate > 10% for 2s", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := recordLate(10*s, 200, tt.p)
+			w := NewAbortWatch(config.Thresholds{th(t, tt.key, tt.expr)}, AbortConfig{Net: rec.WithoutLateness()})
+			if fired, reason := w.Check(rec, 5*s); fired != tt.fired {
+				t.Fatalf("fired %v (%s), want %v", fired, reason, tt.fired)
+			}
+			// without the view, the condition is judged as measured
+			if fired, _ := NewAbortWatch(config.Thresholds{th(t, tt.key, tt.expr)}, AbortConfig{}).Check(rec, 5*s); !fired {
+				t.Errorf("without Net: did not fire")
+			}
+		})
+	}
+}
