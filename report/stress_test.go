@@ -51,6 +51,24 @@ func TestStressText(t *testing.T) {
 	}
 }
 
+// TestStressUndecidedBreakingPoint: a level that broke only through the
+// generator's own lateness is shown as inconclusive, and the breaking point
+// as undecided.
+func TestStressUndecidedBreakingPoint(t *testing.T) {
+	t.Parallel()
+	o := stressOutcome()
+	o.Stress.Levels[2].Inconclusive = true
+	var b bytes.Buffer
+	if err := Text(&b, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"inconclusive\n", "Breaking point: undecided at 200 VUs — only the generator's own lateness broke latency: p(95) < 100ms (p95 = 340ms)"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
 // TestStressMarkdownAndHTML: Markdown has the curve as a table; HTML draws
 // it (p50, p95, p99 and throughput lines, the breaking point marked) and
 // tabulates it.

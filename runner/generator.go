@@ -111,8 +111,12 @@ func withoutLateness(c slo.Check) *Judgement {
 }
 
 // inconclusive names what the generator decides in o: each check and
-// recovery whose result flips without its lateness, the stress level that
-// broke only through it, and each phase it offered less than its schedule.
+// recovery whose result flips without its lateness (a stress run's
+// capacity check among them, when the level that broke broke only through
+// it), and each phase it offered less than its schedule. A stress level
+// that broke only through the lateness decides no verdict by itself: the
+// breaking point is measured, not judged (its report says it is
+// undecided).
 func inconclusive(o *Outcome) []string {
 	var out []string
 	for _, c := range o.Checks {
@@ -128,15 +132,6 @@ func inconclusive(o *Outcome) []string {
 	if rec := o.Recovery; len(o.Episodes) == 0 && rec != nil && rec.Inconclusive {
 		out = append(out, recoveryFlipped(slo.PhaseRecovery, rec)) // a stress run's, after overload
 	}
-	if st := o.Stress; st != nil {
-		for _, lv := range st.Levels {
-			for _, c := range lv.Checks {
-				if lv.Inconclusive && c.Inconclusive {
-					out = append(out, flipped(fmt.Sprintf("stress level %g", lv.Level), c))
-				}
-			}
-		}
-	}
 	if g := o.Generator; g != nil {
 		for _, off := range g.Offered {
 			if off.Short {
@@ -151,6 +146,9 @@ func inconclusive(o *Outcome) []string {
 // fails with the generator's own lateness (p95 = 51ms) and holds without
 // it (p95 = 1ms): its lateness added 50ms".
 func flipped(phase string, c Check) string {
+	if c.WithoutLateness == nil {
+		return phase + " " + c.Name + ": " + c.Observed
+	}
 	with, without := "fails", "holds"
 	if !c.WithoutLateness.Passed {
 		with, without = "holds", "fails"

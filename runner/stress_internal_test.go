@@ -94,3 +94,44 @@ func TestLevelScenario(t *testing.T) {
 		t.Fatalf("rate level with maxVUs: %+v", sc)
 	}
 }
+
+// TestUndecidedCapacity: a failed minimum-capacity check is inconclusive
+// when the level that broke broke only through the generator's own
+// lateness; one that broke for real fails it, and a check that passed
+// stands whatever broke above it.
+func TestUndecidedCapacity(t *testing.T) {
+	t.Parallel()
+	flipped := Check{Name: "latency: p(95) < 100ms", Observed: "p95 = 117ms", Inconclusive: true,
+		WithoutLateness: &Judgement{Observed: "p95 = 97.8ms", Passed: true}}
+	broke := Check{Name: "latency: p(95) < 100ms", Observed: "p95 = 340ms", WithoutLateness: &Judgement{Observed: "p95 = 330ms"}}
+	res := func(last StressLevel) *StressResult {
+		return &StressResult{Levels: []StressLevel{{Level: 100, Passed: true}, last}, BreakingPoint: ptrTo(last.Level), Capacity: ptrTo(100.0)}
+	}
+	for _, tt := range []struct {
+		name   string
+		check  Check
+		res    *StressResult
+		failed bool
+		incon  bool
+	}{
+		// capacity 100 < 200, level 200 broke only through the lateness
+		{"undecided", Check{Passed: false, Observed: "capacity = 100"},
+			res(StressLevel{Level: 200, Inconclusive: true, Checks: []Check{flipped}}), false, true},
+		// level 200 broke for real: the check fails
+		{"broke", Check{Passed: false, Observed: "capacity = 100"}, res(StressLevel{Level: 200, Checks: []Check{broke}}), true, false},
+		// capacity 100 >= 100: passed, whatever broke at 200
+		{"held", Check{Passed: true, Observed: "capacity = 100"},
+			res(StressLevel{Level: 200, Inconclusive: true, Checks: []Check{flipped}}), false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := undecidedCapacity(tt.check, tt.res)
+			if c.Failed() != tt.failed || c.Inconclusive != tt.incon {
+				t.Fatalf("check %+v: failed %v inconclusive %v, want %v %v", c, c.Failed(), c.Inconclusive, tt.failed, tt.incon)
+			}
+			if tt.incon && c.Observed != "capacity = 100; level 200 broke only through the generator's own lateness (latency: p(95) < 100ms: p95 = 117ms with the lateness, p95 = 97.8ms without)" {
+				t.Errorf("observed %q", c.Observed)
+			}
+		})
+	}
+}

@@ -92,12 +92,42 @@ func (r *run) judgeStress() {
 			c.Observed, c.Value = fmt.Sprintf("capacity = %g", *res.Capacity), res.Capacity
 			c.Passed = *res.Capacity >= minCap
 		}
-		r.out.Checks = append(r.out.Checks, c)
+		r.out.Checks = append(r.out.Checks, undecidedCapacity(c, res))
 	}
 	if r.out.Checks == nil {
 		r.out.Checks = []Check{}
 	}
 	r.warnSaturatedLevels(res)
+}
+
+// undecidedCapacity makes a failed capacity check inconclusive when the
+// level that broke broke only through the generator's own lateness: had it
+// held, stepping would have gone on, so the capacity is not known. A
+// capacity check that passed stands: no level above can lower it.
+func undecidedCapacity(c Check, res *StressResult) Check {
+	if c.Passed || res.BreakingPoint == nil {
+		return c
+	}
+	for _, lv := range res.Levels {
+		if lv.Level == *res.BreakingPoint && lv.Inconclusive {
+			c.Inconclusive = true
+			c.Observed += fmt.Sprintf("; level %g broke only through the generator's own lateness (%s)",
+				lv.Level, strings.Join(lateFlips(lv.Checks), "; "))
+		}
+	}
+	return c
+}
+
+// lateFlips says how each check of a level flipped: "latency: p(95) <
+// 100ms: p95 = 117ms with the lateness, p95 = 97.8ms without".
+func lateFlips(cs []Check) []string {
+	var out []string
+	for _, c := range cs {
+		if c.Inconclusive && c.WithoutLateness != nil {
+			out = append(out, fmt.Sprintf("%s: %s with the lateness, %s without", c.Name, c.Observed, c.WithoutLateness.Observed))
+		}
+	}
+	return out
 }
 
 // warnSaturatedLevels says when the load generator was itself saturated on
