@@ -133,6 +133,62 @@ func TestCompareGate(t *testing.T) {
 	}
 }
 
+// TestCompareWithoutLateness: a p95 or recovery time worse than the bound
+// only with the generator's own lateness is inconclusive, not a regression:
+// a passed run becomes inconclusive, naming it; one worse both ways fails
+// the run, an inconclusive run included.
+func TestCompareWithoutLateness(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		verdict runner.Verdict // before the comparison
+		change  func(o *runner.Outcome)
+		metric  string
+		incon   bool
+		want    runner.Verdict
+	}{
+		// steady p95 1.5 → 3 ms, 1.5 ms without the lateness: the generator's doing
+		{"p95 lateness only", runner.Passed, func(o *runner.Outcome) { o.Phases[4].P95MS, o.Phases[4].P95WithoutLatenessMS = 3, f64(1.5) },
+			MetricP95, true, runner.Inconclusive},
+		// 3 ms both ways: a regression the generator cannot explain
+		{"p95 both ways", runner.Passed, func(o *runner.Outcome) { o.Phases[4].P95MS, o.Phases[4].P95WithoutLatenessMS = 3, f64(3) },
+			MetricP95, false, runner.Failed},
+		// an inconclusive run that regressed both ways fails
+		{"inconclusive run regressed", runner.Inconclusive, func(o *runner.Outcome) { o.Phases[4].P95MS, o.Phases[4].P95WithoutLatenessMS = 3, f64(3) },
+			MetricP95, false, runner.Failed},
+		// recovery 0.5 → 2 s, 0.5 s without the lateness
+		{"recovery lateness only", runner.Passed, func(o *runner.Outcome) {
+			o.Recovery.MeasuredS = f64(2)
+			o.Recovery.WithoutLateness = &runner.Judgement{Observed: "recovered in 0.5s", Passed: true, MeasuredS: f64(0.5)}
+		}, MetricRecovery, true, runner.Inconclusive},
+		// not recovered as measured (the baseline did), recovered in 0.5 s without the lateness
+		{"recovered only without lateness", runner.Inconclusive, func(o *runner.Outcome) {
+			o.Recovery.MeasuredS, o.Recovery.Passed, o.Recovery.Inconclusive = nil, false, true
+			o.Recovery.WithoutLateness = &runner.Judgement{Observed: "recovered in 0.5s", Passed: true, MeasuredS: f64(0.5)}
+		}, MetricRecovery, true, runner.Inconclusive},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cur, base := passedOutcome(), passedOutcome()
+			cur.Verdict, cur.Passed = tt.verdict, tt.verdict == runner.Passed
+			tt.change(cur)
+			cur.Compare(Compare(cur, base, "base.json", 0.10))
+			phase := "steady #1"
+			if tt.metric == MetricRecovery {
+				phase = "episode 1"
+			}
+			m := findChange(t, cur.Comparison, tt.metric, phase)
+			if m.Inconclusive != tt.incon || m.Regressed == tt.incon || cur.Verdict != tt.want {
+				t.Fatalf("%+v: inconclusive %v regressed %v, verdict %s; want inconclusive %v, verdict %s",
+					m, m.Inconclusive, m.Regressed, cur.Verdict, tt.incon, tt.want)
+			}
+			if tt.incon && (len(cur.Inconclusive) != 1 || comparisonResult(m) != "inconclusive") {
+				t.Errorf("inconclusive %q, result %s: want the regression named", cur.Inconclusive, comparisonResult(m))
+			}
+		})
+	}
+}
+
 func TestParseRegression(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -159,13 +159,19 @@ func changeText(m runner.MetricChange) string {
 		return "—"
 	}
 	c := *m.Change * 100
+	var text string
 	switch {
 	case math.Abs(c) < 0.05:
-		return "unchanged"
+		text = "unchanged"
 	case c > 0:
-		return fmt.Sprintf("%.1f%% worse", c)
+		text = fmt.Sprintf("%.1f%% worse", c)
+	default:
+		text = fmt.Sprintf("%.1f%% better", -c)
 	}
-	return fmt.Sprintf("%.1f%% better", -c)
+	if m.Inconclusive {
+		text += ", " + m.Note
+	}
+	return text
 }
 
 // comparisonResult is the one-word result of a compared metric.
@@ -173,6 +179,8 @@ func comparisonResult(m runner.MetricChange) string {
 	switch {
 	case m.Skipped:
 		return "skipped"
+	case m.Inconclusive:
+		return "inconclusive"
 	case m.Regressed:
 		return "FAIL"
 	}

@@ -78,7 +78,7 @@ func faultPhaseStats(rec *metrics.Recorder, ep slo.Episode) Phase {
 	if len(spans) == 0 {
 		return out
 	}
-	fillStats(&out, slo.WindowOver(rec, spans, metrics.Selector{}))
+	fillStats(&out, slo.WindowOver(rec, spans, metrics.Selector{}), slo.WindowOver(rec.WithoutLateness(), spans, metrics.Selector{}))
 	return out
 }
 

@@ -89,12 +89,14 @@ func phaseStats(rec *metrics.Recorder, p slo.Phase) Phase {
 		return out
 	}
 	from, to := slo.PhaseWindow(rec.Interval(), p)
-	fillStats(&out, rec.Window(from, to, metrics.Selector{}))
+	fillStats(&out, rec.Window(from, to, metrics.Selector{}), rec.WithoutLateness().Window(from, to, metrics.Selector{}))
 	return out
 }
 
-// fillStats sets p's figures from the aggregate of its operations.
-func fillStats(p *Phase, a metrics.Aggregate) {
+// fillStats sets p's figures from the aggregate of its operations, and
+// from net, the same less the generator's own lateness, its p95 without
+// that lateness.
+func fillStats(p *Phase, a, net metrics.Aggregate) {
 	p.Ops, p.Errors, p.Dropped = a.Ops, a.Errors, a.ByClass[load.ClassDropped]
 	if a.Span > 0 {
 		p.OpsPerS = a.Rate()
@@ -104,6 +106,10 @@ func fillStats(p *Phase, a metrics.Aggregate) {
 		p.P50MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(50)))
 		p.P95MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(95)))
 		p.P99MS = ms(metrics.Micros(a.Latency.ValueAtQuantile(99)))
+		if net.Latency != nil && net.Latency.TotalCount() > 0 {
+			p95 := ms(metrics.Micros(net.Latency.ValueAtQuantile(95)))
+			p.P95WithoutLatenessMS = &p95
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package runner
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // SchemaVersion is the version of the Outcome's JSON form. It changes when a
 // field changes meaning or goes away; new fields do not change it.
@@ -165,6 +168,10 @@ type Phase struct {
 	P50MS float64 `json:"p50_ms"`
 	P95MS float64 `json:"p95_ms"`
 	P99MS float64 `json:"p99_ms"`
+	// P95WithoutLatenessMS is the p95 of the same operations less the
+	// generator's own lateness: a baseline comparison judges p95 both ways.
+	// nil without timed operations (and in results of schema 1).
+	P95WithoutLatenessMS *float64 `json:"p95_without_lateness_ms,omitempty"`
 }
 
 // Check is one expectation and what was observed.
@@ -484,20 +491,40 @@ type MetricChange struct {
 	// (Baseline − Current) / Baseline for ok_per_s; nil when Baseline is 0
 	// or either value is missing.
 	Change *float64 `json:"change"`
-	// Regressed is true when the change is worse than the bound allows.
+	// Regressed is true when the change is worse than the bound allows,
+	// with and without the generator's own lateness.
 	Regressed bool `json:"regressed"`
+	// Inconclusive is set when the change is worse than the bound allows
+	// only with the generator's own lateness (p95, recovery time): the
+	// generator could have caused it. Note says by how much.
+	Inconclusive bool `json:"inconclusive,omitempty"`
 	// Skipped is set when the metric was not judged; Note says why.
 	Skipped bool   `json:"skipped,omitempty"`
 	Note    string `json:"note,omitempty"`
 }
 
-// Compare attaches a comparison with a baseline run: a run that passed but
-// regressed beyond the bound fails (the gate), other verdicts stay.
+// Compare attaches a comparison with a baseline run, the gate: a run that
+// passed, or was inconclusive, and regressed beyond the bound with and
+// without the generator's own lateness fails; a run that passed and
+// regressed only with that lateness is inconclusive. Other verdicts stay.
 func (o *Outcome) Compare(c *Comparison) {
 	o.Comparison = c
-	if c != nil && !c.Passed && o.Verdict == Passed {
-		o.Verdict, o.Passed = Failed, false
+	if c == nil || o.Verdict != Passed && o.Verdict != Inconclusive {
+		return
 	}
+	for _, m := range c.Metrics {
+		if m.Inconclusive {
+			what := strings.TrimSpace(m.Phase + " " + m.Metric)
+			o.Inconclusive = append(o.Inconclusive, "regression against "+c.Baseline+": "+what+" "+m.Note)
+		}
+	}
+	switch {
+	case !c.Passed:
+		o.Verdict = Failed
+	case len(o.Inconclusive) > 0:
+		o.Verdict = Inconclusive
+	}
+	o.Passed = o.Verdict == Passed
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
