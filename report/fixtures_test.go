@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chaosload/chaosload/runner"
@@ -218,6 +219,71 @@ func inconclusiveOutcome() *runner.Outcome {
 			{Phase: "fault", Episode: 1, Scenario: "shoppers", Intended: 3000, Made: 3000, Dropped: 12},
 			{Phase: "recovery", Episode: 1, Scenario: "shoppers", Intended: 100, Made: 100},
 			{Phase: "steady", Episode: 1, Scenario: "shoppers", Intended: 4900, Made: 4900},
+		},
+	}
+	return o
+}
+
+// lateEpisodesOutcome: the two episodes of episodesOutcome, each judged
+// with a 50 ms latency degradation too, on a busy generator. Episode 1's
+// fault phase sheds 78% (within its 80%) and its p95 is 51 ms as measured,
+// 38 ms without the generator's own lateness: that check flips. Episode 2
+// holds its latency both ways but recovers at +12 s as measured, past its
+// 10 s bound, and at once (0.5 s) without the lateness: its recovery
+// flips. Nothing fails both ways: the run is inconclusive.
+func lateEpisodesOutcome() *runner.Outcome {
+	o := episodesOutcome()
+	o.Experiment, o.File = "late-cascade", "experiments/late-cascade.yaml"
+	o.Verdict, o.Passed = runner.Inconclusive, false
+	lat1 := runner.Check{Name: "latency: p(95) < 50ms", Phase: "fault", Episode: 1, Expression: "p(95) < 50ms", Observed: "p95 = 51ms", Value: f64(51),
+		Inconclusive: true, WithoutLateness: &runner.Judgement{Observed: "p95 = 38ms", Value: f64(38), Passed: true, LatenessMS: f64(13)}}
+	lat2 := runner.Check{Name: "latency: p(95) < 50ms", Phase: "fault", Episode: 2, Expression: "p(95) < 50ms", Observed: "p95 = 48ms", Value: f64(48), Passed: true,
+		WithoutLateness: &runner.Judgement{Observed: "p95 = 47ms", Value: f64(47), Passed: true, LatenessMS: f64(1)}}
+	var checks []runner.Check
+	for _, c := range o.Checks {
+		if c.Phase == "fault" {
+			c.Name, c.Expression, c.Passed = "errors: rate < 80%", "rate < 80%", true
+			checks = append(checks, map[int]runner.Check{1: lat1, 2: lat2}[c.Episode])
+		}
+		checks = append(checks, c)
+	}
+	for i, c := range checks { // the steady state's latency holds both ways
+		if strings.HasPrefix(c.Name, "latency:") && c.WithoutLateness == nil {
+			checks[i].WithoutLateness = &runner.Judgement{Observed: c.Observed, Value: c.Value, Passed: true, LatenessMS: f64(0)}
+		}
+	}
+	o.Checks = checks
+	o.Episodes[0].Checks, o.Episodes[1].Checks = o.Checks[2:6], o.Checks[6:]
+	rec2 := *o.Episodes[1].Recovery
+	rec2.MeasuredS, rec2.FirstGoodS, rec2.Passed, rec2.Inconclusive = f64(12), f64(11.5), false, true
+	rec2.Detail = "not recovered within 10s: latency p95 still 104ms at +10s; recovered late, at +12s"
+	rec2.WithoutLateness = &runner.Judgement{Observed: "recovered in 0.5s", Passed: true, MeasuredS: f64(0.5)}
+	o.Episodes[1].Recovery, o.Recovery = &rec2, &rec2
+	o.Episodes[0].Recovery.WithoutLateness = &runner.Judgement{Observed: "recovered in 2s", Passed: true, MeasuredS: f64(2)}
+	for i, p := range o.Phases {
+		switch {
+		case p.Name == "recovery" && p.Episode == 2:
+			o.Phases[i].EndS, o.Phases[i].Ops, o.Phases[i].P95MS, o.Phases[i].P99MS = 102, 2400, 104, 140
+		case p.Name == "steady" && p.Episode == 2:
+			o.Phases[i].StartS, o.Phases[i].Ops = 102, 7600
+		}
+	}
+	o.Inconclusive = []string{
+		"fault #1 latency: p(95) < 50ms fails with the generator's own lateness (p95 = 51ms) and holds without it (p95 = 38ms): its lateness added 13ms",
+		"recovery #2 within 10s fails with the generator's own lateness (not recovered within 10s: latency p95 still 104ms at +10s; recovered late, at +12s) " +
+			"and holds without it (recovered in 0.5s)",
+	}
+	o.Generator = &runner.GeneratorHealth{
+		Ops: 27000, LagP50MS: 0.1, LagP99MS: 13.2, LagMaxMS: 96, CPUPeak: 0.97, CPUSaturatedS: 3.5, Cores: 2,
+		Busy: "generator lag p99 13.2ms > 5ms: the generator started operations late on its own",
+		Offered: []runner.OfferedLoad{
+			{Phase: "baseline", Scenario: "shoppers", Intended: 3000, Made: 3000},
+			{Phase: "fault", Episode: 1, Scenario: "shoppers", Intended: 2000, Made: 2000, Dropped: 40},
+			{Phase: "recovery", Episode: 1, Scenario: "shoppers", Intended: 400, Made: 400},
+			{Phase: "steady", Episode: 1, Scenario: "shoppers", Intended: 8000, Made: 8000},
+			{Phase: "fault", Episode: 2, Scenario: "shoppers", Intended: 2000, Made: 1996},
+			{Phase: "recovery", Episode: 2, Scenario: "shoppers", Intended: 2400, Made: 2400},
+			{Phase: "steady", Episode: 2, Scenario: "shoppers", Intended: 7600, Made: 7600},
 		},
 	}
 	return o

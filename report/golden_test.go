@@ -45,11 +45,12 @@ var fixtures = []struct {
 	name string
 	make func() *runner.Outcome
 }{
-	{"passed", passedOutcome},             // every expectation held
-	{"failed", failedOutcome},             // 5xx, no recovery, lost writes, regressed vs baseline
-	{"episodes", episodesOutcome},         // two episodes, the first a cascade that sheds too much
-	{"errored", erroredOutcome},           // preflight failed: nothing measured
-	{"inconclusive", inconclusiveOutcome}, // the generator's lateness decides a latency check
+	{"passed", passedOutcome},              // every expectation held
+	{"failed", failedOutcome},              // 5xx, no recovery, lost writes, regressed vs baseline
+	{"episodes", episodesOutcome},          // two episodes, the first a cascade that sheds too much
+	{"errored", erroredOutcome},            // preflight failed: nothing measured
+	{"inconclusive", inconclusiveOutcome},  // the generator's lateness decides a latency check
+	{"late-episodes", lateEpisodesOutcome}, // it decides episode 1's fault check and episode 2's recovery
 }
 
 func TestGoldenText(t *testing.T) {
@@ -70,7 +71,7 @@ func TestGoldenMarkdown(t *testing.T) {
 
 func TestGoldenJUnit(t *testing.T) {
 	var b bytes.Buffer
-	if err := JUnit(&b, passedOutcome(), failedOutcome(), episodesOutcome(), erroredOutcome(), inconclusiveOutcome()); err != nil {
+	if err := JUnit(&b, passedOutcome(), failedOutcome(), episodesOutcome(), erroredOutcome(), inconclusiveOutcome(), lateEpisodesOutcome()); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "all.junit.xml", b.Bytes())

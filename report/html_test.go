@@ -23,7 +23,7 @@ func renderHTML(t *testing.T, o *runner.Outcome) string {
 // opens offline and fetches nothing.
 func TestHTMLSelfContained(t *testing.T) {
 	t.Parallel()
-	for _, o := range []*runner.Outcome{passedOutcome(), failedOutcome(), erroredOutcome(), inconclusiveOutcome()} {
+	for _, o := range []*runner.Outcome{passedOutcome(), failedOutcome(), erroredOutcome(), inconclusiveOutcome(), lateEpisodesOutcome()} {
 		page := renderHTML(t, o)
 		// A URL in the text (a verify by HTTP names its target) or in an
 		// SVG's xmlns loads nothing; one in a link or a form would.
@@ -143,6 +143,32 @@ func TestHTMLEpisodes(t *testing.T) {
 	}
 	if !strings.Contains(page, `id="episodes"`) {
 		t.Errorf("no episodes table")
+	}
+}
+
+// TestHTMLLateEpisodes: an episode whose check or recovery the generator's
+// own lateness decides is shaded as inconclusive on the timeline, its rows
+// say inconclusive with the episode, and the badge and the notes state the
+// run's outcome with each episode named.
+func TestHTMLLateEpisodes(t *testing.T) {
+	t.Parallel()
+	page := renderHTML(t, lateEpisodesOutcome())
+	for _, piece := range []struct {
+		what, text string
+		count      int
+	}{
+		{"the badge", `<span class="verdict inconclusive">INCONCLUSIVE</span>`, 1},
+		{"both episodes shaded as inconclusive", `<rect class="episode inconclusive"`, 2},
+		{"episode 1's flipped fault check", `<tr class="inconclusive"><td>fault #1</td><td>latency: p(95) &lt; 50ms</td>`, 1},
+		{"episode 2's flipped recovery", `<tr class="inconclusive"><td>recovery #2</td><td>back to steady state within 10.0s`, 1},
+		{"episode 2's held fault check", `<tr class="pass"><td>fault #2</td><td>latency: p(95) &lt; 50ms</td>`, 1},
+		{"the notes name each by its episode", `<li class="warning">decided by the load generator: fault #1 latency`, 1},
+		{"the notes name each by its episode", `<li class="warning">decided by the load generator: recovery #2 within 10s`, 1},
+		{"offered load by episode", `fault #2 shoppers 1996/2000`, 1},
+	} {
+		if c := strings.Count(page, piece.text); c != piece.count {
+			t.Errorf("%s: %q appears %d times, want %d", piece.what, piece.text, c, piece.count)
+		}
 	}
 }
 

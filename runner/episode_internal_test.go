@@ -14,12 +14,12 @@ import (
 	"github.com/chaosload/chaosload/metrics"
 )
 
-// twoEpisodes has two faults 60 s apart (more than the 45 s observation):
-// two episodes. The second fault asks for a looser degradation and a
-// longer recovery of its own.
-const twoEpisodes = `
+// syntheticLoad is the load and steady state of the experiments judged on
+// synthetic results (judgeSynthetic): 200 operations/s for 180 s, p95 under
+// 100 ms and under 1% errors. Each appends its name, faults, degradation
+// and recovery.
+const syntheticLoad = `
 version: 1
-name: two-episodes
 targets:
   api: {upstream: "127.0.0.1:9", protocol: http}
 scenarios:
@@ -34,6 +34,12 @@ scenarios:
 thresholds:
   latency: ["p(95) < 100ms"]
   errors: ["rate < 1%"]
+`
+
+// twoEpisodes has two faults 60 s apart (more than the 45 s observation):
+// two episodes. The second fault asks for a looser degradation and a
+// longer recovery of its own.
+const twoEpisodes = syntheticLoad + `name: two-episodes
 faults:
   - {name: first, target: api, kind: down, startTime: 20s, duration: 10s}
   - name: second
@@ -57,25 +63,10 @@ recovery: {within: 30s, hold: 10s, window: 5s}
 // the first episode's degradation and recovery.
 func TestJudgeTwoEpisodes(t *testing.T) {
 	t.Parallel()
-	exp, err := config.Parse("two.yaml", []byte(twoEpisodes), config.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := newRun(exp, Options{})
-	defer r.close()
-	rec := metrics.NewRecorder(metrics.Config{})
-	for at := time.Duration(0); at < 180*time.Second; at += 5 * time.Millisecond {
+	o := judgeSynthetic(t, twoEpisodes, func(at time.Duration) (time.Duration, time.Duration, string) {
 		lat, class := twoEpisodesService(at)
-		rec.Record(&load.Result{Scenario: "users", Step: "get", Protocol: load.HTTP, Target: "api",
-			Intended: at, Start: at, End: at + lat, Class: class})
-	}
-	r.m = &measurement{rec: rec, loadEnd: 180 * time.Second, records: []faults.Record{
-		{Name: "first", Kind: "down", Target: "api", Applied: 20 * time.Second, Reverted: 30 * time.Second, WasApplied: true, WasReverted: true},
-		{Name: "second", Kind: "down", Target: "api", Applied: 90 * time.Second, Reverted: 100 * time.Second, WasApplied: true, WasReverted: true},
-	}}
-	r.judge()
-	r.decide(context.Background())
-	o := r.out
+		return 0, lat, class
+	}, nil, downAt("first", 20, 30), downAt("second", 90, 100))
 
 	var phases []string
 	for _, p := range o.Phases {
@@ -124,6 +115,41 @@ func TestJudgeTwoEpisodes(t *testing.T) {
 	if b, err := json.Marshal(o); err != nil || !strings.Contains(string(b), `"episodes":[{"number":1,"faults":["first"],"start_s":20,"end_s":30,"in_effect_s":10,"fault_phase":{"name":"fault","start_s":20,"end_s":30,"episode":1,`) {
 		t.Errorf("json (%v):\n%.600s", err, b)
 	}
+}
+
+// synthetic says what an operation intended at t did: how late the
+// generator handed it on, how long the target then took, and its class.
+type synthetic func(t time.Duration) (late, took time.Duration, class string)
+
+// judgeSynthetic judges a run of the experiment in yaml whose 180 s of load
+// (200 operations/s, scenario users) did what op says, whose faults were in
+// effect as records say, and whose generator offered what offered says
+// (nil: not counted), as the runner judges a real one.
+func judgeSynthetic(t *testing.T, yaml string, op synthetic, offered func(from, to time.Duration) []load.Offer, records ...faults.Record) *Outcome {
+	t.Helper()
+	exp, err := config.Parse("synthetic.yaml", []byte(yaml), config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRun(exp, Options{})
+	t.Cleanup(r.close)
+	rec := metrics.NewRecorder(metrics.Config{})
+	for at := time.Duration(0); at < 180*time.Second; at += 5 * time.Millisecond {
+		late, took, class := op(at)
+		rec.Record(&load.Result{Scenario: "users", Step: "get", Protocol: load.HTTP, Target: "api",
+			Intended: at, Dispatched: at + late, Start: at + late, End: at + late + took, Class: class})
+	}
+	r.m = &measurement{rec: rec, loadEnd: 180 * time.Second, records: records, offered: offered}
+	r.judge()
+	r.decide(context.Background())
+	return r.out
+}
+
+// downAt is the record of the fault name of target api, in effect from
+// the from-th to the to-th second of the load.
+func downAt(name string, from, to int) faults.Record {
+	return faults.Record{Name: name, Kind: "down", Target: "api",
+		Applied: time.Duration(from) * time.Second, Reverted: time.Duration(to) * time.Second, WasApplied: true, WasReverted: true}
 }
 
 // twoEpisodesService is what the synthetic service did with a request

@@ -195,3 +195,48 @@ func TestAbortWithoutLateness(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveryWithoutLatenessPerEpisode: each episode's recovery is
+// measured both ways on its own: the generator 50 ms late for 20 s after
+// the first fault flips the first episode's recovery check only; the
+// second episode, on time, recovers at once both ways.
+func TestRecoveryWithoutLatenessPerEpisode(t *testing.T) {
+	t.Parallel()
+	p := func(t time.Duration) (time.Duration, time.Duration, string) {
+		switch {
+		case t >= 20*s && t < 30*s, t >= 90*s && t < 100*s:
+			return 0, 300 * ms, "" // the faults: slow
+		case t >= 30*s && t < 50*s:
+			return 50 * ms, ms, "" // the generator stalls on every operation
+		}
+		return 0, ms, ""
+	}
+	rec := recordLate(180*s, 100, p)
+	v := Judge(rec, Spec{
+		Thresholds: config.Thresholds{th(t, "latency", "p(95) < 10ms")},
+		Recovery:   config.Recovery{Within: 10 * s, Hold: 5 * s, Window: 2 * s},
+		Timeline: Timeline{Warmup: s, LoadEnd: 180 * s, Faults: []FaultWindow{
+			{Name: "first", Applied: 20 * s, Reverted: 30 * s}, {Name: "second", Applied: 90 * s, Reverted: 100 * s}}},
+		Net: rec.WithoutLateness(),
+	})
+	if len(v.Episodes) != 2 {
+		t.Fatalf("%d episodes, want 2:\n%s", len(v.Episodes), dump(v))
+	}
+	first, second := v.Episodes[0], v.Episodes[1]
+	if first.Recovery.Passed() || first.NetRecovery == nil || !first.NetRecovery.Passed() {
+		t.Errorf("episode 1 recovery %s / without lateness %+v: want not recovered as measured, recovered without", first.Recovery.Reason, first.NetRecovery)
+	}
+	if !second.Recovery.Passed() || second.NetRecovery == nil || !second.NetRecovery.Passed() || v.NetRecovery != second.NetRecovery {
+		t.Errorf("episode 2 recovery %s / without lateness %+v: want recovered both ways, and the verdict's", second.Recovery.Reason, second.NetRecovery)
+	}
+	var flipped []int
+	for _, c := range v.Flipped() {
+		flipped = append(flipped, c.Episode)
+		if c.Name != "recovery" {
+			t.Errorf("flipped %s %s #%d, want only a recovery", c.Phase, c.Name, c.Episode)
+		}
+	}
+	if len(flipped) != 1 || flipped[0] != 1 || v.Passed || len(v.Failed()) != 0 {
+		t.Errorf("flipped in episodes %v, %d failed, passed %v: want episode 1's recovery flipped, nothing failed\n%s", flipped, len(v.Failed()), v.Passed, dump(v))
+	}
+}
