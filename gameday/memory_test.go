@@ -27,6 +27,10 @@ import (
 // Opt-in (minutes of CPU):
 //
 //	CHAOSLOAD_BENCH=1 go test -run '^TestLongSessionMemory$' -v ./gameday/
+//
+// CHAOSLOAD_BENCH_RATE sets the results per simulated second;
+// CHAOSLOAD_BENCH_LATE=1 makes every operation late by its generator and
+// wait for a connection, so all five histograms of a busy cell fill.
 func TestLongSessionMemory(t *testing.T) {
 	if os.Getenv("CHAOSLOAD_BENCH") == "" {
 		t.Skip("a benchmark: set CHAOSLOAD_BENCH=1")
@@ -41,13 +45,13 @@ func TestLongSessionMemory(t *testing.T) {
 	}{{"session (1 h full resolution, then downsampled)", recorderConfig(0)}, {"every interval kept", metrics.Config{}}} {
 		t.Logf("%s, %d results/s over 20 series:", c.name, rate)
 		t.Logf("%6s %10s %10s %10s %9s", "hour", "RSS MiB", "heap MiB", "intervals", "step")
-		simulate(t, metrics.NewRecorder(c.cfg), 8, rate)
+		simulate(t, metrics.NewRecorder(c.cfg), 8, rate, os.Getenv("CHAOSLOAD_BENCH_LATE") != "")
 	}
 }
 
 // simulate records hours of the modelled load into r and logs the memory
-// after each hour.
-func simulate(t *testing.T, r *metrics.Recorder, hours, rate int) {
+// after each hour; late fills every timing.
+func simulate(t *testing.T, r *metrics.Recorder, hours, rate int, late bool) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	classes := []string{"", "", "", "", "", "", "", "", load.ClassTimeout, load.ClassHTTP503}
 	var res load.Result
@@ -58,6 +62,11 @@ func simulate(t *testing.T, r *metrics.Recorder, hours, rate int) {
 			s := i % 20
 			res = load.Result{Scenario: scenarioNames[s%2], Step: stepNames[s/2%2], Protocol: load.HTTP, Target: "api",
 				Class: classes[s/4%5*2+s%2], Intended: at, Start: at, End: at + lat}
+			if late { // every timing filled: the generator's own lateness, then a wait for a connection
+				own := time.Duration(math.Exp(rng.NormFloat64()) * float64(time.Millisecond))
+				wait := time.Duration(math.Exp(rng.NormFloat64()) * float64(500*time.Microsecond))
+				res.Dispatched, res.Start, res.End = at+own, at+own+wait, at+own+wait+lat
+			}
 			r.Record(&res)
 		}
 		r.Compact()
