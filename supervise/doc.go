@@ -20,6 +20,12 @@
 //
 // The parent-death signal reaches the direct child only: a process that
 // forks workers must end them itself when it dies (PostgreSQL's backends
-// watch their postmaster). supervise does not choose ports, restart
-// processes, or know what the processes are; callers do.
+// watch their postmaster); KillLeftovers ends what is left of a group whose
+// leader has exited.
+//
+// A Supervisor keeps one process running under a restart policy (never,
+// on-failure, always, with a doubling backoff): the demo service and the
+// services an experiment declares (`stack.services`) run under one. Shell
+// runs a command written as one string. supervise does not choose ports or
+// know what the processes are; callers do.
 package supervise

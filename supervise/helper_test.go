@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"os/user"
 	"path/filepath"
@@ -53,6 +54,10 @@ func helper(mode string) int {
 		return 3
 	case "parent": // starts `sleep` under supervision and waits to be killed
 		return parentHelper()
+	case "forker": // starts `sleep` in its own process group and waits to be killed
+		return forkerHelper()
+	case "brief": // says so and exits 0
+		fmt.Println("brief run")
 	}
 	return 0
 }
@@ -72,6 +77,20 @@ func parentHelper() int {
 		return 1
 	}
 	fmt.Printf("child %d\n", p.PID())
+	time.Sleep(helperLife)
+	return 0
+}
+
+// forkerHelper starts `sleep` as a plain child (same process group, no
+// parent-death signal), prints its PID and sleeps until killed: the sleep
+// outlives it unless its group is killed.
+func forkerHelper() int {
+	cmd := exec.Command("/bin/sleep", "300")
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("child %d\n", cmd.Process.Pid)
 	time.Sleep(helperLife)
 	return 0
 }

@@ -26,8 +26,11 @@ type Command struct {
 	// Dir is the working directory. Default: chaosload's.
 	Dir string
 	// Log is the file that receives the process's stdout and stderr,
-	// created or truncated. It stays after the process exits.
-	Log string
+	// created or truncated (appended to when AppendLog is set: a restarted
+	// process keeps its predecessors' lines). It stays after the process
+	// exits.
+	Log       string
+	AppendLog bool
 	// Credential runs the process as another user (PostgreSQL refuses to
 	// run as root). Default: chaosload's user.
 	Credential *syscall.Credential
@@ -47,6 +50,9 @@ type Process struct {
 	spec    Command
 	exited  chan struct{} // closed once the process has exited and been reaped
 	waitErr error         // Wait's result; read only after exited is closed
+	// logFrom is where this process's output begins in the log (non-zero
+	// when AppendLog kept earlier lines); WaitLog reads from there.
+	logFrom int64
 
 	stopOnce sync.Once
 	stopErr  error
@@ -61,11 +67,19 @@ func Start(c Command) (*Process, error) {
 		return nil, errors.New("supervise: Command.Name, Path and Log are required")
 	}
 	c = c.withDefaults()
-	logFile, err := os.OpenFile(c.Log, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if c.AppendLog {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	logFile, err := os.OpenFile(c.Log, flags, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("%s: open log file: %w", c.Name, err)
 	}
 	defer logFile.Close() // the child holds its own copy of the descriptor
+	var logFrom int64
+	if st, err := logFile.Stat(); err == nil {
+		logFrom = st.Size()
+	}
 	cmd := exec.Command(c.Path, c.Args...)
 	cmd.Env, cmd.Dir = c.Env, c.Dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -73,7 +87,7 @@ func Start(c Command) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: start %s: %w", c.Name, c.Path, err)
 	}
-	p := &Process{cmd: cmd, spec: c, exited: make(chan struct{})}
+	p := &Process{cmd: cmd, spec: c, exited: make(chan struct{}), logFrom: logFrom}
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.exited)
@@ -112,6 +126,32 @@ func (p *Process) Done() <-chan struct{} { return p.exited }
 func (p *Process) ExitErr() error {
 	<-p.exited
 	return p.waitErr
+}
+
+// Signal sends sig to the process (its leader only, not its group). A
+// process that has exited already is not an error: os.ErrProcessDone is
+// returned as nil and the process is left alone (its PID may be reused).
+func (p *Process) Signal(sig syscall.Signal) error {
+	if p.hasExited() {
+		return nil
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("%s: signal pid %d with %v: %w", p.spec.Name, p.PID(), sig, err)
+	}
+	return nil
+}
+
+// KillLeftovers kills, with SIGKILL, what is left of the process's group
+// once the process itself has exited: workers it forked that outlived it
+// (a crashed server's children still holding its port). It waits for the
+// process to exit first. No leftovers is not an error. The group id cannot
+// have been reused: Linux hands out no PID still in use as a group id.
+func (p *Process) KillLeftovers() error {
+	<-p.exited
+	if err := syscall.Kill(-p.PID(), syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("%s: kill what is left of process group %d: %w", p.spec.Name, p.PID(), err)
+	}
+	return nil
 }
 
 // Stop sends StopSignal, waits up to StopGrace for the process to exit,

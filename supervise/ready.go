@@ -96,6 +96,9 @@ func (p *Process) WaitLog(ctx context.Context, re *regexp.Regexp) ([]string, err
 		return nil, fmt.Errorf("%s: read log: %w", p.spec.Name, err)
 	}
 	defer f.Close()
+	if _, err := f.Seek(p.logFrom, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: read log: %w", p.spec.Name, err)
+	}
 	r := bufio.NewReader(f)
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
