@@ -91,3 +91,18 @@ func readStat(pid int) (procStat, error) {
 	start, err := strconv.Atoi(f[19])
 	return procStat{state: f[0], start: start}, err
 }
+
+// OwnerGone reports whether dir was made by MkdirTemp for a process that
+// is no longer running; false when dir has no owner record or its owner
+// lives.
+func OwnerGone(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, ownerFile))
+	if err != nil {
+		return false
+	}
+	var pid, start int
+	if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil {
+		return false
+	}
+	return !alive(pid, start)
+}
