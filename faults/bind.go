@@ -19,12 +19,18 @@ type TargetInfo struct {
 	Addr string
 	// Proxy carries out data-path faults on the target.
 	Proxy Injector
+	// Process finds the processes of a process fault (kill, pause, the
+	// cgroup limits) whose target names a process of the stack.
+	Process ProcessTarget
 }
 
 // Bind makes the action of fault f on target t. toxicity and seed flow into
 // the proxy's per-connection draws.
 func Bind(f *Fault, t TargetInfo, logger zerolog.Logger) (Action, error) {
 	spec := f.Spec()
+	if IsHostKind(f.Kind) {
+		return bindHost(f, spec, t, logger)
+	}
 	switch s := spec.(type) {
 	case PoolExhaustionSpec:
 		return bindPoolExhaustion(f, s, t, logger)

@@ -36,12 +36,15 @@ const (
 	PoolExhaustion Kind = "pool-exhaustion"
 )
 
+// (The process and host kinds, kill to disk-fill, are in hostkinds.go.)
+
 // (The protocol-aware kinds, http-error to redis-delay, are in protocol.go.)
 
 // Kinds lists every kind in the order the documentation gives them.
 var Kinds = []Kind{Latency, Bandwidth, SlowClose, Timeout, ResetPeer, Reset, Slicer, LimitData,
 	Down, Loss, ConnLimit, ConnectDelay, PoolExhaustion,
-	HTTPError, HTTPDelay, PGError, PGDelay, RedisError, RedisDelay}
+	HTTPError, HTTPDelay, PGError, PGDelay, RedisError, RedisDelay,
+	Kill, Pause, CPULimit, MemoryLimit, IOLimit, CPUHog, MemoryHog, DiskFill}
 
 // Direction says which way through a proxy a data-path fault acts.
 // Upstream is client → server, downstream is server → client.
@@ -124,11 +127,31 @@ type Fault struct {
 	Body        string            `yaml:"body"`
 	Code        string            `yaml:"code"`
 	Message     string            `yaml:"message"`
+
+	// The process and host kinds (hostkinds.go). A process or resource
+	// fault acts on the stack process named by target, or on a local
+	// process given by pid or by process (its command name): one of the
+	// three. Signal is kill's signal (default SIGKILL); CPUs the share of
+	// one core cpu-limit allows; Bytes the memory-limit, the memory a
+	// memory-hog holds, and what a disk-fill writes (with fill: at most);
+	// Path the file or directory whose device io-limit throttles and the
+	// directory disk-fill fills; ReadRate and WriteRate io-limit's byte
+	// rates; Cores the cores a cpu-hog keeps busy; Fill the share of the
+	// filesystem disk-fill leaves used.
+	PID       int      `yaml:"pid"`
+	Process   string   `yaml:"process"`
+	Signal    string   `yaml:"signal"`
+	CPUs      float64  `yaml:"cpus"`
+	Cores     int      `yaml:"cores"`
+	Path      string   `yaml:"path"`
+	ReadRate  Rate     `yaml:"readRate"`
+	WriteRate Rate     `yaml:"writeRate"`
+	Fill      *Percent `yaml:"fill"`
 }
 
 // OneShot reports whether the fault is an instantaneous action rather than a
 // state held for a while.
-func (f *Fault) OneShot() bool { return f.Kind == Reset && f.Duration == 0 }
+func (f *Fault) OneShot() bool { return (f.Kind == Reset && f.Duration == 0) || f.Kind == Kill }
 
 // End is when the fault is reverted, from the start of the load, and false
 // when it stays until the end of the run.
@@ -169,7 +192,7 @@ func (f *Fault) Validate() []Problem {
 	if f.Name == "" {
 		add("name", "is required")
 	}
-	if f.Target == "" {
+	if f.Target == "" && !hostKinds[f.Kind] {
 		add("target", "is required")
 	}
 	if f.StartTime < 0 {

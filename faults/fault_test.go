@@ -34,6 +34,36 @@ func TestValidate(t *testing.T) {
 		{"leaveFree", Fault{Name: "a", Target: "pg", Kind: PoolExhaustion, LeaveFree: -1}, "leaveFree", "negative"},
 		// name and target are required
 		{"no name", Fault{Target: "pg", Kind: Down}, "name", "required"},
+		// a kill of a stack process is valid, its signal by name
+		{"kill ok", Fault{Name: "a", Target: "app", Kind: Kill, Signal: "SIGTERM"}, "", ""},
+		// kill is one-shot
+		{"kill duration", Fault{Name: "a", Target: "app", Kind: Kill, Duration: time.Second}, "duration", "one-shot"},
+		// an unknown signal lists the known ones
+		{"kill signal", Fault{Name: "a", PID: 1, Kind: Kill, Signal: "SIGFOO"}, "signal", "SIGKILL (default)"},
+		// a process fault needs one of target, pid and process
+		{"pause nothing", Fault{Name: "a", Kind: Pause}, "target", "pid: N or process: NAME"},
+		// ...and only one
+		{"pause two", Fault{Name: "a", Kind: Pause, PID: 1, Process: "x"}, "target", "one of target, pid and process"},
+		// toxicity is about connections
+		{"pause toxicity", Fault{Name: "a", Kind: Pause, PID: 1, Toxicity: pct(0.5)}, "toxicity", "acts on processes"},
+		// cpu-limit takes a share of a core, at least the kernel's smallest quota
+		{"cpu-limit small", Fault{Name: "a", Target: "pg", Kind: CPULimit, CPUs: 0.001}, "cpus", "at least 0.01"},
+		{"cpu-limit ok", Fault{Name: "a", Target: "pg", Kind: CPULimit, CPUs: 0.2}, "", ""},
+		// memory-limit needs bytes
+		{"memory-limit", Fault{Name: "a", Target: "pg", Kind: MemoryLimit}, "bytes", "at least 1MB"},
+		// io-limit needs a path and a rate, a byte rate
+		{"io-limit path", Fault{Name: "a", Target: "pg", Kind: IOLimit, ReadRate: Rate{PerSecond: 1e6}}, "path", "is required"},
+		{"io-limit share", Fault{Name: "a", Target: "pg", Kind: IOLimit, Path: "/x", ReadRate: Rate{Share: 0.5}}, "readRate", "byte rate"},
+		// hogs act on the machine: no target
+		{"cpu-hog target", Fault{Name: "a", Target: "pg", Kind: CPUHog, Cores: 1}, "target", "whole machine"},
+		{"cpu-hog ok", Fault{Name: "a", Kind: CPUHog, Cores: 1}, "", ""},
+		{"memory-hog", Fault{Name: "a", Kind: MemoryHog}, "bytes", "at least 1MB"},
+		// disk-fill needs a path and how much
+		{"disk-fill how much", Fault{Name: "a", Kind: DiskFill, Path: "/data"}, "fill", "give fill"},
+		{"disk-fill share", Fault{Name: "a", Kind: DiskFill, Path: "/data", Fill: pct(1.5)}, "fill", "at most 100%"},
+		{"disk-fill ok", Fault{Name: "a", Kind: DiskFill, Path: "/data", Fill: pct(0.9), Bytes: 1 << 30}, "", ""},
+		// a parameter of a host kind is not one of a proxy kind
+		{"pid on latency", Fault{Name: "a", Target: "pg", Kind: Latency, Latency: time.Second, PID: 3}, "pid", `not a parameter of kind "latency"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,6 +98,8 @@ func TestEnd(t *testing.T) {
 		{Fault{Kind: Reset, StartTime: time.Second}, time.Second, true},
 		// any other fault without duration lasts until the end of the run
 		{Fault{Kind: Down, StartTime: time.Second}, 0, false},
+		// a kill is one-shot
+		{Fault{Kind: Kill, StartTime: time.Second}, time.Second, true},
 	}
 	for _, tc := range tests {
 		end, ok := tc.f.End()

@@ -43,6 +43,14 @@ var specs = map[Kind]kindSpec{
 	PGDelay:        {params("match", "probability", "latency", "jitter"), checkProtocolFault},
 	RedisError:     {params("match", "probability", "message"), checkProtocolFault},
 	RedisDelay:     {params("match", "probability", "latency", "jitter"), checkProtocolFault},
+	Kill:           {params("pid", "process", "signal"), checkKill},
+	Pause:          {params("pid", "process"), checkProcessTarget},
+	CPULimit:       {params("pid", "process", "cpus"), checkCPULimit},
+	MemoryLimit:    {params("pid", "process", "bytes"), checkMemoryLimit},
+	IOLimit:        {params("pid", "process", "path", "readRate", "writeRate"), checkIOLimit},
+	CPUHog:         {params("cores"), checkCPUHog},
+	MemoryHog:      {params("bytes"), checkMemoryHog},
+	DiskFill:       {params("path", "fill", "bytes"), checkDiskFill},
 }
 
 func noChecks(*Fault) []Problem { return nil }
@@ -109,5 +117,14 @@ func setFields(f *Fault) []string {
 	add(f.Body != "", "body")
 	add(f.Code != "", "code")
 	add(f.Message != "", "message")
+	add(f.PID != 0, "pid")
+	add(f.Process != "", "process")
+	add(f.Signal != "", "signal")
+	add(f.CPUs != 0, "cpus")
+	add(f.Cores != 0, "cores")
+	add(f.Path != "", "path")
+	add(!f.ReadRate.IsZero(), "readRate")
+	add(!f.WriteRate.IsZero(), "writeRate")
+	add(f.Fill != nil, "fill")
 	return s
 }

@@ -25,6 +25,9 @@ func (f *Fault) Spec() Spec {
 	if s, ok := f.protocolSpec(); ok {
 		return s
 	}
+	if s, ok := f.hostSpec(); ok {
+		return s
+	}
 	switch f.Kind {
 	case Latency:
 		return LatencySpec{Latency: f.Latency, Jitter: f.Jitter, Direction: f.dir(Downstream)}

@@ -78,6 +78,10 @@ type Record struct {
 	// Hold is what a pool exhaustion did at the server; nil for the other
 	// kinds.
 	Hold *HoldStats
+	// Host is what a process or host fault did, read from the kernel or
+	// the process after each step (complete once it was reverted); nil for
+	// the other kinds.
+	Host *HostEffect
 }
 
 // Event reports one apply or revert as it completes.
@@ -225,9 +229,13 @@ func (t *Timeline) update(i int, reverting bool, f func(*Record)) {
 		st := h.HoldStats()
 		hold = &st
 	}
+	var host *HostEffect
+	if hr, ok := t.Entries[i].Action.(HostReporter); ok {
+		host = hr.HostEffect()
+	}
 	t.mu.Lock()
 	f(&t.records[i])
-	t.records[i].Hold = hold
+	t.records[i].Hold, t.records[i].Host = hold, host
 	ev := Event{Record: t.records[i], Reverting: reverting}
 	t.mu.Unlock()
 	if t.OnEvent != nil {
