@@ -19,6 +19,7 @@ import (
 // a problem so that one run reports them all. Its rules, by Go type:
 //
 //	time.Duration            "30s", "1m30s" (a bare number other than 0 is an error)
+//	Command                  [program, arg, ...] or "a shell string"
 //	Thresholds               {metric: [expr, ...]} or {metric: expr}
 //	encoding.TextUnmarshaler a scalar, given to UnmarshalText
 //	*T                       nil when absent or null, else a new T
@@ -35,6 +36,7 @@ import (
 var (
 	durationType   = reflect.TypeFor[time.Duration]()
 	thresholdsType = reflect.TypeFor[Thresholds]()
+	commandType    = reflect.TypeFor[Command]()
 	textType       = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
@@ -58,6 +60,8 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 		p.decodeThresholds(n, v, path)
 	case t == durationType:
 		p.decodeDuration(n, v, path)
+	case t == commandType:
+		p.decodeCommand(n, v, path)
 	case t.Kind() == reflect.Pointer:
 		elem := reflect.New(t.Elem())
 		p.decodeValue(n, elem.Elem(), path)
@@ -294,4 +298,24 @@ func (p *parser) clamp(pos Pos) Pos {
 	}
 	pos.Col = min(pos.Col, utf8.RuneCountInString(p.lines[pos.Line-1])+1)
 	return pos
+}
+
+// decodeCommand decodes a sequence of strings into Args, a scalar into
+// Shell.
+func (p *parser) decodeCommand(n *yaml.Node, v reflect.Value, path string) {
+	c := v.Addr().Interface().(*Command)
+	switch n.Kind {
+	case yaml.ScalarNode:
+		c.Shell = n.Value
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			if item.Kind != yaml.ScalarNode {
+				p.errorf(item, fmt.Sprintf("%s.%d", path, i), "want a string (one argument), got %s", describeNode(item))
+				continue
+			}
+			c.Args = append(c.Args, item.Value)
+		}
+	default:
+		p.errorf(n, path, `want a list of arguments (["app", "--port", "8080"]) or a shell string, got %s`, describeNode(n))
+	}
 }

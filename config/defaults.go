@@ -16,7 +16,7 @@ func (e *Experiment) setDefaults() {
 		t.Listen = or(t.Listen, DefaultListen)
 		t.Protocol = or(t.Protocol, DefaultProtocol)
 	}
-	if e.Stack != nil {
+	if e.Stack != nil && e.Stack.Name != "" {
 		e.Stack.Mode = or(e.Stack.Mode, StackModes[0])
 	}
 	for i := range e.Scenarios {

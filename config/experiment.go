@@ -72,26 +72,6 @@ type Experiment struct {
 	noScenariosOK bool
 }
 
-// Stack selects the bundled demo stack.
-type Stack struct {
-	// Name is the stack; only "demo" exists.
-	Name string `yaml:"name"`
-	// Mode is the demo service's behaviour: graceful (default) or naive.
-	Mode string `yaml:"mode"`
-	// AckBeforeCommit makes the demo service lose some acknowledged order
-	// writes (every 10th), so verify can be seen catching them.
-	AckBeforeCommit bool `yaml:"ackBeforeCommit"`
-}
-
-// The stack addresses an experiment may name as ${stack.NAME}.
-var StackAddrs = []string{"api", "postgres", "redis"}
-
-// StackNames lists the bundled stacks.
-var StackNames = []string{"demo"}
-
-// StackModes lists the demo service's modes; the first is the default.
-var StackModes = []string{"graceful", "naive"}
-
 // Target is one fault proxy: clients connect to Listen, traffic goes to
 // Upstream.
 type Target struct {

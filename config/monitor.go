@@ -28,7 +28,8 @@ type Monitor struct {
 // DefaultMonitorEvery is Monitor.Every's default.
 const DefaultMonitorEvery = time.Second
 
-// MonitorStack reports whether the run samples the demo stack's processes.
+// MonitorStack reports whether the run samples the stack's processes:
+// the demo stack's and the file's services.
 func (e *Experiment) MonitorStack() bool {
 	if e.Stack == nil {
 		return false

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -30,7 +31,7 @@ func TestSets(t *testing.T) {
 			func(e *Experiment) bool { return e.Recovery.Within == 20*time.Second && e.Recovery.Hold == DefaultHold }},
 		// a whole new section, key by key
 		{"new section", base, []string{"stack.name=demo", "stack.mode=naive"},
-			func(e *Experiment) bool { return *e.Stack == Stack{Name: "demo", Mode: "naive"} }},
+			func(e *Experiment) bool { return reflect.DeepEqual(*e.Stack, Stack{Name: "demo", Mode: "naive"}) }},
 		// a threshold list replaced by a flow sequence
 		{"threshold list", chaos, []string{`thresholds.latency=["p(99) < 1s", "avg < 50ms"]`},
 			func(e *Experiment) bool {

@@ -119,22 +119,6 @@ func (c *checker) top() {
 	}
 }
 
-func (c *checker) stack() {
-	s := c.e.Stack
-	if s == nil {
-		return
-	}
-	switch {
-	case s.Name == "":
-		c.errorf("stack.name", "is required; valid: %s", strings.Join(StackNames, ", "))
-	case !containsString(StackNames, s.Name):
-		c.errorf("stack.name", "unknown stack %q%s; valid: %s", s.Name, didYouMean(s.Name, StackNames), strings.Join(StackNames, ", "))
-	}
-	if s.Mode != "" && !containsString(StackModes, s.Mode) {
-		c.errorf("stack.mode", "unknown mode %q%s; valid: %s", s.Mode, didYouMean(s.Mode, StackModes), strings.Join(StackModes, ", "))
-	}
-}
-
 // nameRE is what target and scenario names may be: they appear in
 // ${targets.NAME}, in --set paths and in tag selectors.
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

@@ -75,6 +75,10 @@ func (c *checker) faultTarget(f *faults.Fault, path string) {
 	if f.Target == "" {
 		return // faults.Validate reports it
 	}
+	if faults.IsHostKind(f.Kind) {
+		c.processTarget(f, path)
+		return
+	}
 	t := c.knownTarget(path+".target", f.Target)
 	if t == nil {
 		return
@@ -236,4 +240,19 @@ func (c *checker) lengthen(until time.Duration) string {
 		}
 	}
 	return "lengthen the load or shorten recovery.within"
+}
+
+// processTarget checks that a process fault's target is a process of the
+// stack: a service the file declares, or a role of the demo stack.
+func (c *checker) processTarget(f *faults.Fault, path string) {
+	names := c.e.StackProcesses()
+	if containsString(names, f.Target) {
+		return
+	}
+	hint := ""
+	if c.e.Target(f.Target) != nil {
+		hint = fmt.Sprintf(" (%q is a proxy target; %s acts on a process)", f.Target, f.Kind)
+	}
+	c.errorf(path+".target", "unknown stack process %q%s%s; valid: %s, or pid: N or process: NAME instead of target",
+		f.Target, hint, didYouMean(f.Target, names), listOr(names, "none (declare stack.services or use stack: {name: demo})"))
 }

@@ -136,7 +136,7 @@ func TestValidateErrors(t *testing.T) {
 			[]string{`14:35 scenarios.s.steps.0.http.url: goes through target "pg", whose protocol is postgres`}},
 		// an unknown fault kind, with a suggestion
 		{"kind unknown", editChaos("kind: pool-exhaustion", "kind: pool-exhaustoin"),
-			[]string{`21:11 faults.0.kind: unknown fault kind "pool-exhaustoin"; valid kinds: latency, bandwidth, slow-close, timeout, reset-peer, reset, slicer, limit-data, down, loss, conn-limit, connect-delay, pool-exhaustion, http-error, http-delay, pg-error, pg-delay, redis-error, redis-delay (did you mean "pool-exhaustion"?)`}},
+			[]string{`21:11 faults.0.kind: unknown fault kind "pool-exhaustoin"; valid kinds: latency, bandwidth, slow-close, timeout, reset-peer, reset, slicer, limit-data, down, loss, conn-limit, connect-delay, pool-exhaustion, http-error, http-delay, pg-error, pg-delay, redis-error, redis-delay, kill, pause, cpu-limit, memory-limit, io-limit, cpu-hog, memory-hog, disk-fill (did you mean "pool-exhaustion"?)`}},
 		// a fault kind is required
 		{"kind missing", editChaos("    kind: pool-exhaustion", "    # none"),
 			[]string{`19:5 faults.0.kind: is required; valid kinds: latency, bandwidth, slow-close, timeout, reset-peer, reset, slicer, limit-data, down, loss, conn-limit, connect-delay, pool-exhaustion`}},

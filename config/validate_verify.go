@@ -110,8 +110,10 @@ func (c *checker) stackRef(pos Pos, path string, t varToken, name string) {
 	switch {
 	case c.e.Stack == nil:
 		c.errorAt(pos, path, "%s needs the demo stack; add stack: {name: demo}", t.Raw)
-	case !containsString(StackAddrs, name):
-		c.errorAt(pos, path, "unknown stack address %q in %s%s; valid: %s", name, t.Raw,
-			didYouMean(name, StackAddrs), strings.Join(StackAddrs, ", "))
+	default:
+		if ok, valid := c.stackRefOK(name); !ok {
+			c.errorAt(pos, path, "unknown stack address %q in %s%s; valid: %s", name, t.Raw,
+				didYouMean(name, valid), listOr(valid, "none"))
+		}
 	}
 }
