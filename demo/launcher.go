@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/chaosload/chaosload/supervise"
 	"github.com/rs/zerolog"
 )
 
@@ -14,7 +15,8 @@ import (
 // gives (its fault proxies), as a child process of its own. It satisfies
 // runner.Stack without importing package runner.
 type Launcher struct {
-	cfg StackConfig
+	cfg     StackConfig
+	restart supervise.Policy // "" until SetRestart: by mode
 
 	mu       sync.Mutex
 	postgres *Postgres
@@ -66,12 +68,69 @@ func (l *Launcher) StartService(ctx context.Context, mode, postgres, redis strin
 	defer l.mu.Unlock()
 	sc := l.cfg.Service
 	sc.Mode, sc.Postgres, sc.Redis, sc.Logger = m, postgres, redis, l.cfg.Logger
-	svc, err := StartServiceProcess(ctx, ServiceProcessConfig{Service: sc})
+	svc, err := StartServiceProcess(ctx, ServiceProcessConfig{Service: sc, Restart: l.restartPolicy(m)})
 	if err != nil {
 		return "", err
 	}
 	l.service = svc
 	return svc.Addr(), nil
+}
+
+// restartPolicy is the service's restart policy: as set, else by mode:
+// graceful runs under a supervisor that restarts it on failure, naive is
+// started by hand and stays down once it dies.
+func (l *Launcher) restartPolicy(m Mode) supervise.Policy {
+	switch {
+	case l.restart != "":
+		return l.restart
+	case m == ModeGraceful:
+		return supervise.OnFailure
+	}
+	return supervise.Never
+}
+
+// SetRestart sets the restart policy of the service the next
+// StartService starts (`stack: {restart: always}`).
+func (l *Launcher) SetRestart(policy string) error {
+	p, err := supervise.ParsePolicy(policy)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.restart = p
+	return nil
+}
+
+// SetPostgresDisk puts PostgreSQL's data directory on a filesystem of its
+// own of bytes (`stack: {postgresDisk: 64MB}`); call before StartBackends.
+func (l *Launcher) SetPostgresDisk(bytes int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cfg.Postgres.Disk = bytes
+}
+
+// PostgresDisk is the mount point of PostgreSQL's data filesystem, "" when
+// it has none.
+func (l *Launcher) PostgresDisk() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.postgres == nil {
+		return ""
+	}
+	return l.postgres.DiskDir()
+}
+
+// Supervisor returns the supervisor of a role's process, nil when the
+// role has none (only "service" has: PostgreSQL and Redis are not
+// restarted).
+func (l *Launcher) Supervisor(role string) *supervise.Supervisor {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if role != "service" || l.service == nil {
+		return nil
+	}
+	return l.service.Supervisor()
 }
 
 // SetAckBeforeCommit turns ServiceConfig.AckBeforeCommit on or off for the

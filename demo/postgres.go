@@ -59,6 +59,11 @@ type PostgresConfig struct {
 	// StartTimeout bounds initdb, startup and setup. Default 60 s (initdb alone takes
 	// seconds on a starved CI machine).
 	StartTimeout time.Duration
+	// Disk, when set, puts the data directory on a filesystem of its own
+	// of this many bytes (a tmpfs mounted at DiskDir, write-ahead log kept
+	// outside it), so that filling it fails writes with SQLSTATE 53100
+	// disk_full while PostgreSQL stays up. Needs root; at least 32 MiB.
+	Disk int64
 	// Logger receives lifecycle events. The zero value logs nothing.
 	Logger zerolog.Logger
 }
@@ -68,7 +73,8 @@ type PostgresConfig struct {
 // shop's schema and seed products.
 type Postgres struct {
 	addr     string
-	dir      string // the temporary directory: data/ and postgres.log
+	dir      string // the temporary directory: data/ (or disk/data/ and wal/) and postgres.log
+	disk     *pgDisk
 	maxConns int
 	reserved int
 	proc     *supervise.Process
@@ -140,8 +146,19 @@ func (p *Postgres) start(ctx context.Context, cfg PostgresConfig, initdb, postgr
 	if err := reachable(p.dir, cred); err != nil {
 		return err
 	}
-	data := filepath.Join(p.dir, "data")
-	cmd := exec.CommandContext(ctx, initdb, "-D", data, "-U", Superuser, "-A", "trust", "-N", "-E", "UTF8", "--locale=C")
+	var extra []string
+	if cfg.Disk > 0 {
+		var err error
+		if p.disk, err = mountDisk(p.dir, cfg.Disk, cred, cfg.Logger); err != nil {
+			return err
+		}
+		// the write-ahead log stays off the small filesystem: a full WAL
+		// is a PANIC, a full data directory an ERROR (53100) per write
+		extra = []string{"--waldir", filepath.Join(p.dir, "wal")}
+	}
+	data := p.DataDir()
+	args := append([]string{"-D", data, "-U", Superuser, "-A", "trust", "-N", "-E", "UTF8", "--locale=C"}, extra...)
+	cmd := exec.CommandContext(ctx, initdb, args...)
 	cmd.Dir = p.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	begin := time.Now()
@@ -255,7 +272,21 @@ func PostgresDSN(addr, user, database string) string {
 func (p *Postgres) PID() int { return p.proc.PID() }
 
 // DataDir is the cluster's data directory (removed by Close).
-func (p *Postgres) DataDir() string { return filepath.Join(p.dir, "data") }
+func (p *Postgres) DataDir() string {
+	if p.disk != nil {
+		return filepath.Join(p.disk.dir, "data")
+	}
+	return filepath.Join(p.dir, "data")
+}
+
+// DiskDir is the mount point of the data directory's own filesystem
+// (PostgresConfig.Disk), "" without one. A filler file there fills it.
+func (p *Postgres) DiskDir() string {
+	if p.disk == nil {
+		return ""
+	}
+	return p.disk.dir
+}
 
 // MaxConnections is the server's max_connections.
 func (p *Postgres) MaxConnections() int { return p.maxConns }
@@ -275,6 +306,9 @@ func (p *Postgres) Close() error {
 		var errs []error
 		if p.proc != nil {
 			errs = append(errs, p.proc.Stop())
+		}
+		if p.disk != nil {
+			errs = append(errs, p.disk.unmount())
 		}
 		if err := os.RemoveAll(p.dir); err != nil {
 			errs = append(errs, fmt.Errorf("postgres: remove %s: %w", p.dir, err))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,9 @@ type ServiceProcessConfig struct {
 	// StartTimeout bounds the start, until the service accepts
 	// connections. Default 30 s.
 	StartTimeout time.Duration
+	// Restart is the restart policy of the service's supervisor. Default
+	// supervise.Never. A restarted service listens on the same address.
+	Restart supervise.Policy
 }
 
 // ServiceProcess is the demo service running as a child process: the
@@ -36,11 +40,12 @@ type ServiceProcessConfig struct {
 // Its CPU, memory and file descriptors are its own, not the load
 // generator's.
 type ServiceProcess struct {
-	proc   *supervise.Process
+	sup    *supervise.Supervisor
 	addr   string
 	mode   Mode
 	dir    string
 	logger zerolog.Logger
+	mu     sync.Mutex // guards addr
 
 	closeOnce sync.Once
 	closeErr  error
@@ -74,55 +79,99 @@ func StartServiceProcess(ctx context.Context, cfg ServiceProcessConfig) (*Servic
 		return nil, fmt.Errorf("start demo service: make temporary directory: %w", err)
 	}
 	s := &ServiceProcess{mode: svc.Mode, dir: dir, logger: svc.Logger}
-	s.proc, err = supervise.Start(supervise.Command{
-		Name: "demo service", Path: exe,
-		Args: append([]string{"demo", "service"}, serviceArgs(svc)...),
-		Env:  append(os.Environ(), serviceChildEnv+"=1"),
-		Log:  filepath.Join(dir, "service.log"),
-		// its own shutdown gives requests ShutdownTimeout, then cancels them
-		StopGrace: svc.ShutdownTimeout + 5*time.Second,
-	})
-	if err != nil {
+	ctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
+	defer cancel()
+	if err := s.start(ctx, cfg, svc, exe); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start demo service: %w", err)
 	}
-	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
-		return nil, errors.Join(fmt.Errorf("start demo service: %w", err), s.stop())
-	}
 	s.logger.Info().Str("addr", s.addr).Int("pid", s.PID()).Str("mode", string(s.mode)).
-		Str("log", s.LogPath()).Msg("demo service started")
+		Str("restart", string(cfg.Restart)).Str("log", s.LogPath()).Msg("demo service started")
 	return s, nil
 }
 
-// waitReady reads the address the child announces, then checks that it
+// start starts the supervised service on a free port (the same port for
+// every restart), retrying with another port when the chosen one was taken
+// meanwhile.
+func (s *ServiceProcess) start(ctx context.Context, cfg ServiceProcessConfig, svc ServiceConfig, exe string) error {
+	const attempts = 3
+	var err error
+	for range attempts {
+		if svc.Listen == "" || svc.Listen == "127.0.0.1:0" {
+			var port int
+			if port, err = freePort(); err != nil {
+				return err
+			}
+			svc.Listen = fmt.Sprintf("127.0.0.1:%d", port)
+		}
+		s.sup, err = supervise.Supervise(ctx, supervise.Spec{
+			Command: supervise.Command{
+				Name: "demo service", Path: exe,
+				Args: append([]string{"demo", "service"}, serviceArgs(svc)...),
+				Env:  append(os.Environ(), serviceChildEnv+"=1"),
+				Log:  filepath.Join(s.dir, "service.log"),
+				// its own shutdown gives requests ShutdownTimeout, then cancels them
+				StopGrace: svc.ShutdownTimeout + 5*time.Second,
+			},
+			Restart:      cfg.Restart,
+			Ready:        s.ready,
+			ReadyTimeout: cfg.StartTimeout,
+			OnEvent:      s.event,
+		})
+		if err == nil || !strings.Contains(err.Error(), "address already in use") || cfg.Service.Listen != "" {
+			return err
+		}
+		svc.Listen = ""
+	}
+	return err
+}
+
+// ready reads the address the child announces, then checks that it
 // accepts connections. (Not /healthz: that waits on the dependencies, and
 // the runner's proxies in front of them start forwarding only later.)
-func (s *ServiceProcess) waitReady(ctx context.Context, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	m, err := s.proc.WaitLog(ctx, announced)
+func (s *ServiceProcess) ready(ctx context.Context, p *supervise.Process) error {
+	m, err := p.WaitLog(ctx, announced)
 	if err != nil {
 		return err
 	}
-	s.addr = m[1]
-	return s.proc.WaitReady(ctx, supervise.TCP(s.addr))
+	s.setAddr(m[1])
+	return p.WaitReady(ctx, supervise.TCP(m[1]))
+}
+
+// event logs the supervisor's events.
+func (s *ServiceProcess) event(e supervise.Event) {
+	s.logger.Info().Str("event", e.Kind).Int("pid", e.PID).AnErr("exit", e.Err).Msg("demo service")
+}
+
+func (s *ServiceProcess) setAddr(a string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addr = a
 }
 
 // Addr is the service's HTTP address (host:port).
-func (s *ServiceProcess) Addr() string { return s.addr }
+func (s *ServiceProcess) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
 
 // Mode is the service's mode.
 func (s *ServiceProcess) Mode() Mode { return s.mode }
 
-// PID is the service's process id.
-func (s *ServiceProcess) PID() int { return s.proc.PID() }
+// PID is the service's process id (the current one, after a restart).
+func (s *ServiceProcess) PID() int { return s.sup.PID() }
+
+// Supervisor is the supervisor running the service: its restarts, and
+// the process running now.
+func (s *ServiceProcess) Supervisor() *supervise.Supervisor { return s.sup }
 
 // LogPath is the service's log file (removed by Close).
-func (s *ServiceProcess) LogPath() string { return s.proc.LogPath() }
+func (s *ServiceProcess) LogPath() string { return s.sup.Process().LogPath() }
 
-// Done is closed when the service process has exited (after Close, or
-// because it failed).
-func (s *ServiceProcess) Done() <-chan struct{} { return s.proc.Done() }
+// Done is closed when the service has exited for good: after Close, or
+// when it exited and its restart policy did not start it again.
+func (s *ServiceProcess) Done() <-chan struct{} { return s.sup.Done() }
 
 // Close stops the service (SIGTERM: it finishes in-flight requests for its
 // ShutdownTimeout; SIGKILL to its process group 5 s after that), waits for
@@ -132,9 +181,9 @@ func (s *ServiceProcess) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
 		select {
-		case <-s.proc.Done():
-			if err := s.proc.ExitErr(); err != nil {
-				errs = append(errs, fmt.Errorf("demo service (pid %d) had exited (%v): %s", s.PID(), err, s.proc.Tail()))
+		case <-s.sup.Done():
+			if p := s.sup.Process(); p.ExitErr() != nil {
+				errs = append(errs, fmt.Errorf("demo service (pid %d) had exited (%v): %s", p.PID(), p.ExitErr(), p.Tail()))
 			}
 		default:
 		}
@@ -146,7 +195,7 @@ func (s *ServiceProcess) Close() error {
 
 // stop stops the process and removes its directory.
 func (s *ServiceProcess) stop() error {
-	err := s.proc.Stop()
+	err := s.sup.Stop()
 	if rerr := os.RemoveAll(s.dir); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("demo service: remove %s: %w", s.dir, rerr))
 	}

@@ -25,6 +25,11 @@ type HostEffect struct {
 	// and the cgroup limits); Signal the signal kill sent.
 	PIDs   []int  `json:"pids,omitempty"`
 	Signal string `json:"signal,omitempty"`
+	// NewPID is the process a supervisor started after a kill, and
+	// ReadyAfterS the time from the exit until it was ready again (set by
+	// the runner, which watches the supervisor).
+	NewPID      int     `json:"new_pid,omitempty"`
+	ReadyAfterS float64 `json:"ready_after_s,omitempty"`
 	// Stopped counts the processes seen in state T once the pause was in
 	// effect; StoppedAtRevert those still in state T when it was reverted.
 	Stopped         int `json:"stopped,omitempty"`

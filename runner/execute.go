@@ -88,6 +88,9 @@ func (r *run) execute(ctx context.Context) error {
 		return err
 	}
 	m.clock = load.Clock{Epoch: time.Now()}
+	r.clockMu.Lock()
+	r.loadStart = m.clock.Epoch
+	r.clockMu.Unlock()
 	tl.Now = m.clock.Now
 	drivers, closeDrivers, err := newDrivers(m.rec)
 	if err != nil {
@@ -149,6 +152,14 @@ func (r *run) timeline() (*faults.Timeline, error) {
 	tl := &faults.Timeline{RevertTimeout: r.opts.RevertTimeout, OnEvent: r.faultEvent}
 	for i := range r.exp.Faults {
 		f := &r.exp.Faults[i].Fault
+		if faults.IsHostKind(f.Kind) {
+			a, err := faults.Bind(f, faults.TargetInfo{Name: f.Target, Process: r.processTarget(f.Target)}, r.opts.Logger)
+			if err != nil {
+				return nil, &InfraError{err}
+			}
+			tl.Entries = append(tl.Entries, faults.Entry{Fault: f, Action: a})
+			continue
+		}
 		t := r.exp.Target(f.Target)
 		if t == nil {
 			return nil, infra("fault %q: unknown target %q", f.Name, f.Target)

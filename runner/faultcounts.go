@@ -28,7 +28,7 @@ func (r *run) recordFaults(recs []faults.Record) {
 			ApplyMS:      float64(rec.ApplyTook.Microseconds()) / 1000,
 			RevertMS:     float64(rec.RevertTook.Microseconds()) / 1000,
 		}
-		f.ExpectEffect = rec.ExpectEffect
+		f.ExpectEffect, f.Host = rec.ExpectEffect, rec.Host
 		r.timeliness(&f, rec)
 		if rec.WasApplied {
 			f.Effect = r.faultEffect(rec)

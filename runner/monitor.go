@@ -62,6 +62,15 @@ func (r *run) monitoredRoots(ctx context.Context) []monitor.Root {
 			res.Processes = append(res.Processes, ProcessResources{Name: role, PID: procs[role], Children: true})
 		}
 	}
+	if r.exp.MonitorStack() {
+		for _, name := range r.supervisedNames() {
+			if name == "service" && len(res.Roles) > 0 {
+				continue // the demo service, listed above
+			}
+			pid := r.supervisor(name).PID()
+			res.Processes = append(res.Processes, ProcessResources{Name: name, PID: pid, Children: true})
+		}
+	}
 	if m := r.exp.Monitor; m != nil {
 		for _, pid := range m.PIDs {
 			res.Processes = append(res.Processes, ProcessResources{PID: pid, Children: true})

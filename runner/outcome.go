@@ -3,6 +3,8 @@ package runner
 import (
 	"strings"
 	"time"
+
+	"github.com/chaosload/chaosload/faults"
 )
 
 // SchemaVersion is the version of the Outcome's JSON form. It changes when a
@@ -128,6 +130,9 @@ type StackInfo struct {
 	// PIDs are the stack's processes by role (service, postgres, redis;
 	// redis absent when it runs in-process), each a process of its own.
 	PIDs map[string]int `json:"pids,omitempty"`
+	// Services are the file's own services (stack.services), in start
+	// order.
+	Services []ServiceInfo `json:"services,omitempty"`
 }
 
 // TargetResult describes one proxy and what went through it.
@@ -296,7 +301,10 @@ type FaultResult struct {
 	// Effect is what the fault did to traffic, measured at the target's
 	// proxy; nil when it was not applied.
 	Effect *FaultEffect `json:"effect,omitempty"`
-	Error  string       `json:"error,omitempty"`
+	// Host is what a process or host fault did, as the kernel or the
+	// process showed it (throttled time, OOM kills, free space, PIDs).
+	Host  *faults.HostEffect `json:"host,omitempty"`
+	Error string             `json:"error,omitempty"`
 }
 
 // FaultEffect is what a fault did to traffic while in effect, as the

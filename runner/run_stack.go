@@ -1,6 +1,10 @@
 package runner
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/chaosload/chaosload/config"
+)
 
 // AckBeforeCommitter is a Stack whose service can be told to acknowledge
 // writes before they are committed, losing some (`stack: {ackBeforeCommit:
@@ -18,8 +22,8 @@ type ProcessLister interface {
 // wrapStack makes the stack factory configure what the experiment's
 // `stack:` section asks beyond its mode.
 func (r *run) wrapStack() {
-	mk := r.opts.Stack
-	if mk == nil || r.exp.Stack == nil || !r.exp.Stack.AckBeforeCommit {
+	mk, s := r.opts.Stack, r.exp.Stack
+	if mk == nil || s == nil || (!s.AckBeforeCommit && s.Restart == "" && s.PostgresDisk == 0) {
 		return
 	}
 	r.opts.Stack = func(name string) (Stack, error) {
@@ -27,12 +31,38 @@ func (r *run) wrapStack() {
 		if err != nil {
 			return nil, err
 		}
-		a, ok := st.(AckBeforeCommitter)
-		if !ok {
+		if err := configureStack(st, name, s); err != nil {
 			_ = st.Close()
-			return nil, fmt.Errorf("stack %q cannot acknowledge before commit (ackBeforeCommit)", name)
+			return nil, err
 		}
-		a.SetAckBeforeCommit(true)
 		return st, nil
 	}
+}
+
+// configureStack sets what s asks on st.
+func configureStack(st Stack, name string, s *config.Stack) error {
+	if s.AckBeforeCommit {
+		a, ok := st.(AckBeforeCommitter)
+		if !ok {
+			return fmt.Errorf("stack %q cannot acknowledge before commit (ackBeforeCommit)", name)
+		}
+		a.SetAckBeforeCommit(true)
+	}
+	if s.Restart != "" {
+		rs, ok := st.(RestartStack)
+		if !ok {
+			return fmt.Errorf("stack %q has no restart policy to set (restart)", name)
+		}
+		if err := rs.SetRestart(s.Restart); err != nil {
+			return err
+		}
+	}
+	if s.PostgresDisk != 0 {
+		d, ok := st.(DiskStack)
+		if !ok {
+			return fmt.Errorf("stack %q cannot give PostgreSQL a disk of its own (postgresDisk)", name)
+		}
+		d.SetPostgresDisk(int64(s.PostgresDisk))
+	}
+	return nil
 }

@@ -46,6 +46,9 @@ type Options struct {
 	// (Config.Drivers), or the Config.Stall test hook. nil changes
 	// nothing.
 	Load func(*load.Config)
+	// LogDir receives the logs of the file's services (stack.services),
+	// one NAME.log each; empty: a temporary directory removed at the end.
+	LogDir string
 }
 
 // Event is something that happened during the run.
@@ -53,8 +56,10 @@ type Event struct {
 	// At is the offset from the start of the load.
 	At time.Duration
 	// Kind is "stack-started" (At 0: before the load; Message names the
-	// stack's processes and addresses), "fault-applied", "fault-reverted",
-	// "fault-failed" or "abort".
+	// stack's processes and addresses), "service-started" (a service of
+	// the file is ready; Fault names it), "service-exited",
+	// "service-restarted", "service-ready", "service-gave-up",
+	// "fault-applied", "fault-reverted", "fault-failed" or "abort".
 	Kind    string
 	Fault   string
 	Message string
@@ -110,6 +115,7 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 		return r.fail(err), err
 	}
 	r.judge()
+	r.judgeServices()
 	if ctx.Err() == nil && r.abortReason == "" {
 		r.verify(ctx)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chaosload/chaosload/config"
+	"github.com/chaosload/chaosload/faults"
 	"github.com/chaosload/chaosload/proxy"
 )
 
@@ -24,6 +25,14 @@ type run struct {
 	stack   Stack
 	vars    map[string]string
 	proxies map[string]*proxy.Proxy
+	// running marks the proxies started.
+	running map[string]bool
+	// svc are the file's own services (stack.services).
+	svc services
+
+	// loadStart is the load clock's epoch once the load started.
+	clockMu   sync.Mutex
+	loadStart time.Time
 
 	// proxy goroutines, stopped and waited for by close.
 	proxyCtx    context.Context
@@ -49,6 +58,7 @@ func newRun(exp *config.Experiment, opts Options) *run {
 		},
 		vars:        map[string]string{},
 		proxies:     map[string]*proxy.Proxy{},
+		running:     map[string]bool{},
 		proxyCtx:    pctx,
 		stopProxies: stop,
 	}
@@ -62,7 +72,13 @@ func randomSeed() int64 {
 
 // setup brings up the stack and the proxies and checks every upstream.
 //
-//	stack backends ──▶ proxies listen ──▶ service (via proxies) ──▶ resolve ──▶ preflight
+//	stack backends ──▶ proxies listen ──▶ demo service (via proxies) ──▶ proxies whose
+//	upstream is known run ──▶ the file's services, in order ──▶ resolve ──▶ the other
+//	proxies run ──▶ preflight
+//
+// The file's services start once the proxies in front of their
+// dependencies forward: a service that checks its database at start meets
+// it through the faults, not a proxy that does not answer yet.
 func (r *run) setup(ctx context.Context) error {
 	if err := r.startBackends(ctx); err != nil {
 		return err
@@ -73,10 +89,14 @@ func (r *run) setup(ctx context.Context) error {
 	if err := r.startService(ctx); err != nil {
 		return err
 	}
+	r.startProxies(true)
+	if err := r.startServices(ctx); err != nil {
+		return err
+	}
 	if err := r.exp.Resolve(r.lookup); err != nil {
 		return &InfraError{fmt.Errorf("resolve addresses: %w", err)}
 	}
-	r.startProxies()
+	r.startProxies(false)
 	return r.preflight(ctx)
 }
 
@@ -87,7 +107,7 @@ func (r *run) lookup(name string) (string, bool) {
 
 func (r *run) startBackends(ctx context.Context) error {
 	s := r.exp.Stack
-	if s == nil {
+	if s == nil || s.Name == "" {
 		return nil
 	}
 	if r.opts.Stack == nil {
@@ -103,6 +123,9 @@ func (r *run) startBackends(ctx context.Context) error {
 		return infra("stack %q: start backends: %w", s.Name, err)
 	}
 	r.vars["stack.postgres"], r.vars["stack.redis"] = pg, rd
+	if d, ok := st.(DiskStack); ok && d.PostgresDisk() != "" {
+		r.vars["stack.postgres.disk"] = d.PostgresDisk()
+	}
 	r.out.Stack = &StackInfo{Name: s.Name, Mode: s.Mode, Postgres: pg, Redis: rd}
 	return nil
 }
@@ -179,12 +202,26 @@ func (r *run) viaProxy(addr string) string {
 	return addr
 }
 
-func (r *run) startProxies() {
+// startProxies runs the proxies not running yet: with early, those whose
+// upstream can be resolved already (the file's services are not started
+// yet); without, all the rest (the experiment is resolved).
+func (r *run) startProxies(early bool) {
 	for _, t := range r.exp.Targets {
+		up := t.Upstream
+		if early {
+			var err error
+			if up, err = config.Expand(t.Upstream, r.lookup); err != nil {
+				continue
+			}
+		}
+		if r.running[t.Name] {
+			continue
+		}
+		r.running[t.Name] = true
 		p := r.proxies[t.Name]
-		p.SetUpstream(t.Upstream)
+		p.SetUpstream(up)
 		r.out.Targets = append(r.out.Targets, TargetResult{
-			Name: t.Name, Protocol: t.Protocol, Listen: p.Addr(), Upstream: t.Upstream,
+			Name: t.Name, Protocol: t.Protocol, Listen: p.Addr(), Upstream: up,
 		})
 		r.proxyWG.Go(func() {
 			if err := p.Run(r.proxyCtx); err != nil {
@@ -210,10 +247,34 @@ func (r *run) preflight(ctx context.Context) error {
 		}
 		_ = c.Close()
 	}
+	errs = append(errs, r.checkHostFaults(ctx)...)
 	if err := errors.Join(errs...); err != nil {
 		return &InfraError{fmt.Errorf("preflight: %w", err)}
 	}
 	return nil
+}
+
+// checkHostFaults asks each process and host fault whether it can be
+// carried out here (root, a cgroup controller, its process, its path):
+// better exit 4 now than a fault that does nothing, or fails, mid-run.
+func (r *run) checkHostFaults(ctx context.Context) []error {
+	var errs []error
+	for i := range r.exp.Faults {
+		f := &r.exp.Faults[i].Fault
+		if !faults.IsHostKind(f.Kind) {
+			continue
+		}
+		a, err := faults.Bind(f, faults.TargetInfo{Name: f.Target, Process: r.processTarget(f.Target)}, r.opts.Logger)
+		if err == nil {
+			if c, ok := a.(faults.Checker); ok {
+				err = c.Check(ctx)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("fault %q (%s): %w", f.Name, f.Kind, err))
+		}
+	}
+	return errs
 }
 
 // close stops the proxies and the stack; safe to call once at the end of
@@ -229,6 +290,7 @@ func (r *run) close() {
 			r.fillTargetStats(p, t.Name)
 		}
 	}
+	r.stopServices()
 	if r.stack != nil {
 		if err := r.stack.Close(); err != nil {
 			r.opts.Logger.Error().Err(err).Msg("stop stack")

@@ -19,3 +19,17 @@ type Stack interface {
 
 // StackFactory makes the stack called name (`stack: {name: demo}`).
 type StackFactory func(name string) (Stack, error)
+
+// DiskStack is a Stack whose PostgreSQL data directory can have a
+// filesystem of its own (`stack: {postgresDisk: 64MB}`); demo.Launcher is
+// one.
+type DiskStack interface {
+	SetPostgresDisk(bytes int64)
+	PostgresDisk() string
+}
+
+// RestartStack is a Stack whose service's restart policy can be set
+// (`stack: {restart: on-failure}`); demo.Launcher is one.
+type RestartStack interface {
+	SetRestart(policy string) error
+}

@@ -8,10 +8,12 @@ import (
 	"os"
 
 	"github.com/chaosload/chaosload/demo"
+	"github.com/chaosload/chaosload/host"
 )
 
 func main() {
 	demo.RunServiceIfChild() // the demo stack's service is this binary re-executed
+	host.RunHogIfChild()     // so are cpu-hog's and memory-hog's hogs
 	ctx, stop := interruptContext(os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
