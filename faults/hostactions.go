@@ -60,9 +60,9 @@ type HostEffect struct {
 	// filesystem's free bytes before, while filled, and after the revert.
 	File        string `json:"file,omitempty"`
 	Written     int64  `json:"bytes_written,omitempty"`
-	FreeBefore  int64  `json:"free_before,omitempty"`
-	FreeDuring  int64  `json:"free_during,omitempty"`
-	FreeAfter   int64  `json:"free_after,omitempty"`
+	FreeBefore  *int64 `json:"free_before,omitempty"`
+	FreeDuring  *int64 `json:"free_during,omitempty"`
+	FreeAfter   *int64 `json:"free_after,omitempty"`
 	FilesystemB int64  `json:"filesystem_size,omitempty"`
 }
 
@@ -381,11 +381,11 @@ func (a *diskFillAction) Apply(ctx context.Context) (Revert, error) {
 		return nil, err
 	}
 	a.effect.File, a.effect.Written = fill.File(), fill.Written
-	a.effect.FreeBefore, a.effect.FreeDuring, a.effect.FilesystemB = fill.Before.Free, fill.During.Free, fill.Before.Total
+	a.effect.FreeBefore, a.effect.FreeDuring, a.effect.FilesystemB = &fill.Before.Free, &fill.During.Free, fill.Before.Total
 	return func(context.Context) error {
 		err := fill.Release()
 		if sp, serr := host.SpaceOf(a.spec.Path); serr == nil {
-			a.effect.FreeAfter = sp.Free
+			a.effect.FreeAfter = &sp.Free
 		}
 		return err
 	}, nil

@@ -24,7 +24,7 @@ func (r *run) judgeServices() {
 			continue
 		}
 		exits := r.serviceExits(name, sup.Restarts())
-		c := Check{Name: "service " + name + ": stays up", Phase: "run", Expression: "running, or restarted after a kill fault",
+		c := Check{Name: name + ": stays up", Phase: "run", Expression: "running, or restarted after a kill fault",
 			Passed: true, Observed: "ran throughout"}
 		var notes []string
 		for _, e := range exits {

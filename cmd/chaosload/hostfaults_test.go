@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chaosload/chaosload/host"
+	"github.com/chaosload/chaosload/runner"
+)
+
+// hostFaultsYAML pauses one process, limits another's CPU and fills 1 MiB of
+// a directory, all from 6 s for 50 s, under a light HTTP load.
+const hostFaultsYAML = `version: 1
+name: host-faults
+targets:
+  api: {upstream: "%s", protocol: http}
+scenarios:
+  s:
+    executor: constant-vus
+    vus: 1
+    duration: 60s
+    steps:
+      - http: {url: "http://${targets.api}/"}
+        think: 100ms
+faults:
+  - {name: frozen, kind: pause, pid: %d, startTime: 6s, duration: 50s}
+  - {name: starved, kind: cpu-limit, cpus: 0.1, pid: %d, startTime: 6s, duration: 50s}
+  - {name: filled, kind: disk-fill, path: "%s", bytes: 1MB, startTime: 6s, duration: 50s}
+`
+
+// hostFaultsRun is the processes and directory an experiment of
+// hostFaultsYAML acts on.
+type hostFaultsRun struct {
+	file          string
+	paused, busy  *exec.Cmd
+	fillDir       string
+	ownBusyCgroup string
+	cgroupsBefore []string
+}
+
+// newHostFaultsRun starts the processes and writes the experiment.
+func newHostFaultsRun(t *testing.T) *hostFaultsRun {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: pausing a process and cgroups")
+	}
+	if c, err := host.Detect(); err != nil || c.Check(host.CPU) != nil {
+		t.Skip("needs the cgroup cpu controller")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+	h := &hostFaultsRun{fillDir: t.TempDir()}
+	h.paused = startProc(t, "sleep", "300")
+	h.busy = startProc(t, "/bin/sh", "-c", "while :; do :; done")
+	h.ownBusyCgroup = cpuCgroup(t, h.busy.Process.Pid)
+	h.cgroupsBefore = chaosloadCgroups()
+	h.file = filepath.Join(t.TempDir(), "host.yaml")
+	yaml := fmt.Sprintf(hostFaultsYAML, strings.TrimPrefix(srv.URL, "http://"), h.paused.Process.Pid, h.busy.Process.Pid, h.fillDir)
+	if err := os.WriteFile(h.file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// startProc starts a process killed (and resumed first) at cleanup.
+func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
+}
+
+// inEffect checks that all three faults are in effect, as the kernel shows.
+func (h *hostFaultsRun) inEffect(t *testing.T) {
+	t.Helper()
+	if st, _ := host.State(h.paused.Process.Pid); st != "T" {
+		t.Errorf("paused process in state %q, want T", st)
+	}
+	if cg := cpuCgroup(t, h.busy.Process.Pid); !strings.Contains(cg, "chaosload_") {
+		t.Errorf("limited process in cgroup %q, want a chaosload_ one", cg)
+	}
+	if entries, _ := os.ReadDir(h.fillDir); len(entries) != 1 {
+		t.Errorf("fill directory holds %d files, want the filler", len(entries))
+	}
+}
+
+// throttled waits until the kernel has throttled the limited process at
+// least once (cgroup v1's cpu.stat). The deadline only catches a hang.
+func (h *hostFaultsRun) throttled(t *testing.T) {
+	t.Helper()
+	stat := filepath.Join("/sys/fs/cgroup/cpu", cpuCgroup(t, h.busy.Process.Pid), "cpu.stat")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		data, _ := os.ReadFile(stat)
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && f[0] == "nr_throttled" && f[1] != "0" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no throttled period", stat)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// undone waits until nothing of the three faults is left: the process
+// resumed, the other back in its own cgroup and no chaosload cgroup more
+// than before, the filler gone. The deadline only catches a hang.
+func (h *hostFaultsRun) undone(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, _ := host.State(h.paused.Process.Pid)
+		entries, _ := os.ReadDir(h.fillDir)
+		cg := cpuCgroup(t, h.busy.Process.Pid)
+		left := len(chaosloadCgroups()) - len(h.cgroupsBefore)
+		if st != "T" && len(entries) == 0 && cg == h.ownBusyCgroup && left <= 0 {
+			t.Logf("undone: paused process in state %s, limited one in %s, fill directory empty", st, cg)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("left behind: paused process state %q, limited process in %q (own %q), %d chaosload cgroups more, fill directory %v",
+				st, cg, h.ownBusyCgroup, left, entries)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cpuCgroup is pid's cgroup in the cpu hierarchy (v1) or the unified one.
+func cpuCgroup(t *testing.T, pid int) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) == 3 && (strings.Contains(","+parts[1]+",", ",cpu,") || parts[0] == "0" && !strings.Contains(string(data), ",cpu")) {
+			return parts[2]
+		}
+	}
+	return ""
+}
+
+// chaosloadCgroups lists the chaosload_* cgroups in the cpu hierarchy.
+func chaosloadCgroups() []string {
+	var out []string
+	for _, root := range []string{"/sys/fs/cgroup/cpu", "/sys/fs/cgroup"} {
+		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() && strings.HasPrefix(d.Name(), "chaosload_") {
+				out = append(out, p)
+			}
+			return nil
+		})
+	}
+	return out
+}
+
+// TestSIGKILLDuringHostFaults: chaosload killed by SIGKILL (it reverts
+// nothing) while a pause, a CPU limit and a disk fill are in effect leaves
+// none of them behind: its guard resumes the paused process, moves the
+// limited one back and removes the cgroup, and deletes the filler file.
+func TestSIGKILLDuringHostFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	h := newHostFaultsRun(t)
+	cmd := exec.Command(chaosloadBinary(t), "run", h.file)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	applied := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		n := 0
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "fault applied") {
+				if n++; n == 3 {
+					close(applied)
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case <-applied:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the three faults were not applied within 60s")
+	}
+	h.inEffect(t)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	h.undone(t)
+}
+
+// TestSIGINTDuringHostFaults: an interrupted run reverts the three faults
+// itself (exit 130) and says what each did: the process stopped, the
+// periods throttled, the bytes written.
+func TestSIGINTDuringHostFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	h := newHostFaultsRun(t)
+	code, _, out := interruptDuringFault(t, h.file, []string{"frozen", "starved", "filled"}, func() {
+		h.inEffect(t)
+		h.throttled(t)
+	})
+	if code != exitInterrupted || out.Verdict != runner.Interrupted {
+		t.Fatalf("exit %d, verdict %s; want 130, interrupted", code, out.Verdict)
+	}
+	h.undone(t)
+	for _, f := range out.Faults {
+		e := f.Host
+		switch {
+		case e == nil || f.RevertedS == nil:
+			t.Errorf("fault %s: not reverted or no effect: %+v", f.Name, f)
+		case f.Kind == "pause" && e.Stopped != 1:
+			t.Errorf("pause effect %+v: want the process seen stopped", e)
+		case f.Kind == "cpu-limit" && (e.Throttled == 0 || e.ThrottledTimeS <= 0):
+			t.Errorf("cpu-limit effect %+v: want throttled periods", e)
+		case f.Kind == "disk-fill" && e.Written != 1_000_000:
+			t.Errorf("disk-fill effect %+v: want 1MB written", e)
+		}
+	}
+}
