@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what chaosload's tests and demo need, when it is missing:
-# PostgreSQL (initdb, postgres), redis-server and chromium (the HTML report
-# test). As root it uses apt-get;
+# PostgreSQL (initdb, postgres), redis-server, webdis (a service of the
+# stack.services tests) and chromium (the HTML report test). As root it uses apt-get;
 # otherwise it prints the command to run.
 set -euo pipefail
 
@@ -12,6 +12,9 @@ have_pg() {
 }
 have_pg || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# webdis (an HTTP interface to Redis) is the third-party service runner's
+# stack.services tests start
+command -v webdis >/dev/null 2>&1 || missing+=(webdis)
 # headless Chromium renders the HTML report in report's tests and drives the
 # game-day dashboard in gameday's tests
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)

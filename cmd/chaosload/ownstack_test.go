@@ -1,0 +1,166 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chaosload/chaosload/runner"
+)
+
+// The bundled experiments of process and host faults on the demo stack,
+// shortened: 40 s of load at half the rate (50 s at the file's rate for
+// cpu-starvation, whose naive failure needs the load to outgrow the
+// starved database), the fault at 12 s,
+// recovery judged within 10 s (hold 5 s, window 2 s). Each passes against
+// the graceful demo and fails against the naive one.
+
+// shortened are the --set overrides of each experiment's test run.
+var shortened = map[string][]string{
+	"service-crash": {
+		"--set", "scenarios.shoppers.duration=40s",
+		"--set", "scenarios.shoppers.rate=50",
+		"--set", "faults.service-killed.startTime=12s",
+	},
+	// 20 s to recover: a query the graceful demo timed out during the
+	// starvation holds its pool slot until pgx has closed the connection,
+	// which pgx bounds by 15 s
+	"cpu-starvation": {
+		"--set", "scenarios.shoppers.duration=50s",
+		"--set", "faults.postgres-starved.startTime=12s",
+		"--set", "faults.postgres-starved.duration=8s",
+		"--set", "recovery.within=20s",
+	},
+	"disk-full": {
+		"--set", "scenarios.shoppers.duration=40s",
+		"--set", "scenarios.shoppers.rate=50",
+		"--set", "faults.data-disk-full.startTime=12s",
+		"--set", "faults.data-disk-full.duration=10s",
+	},
+}
+
+// runBundled runs experiments/NAME.yaml shortened against mode.
+func runBundled(t *testing.T, name, mode string) (int, string, *runner.Outcome) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the demo stack for about 45s")
+	}
+	args := append([]string{"--set", "stack.mode=" + mode,
+		"--set", "recovery.within=10s", "--set", "recovery.hold=5s", "--set", "recovery.window=2s"}, shortened[name]...)
+	r := runFile(t, "../../experiments/"+name+".yaml", args...)
+	return r.code, r.stdout, r.out
+}
+
+// checkNamed returns the check called name, nil when there is none.
+func checkNamed(out *runner.Outcome, phase, name string) *runner.Check {
+	for i, c := range out.Checks {
+		if c.Phase == phase && c.Name == name {
+			return &out.Checks[i]
+		}
+	}
+	return nil
+}
+
+// onlyFault returns the run's one fault and its host effect.
+func onlyFault(t *testing.T, out *runner.Outcome, stdout string) runner.FaultResult {
+	t.Helper()
+	if len(out.Faults) != 1 || out.Faults[0].Host == nil || out.Faults[0].RevertedS == nil {
+		t.Fatalf("faults %+v: want one, applied and reverted, with its effect\n%s", out.Faults, stdout)
+	}
+	return out.Faults[0]
+}
+
+// TestServiceCrashGracefulPasses: the demo service killed by SIGKILL is
+// restarted (a new PID, ready again), recovers, and loses no acknowledged
+// order.
+func TestServiceCrashGracefulPasses(t *testing.T) {
+	code, stdout, out := runBundled(t, "service-crash", "graceful")
+	if code != exitOK || out.Verdict != runner.Passed {
+		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
+	}
+	f := onlyFault(t, out, stdout)
+	e := f.Host
+	if e.Signal != "SIGKILL" || len(e.PIDs) != 1 || e.NewPID == 0 || e.NewPID == e.PIDs[0] || e.ReadyAfterS <= 0 {
+		t.Fatalf("kill effect %+v: want pid killed by SIGKILL, a new pid ready again", e)
+	}
+	if c := checkNamed(out, "run", "service: stays up"); c == nil || !c.Passed {
+		t.Fatalf("service check %+v\n%s", c, stdout)
+	}
+	if v := out.Verify; len(v) != 1 || v[0].Acknowledged == 0 || v[0].Lost != 0 {
+		t.Fatalf("verify %+v", out.Verify)
+	}
+	t.Logf("pid %d killed, pid %d ready %.2fs later; %d acknowledged orders, none lost", e.PIDs[0], e.NewPID, e.ReadyAfterS, out.Verify[0].Acknowledged)
+}
+
+// TestServiceCrashNaiveFails: the naive demo has no restart policy: killed,
+// it stays down, and the run fails naming it.
+func TestServiceCrashNaiveFails(t *testing.T) {
+	code, stdout, out := runBundled(t, "service-crash", "naive")
+	if code != exitFailed || out.Verdict != runner.Failed {
+		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
+	}
+	c := checkNamed(out, "run", "service: stays up")
+	if c == nil || c.Passed || !strings.Contains(c.Observed, "not restarted") {
+		t.Fatalf("service check %+v, want failed: not restarted\n%s", c, stdout)
+	}
+}
+
+// TestCPUStarvationGracefulPasses: PostgreSQL confined to 1% of a core is
+// throttled (the kernel's count), the graceful demo sheds orders with 503s
+// and serves reads, and recovers.
+func TestCPUStarvationGracefulPasses(t *testing.T) {
+	code, stdout, out := runBundled(t, "cpu-starvation", "graceful")
+	if code != exitOK || out.Verdict != runner.Passed {
+		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
+	}
+	e := onlyFault(t, out, stdout).Host
+	if e.Throttled == 0 || e.ThrottledTimeS <= 0 || len(e.PIDs) < 2 {
+		t.Fatalf("cpu-limit effect %+v: want PostgreSQL's processes throttled", e)
+	}
+	if out.Totals.ByClass["http_503"] == 0 {
+		t.Fatalf("no 503: the starved database never made the service shed\n%s", stdout)
+	}
+	t.Logf("cpu-limit 0.01 on %d processes: %d of %d periods throttled, %.1fs throttled; %d orders shed with 503",
+		len(e.PIDs), e.Throttled, e.Periods, e.ThrottledTimeS, out.Totals.ByClass["http_503"])
+}
+
+// TestCPUStarvationNaiveFails: the naive demo waits on the starved
+// database: p99 far over 2 s during the fault.
+func TestCPUStarvationNaiveFails(t *testing.T) {
+	code, stdout, out := runBundled(t, "cpu-starvation", "naive")
+	if code != exitFailed || out.Verdict != runner.Failed {
+		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
+	}
+	if c := checkNamed(out, "fault", "latency: p(99) < 2s"); c == nil || c.Passed {
+		t.Fatalf("p99 check %+v, want failed\n%s", c, stdout)
+	}
+}
+
+// TestDiskFullGracefulPasses: PostgreSQL's data filesystem filled to the
+// last byte (its free space 0 while filled, back after), the graceful demo
+// answers the failed orders 503 and serves reads, and recovers.
+func TestDiskFullGracefulPasses(t *testing.T) {
+	code, stdout, out := runBundled(t, "disk-full", "graceful")
+	if code != exitOK || out.Verdict != runner.Passed {
+		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
+	}
+	e := onlyFault(t, out, stdout).Host
+	if e.Written == 0 || e.FreeDuring == nil || *e.FreeDuring != 0 || e.FreeAfter == nil || *e.FreeAfter != *e.FreeBefore {
+		t.Fatalf("disk-fill effect %+v: want the filesystem full while filled and its space back after", e)
+	}
+	if out.Totals.ByClass["http_503"] == 0 {
+		t.Fatalf("no 503: the full disk never failed a write\n%s", stdout)
+	}
+	t.Logf("disk-fill: %d bytes written, free %d → %d → %d; %d orders answered 503",
+		e.Written, *e.FreeBefore, *e.FreeDuring, *e.FreeAfter, out.Totals.ByClass["http_503"])
+}
+
+// TestDiskFullNaiveFails: the naive demo answers the failed writes 500.
+func TestDiskFullNaiveFails(t *testing.T) {
+	code, stdout, out := runBundled(t, "disk-full", "naive")
+	if code != exitFailed || out.Verdict != runner.Failed {
+		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
+	}
+	if c := checkNamed(out, "fault", "errors{class:http_5xx}: count == 0"); c == nil || c.Passed {
+		t.Fatalf("5xx check %+v, want failed\n%s", c, stdout)
+	}
+}
