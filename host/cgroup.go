@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,9 +48,14 @@ func Detect() (*Cgroups, error) {
 		return nil, fmt.Errorf("cgroups: %w", err)
 	}
 	defer f.Close()
+	return detect(f, func(mnt string) ([]byte, error) { return os.ReadFile(filepath.Join(mnt, "cgroup.controllers")) })
+}
+
+// detect reads a mountinfo and, for cgroup2 mounts, their controllers.
+func detect(mountinfo io.Reader, controllers func(mnt string) ([]byte, error)) (*Cgroups, error) {
 	c := &Cgroups{mounts: map[string]string{}}
 	var v2 []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(mountinfo)
 	for sc.Scan() {
 		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPEROPTS
 		fields := strings.Fields(sc.Text())
@@ -77,7 +83,7 @@ func Detect() (*Cgroups, error) {
 		return c, nil
 	}
 	for _, mnt := range v2 {
-		if ctrls, err := os.ReadFile(filepath.Join(mnt, "cgroup.controllers")); err == nil && len(strings.TrimSpace(string(ctrls))) > 0 {
+		if ctrls, err := controllers(mnt); err == nil && len(strings.TrimSpace(string(ctrls))) > 0 {
 			c.Version, c.v2root = 2, mnt
 			for _, ctrl := range strings.Fields(string(ctrls)) {
 				c.mounts[ctrl] = mnt

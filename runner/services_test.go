@@ -3,11 +3,13 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,4 +162,66 @@ func TestWebdisServiceWithoutRestartFails(t *testing.T) {
 		}
 	}
 	t.Fatalf("no failed webdis check in %+v", out.Checks)
+}
+
+// TestServiceNotReadyIsInfra: a service that never becomes ready stops the
+// run before the load (an infrastructure error, exit 4), naming the
+// service and the end of its log; nothing of it keeps running.
+func TestServiceNotReadyIsInfra(t *testing.T) {
+	exp := experiment(t, okServer(t), `version: 1
+name: not-ready
+stack:
+  services:
+    slow:
+      command: "echo starting up, never listening; exec sleep 300"
+      ready: {tcp: "`+freeAddr(t)+`", timeout: 300ms}
+targets:
+  api: {upstream: "${UP}", protocol: http}
+scenarios:
+  s:
+    executor: constant-vus
+    vus: 1
+    duration: 5s
+    steps:
+      - http: {url: "http://${targets.api}/"}
+`)
+	out, err := runner.Run(context.Background(), exp, runner.Options{Logger: zerolog.Nop()})
+	var ie *runner.InfraError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Run = %v, want an infrastructure error", err)
+	}
+	for _, want := range []string{`stack service "slow"`, "not ready", "starting up, never listening"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if out.Verdict != runner.Errored {
+		t.Errorf("verdict %s, want errored", out.Verdict)
+	}
+}
+
+// TestProcessFaultPreflight: a process fault on a process that does not
+// exist is an infrastructure error at preflight, before any load.
+func TestProcessFaultPreflight(t *testing.T) {
+	exp := experiment(t, okServer(t), `version: 1
+name: no-such-process
+targets:
+  api: {upstream: "${UP}", protocol: http}
+scenarios:
+  s:
+    executor: constant-vus
+    vus: 1
+    duration: 20s
+    steps:
+      - http: {url: "http://${targets.api}/"}
+faults:
+  - {name: freeze, kind: pause, process: no-such-program-here, startTime: 6s, duration: 2s}
+`)
+	out, err := runner.Run(context.Background(), exp, runner.Options{Logger: zerolog.Nop()})
+	if err == nil || !strings.Contains(err.Error(), `preflight: fault "freeze" (pause): no process named "no-such-program-here"`) {
+		t.Fatalf("Run = %v, want the preflight naming the fault and the missing process", err)
+	}
+	if out.Totals.Ops != 0 {
+		t.Errorf("%d operations ran: the preflight must stop the run before the load", out.Totals.Ops)
+	}
 }

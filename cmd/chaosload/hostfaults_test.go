@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -245,4 +246,70 @@ func TestSIGINTDuringHostFaults(t *testing.T) {
 			t.Errorf("disk-fill effect %+v: want 1MB written", e)
 		}
 	}
+}
+
+// TestHostFaultsWithoutRootExit4: run as an unprivileged user (nobody), a
+// CPU limit and a pause of root's process stop the run at preflight with
+// exit 4, each named with what it lacks; nothing is applied.
+func TestHostFaultsWithoutRootExit4(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the binary as nobody")
+	}
+	cred, err := nobodyCredential()
+	if err != nil {
+		t.Skip(err)
+	}
+	victim := startProc(t, "sleep", "300")
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+	dir := reachableTempDir(t)
+	bin := filepath.Join(dir, "chaosload")
+	data, err := os.ReadFile(chaosloadBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "noroot.yaml")
+	yaml := fmt.Sprintf(`version: 1
+name: no-root
+targets:
+  api: {upstream: "%s", protocol: http}
+scenarios:
+  s: {executor: constant-vus, vus: 1, duration: 20s, steps: [{http: {url: "http://${targets.api}/"}}]}
+faults:
+  - {name: starve, kind: cpu-limit, cpus: 0.1, pid: %d, startTime: 6s, duration: 2s}
+  - {name: freeze, kind: pause, pid: %d, startTime: 6s, duration: 2s}
+`, strings.TrimPrefix(srv.URL, "http://"), victim.Process.Pid, victim.Process.Pid)
+	if os.WriteFile(bin, data, 0o755) != nil || os.WriteFile(file, []byte(yaml), 0o644) != nil {
+		t.Fatal("write the binary and the file")
+	}
+	cmd := exec.Command(bin, "run", file, "--quiet")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TMPDIR="+dir, "HOME="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != exitInfra {
+		t.Fatalf("exit %d, want 4\n%s", code, out)
+	}
+	for _, want := range []string{`fault "starve" (cpu-limit): a cgroup cpu limit needs root`, `fault "freeze" (pause): may not signal pid`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if st, _ := host.State(victim.Process.Pid); st == "T" {
+		t.Errorf("the process was paused")
+	}
+}
+
+// nobodyCredential is the credential of user nobody.
+func nobodyCredential() (*syscall.Credential, error) {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return nil, err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/chaosload/chaosload/demo"
@@ -106,6 +107,7 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 		OnEvent:    p.event,
 		OnProgress: p.status,
 		NoSockmap:  a.v.GetString("fast-path") == "copy",
+		LogDir:     serviceLogDir(a.v.GetString("out"), exp.Name),
 	}
 	if a.runOptions != nil {
 		a.runOptions(&opts)
@@ -178,4 +180,14 @@ func worse(a, b int) int {
 		return b
 	}
 	return a
+}
+
+// serviceLogDir is where the logs of an experiment's own services go:
+// DIR/NAME-services with --out DIR, else "" (a temporary directory the run
+// removes).
+func serviceLogDir(out, name string) string {
+	if out == "" {
+		return ""
+	}
+	return filepath.Join(out, name+"-services")
 }
