@@ -21,6 +21,8 @@ type ProcessTarget func() ([]int, error)
 // HostEffect is what a process or host fault did, as the kernel or the
 // process showed it. Fields that do not apply to the kind stay zero.
 type HostEffect struct {
+	// Kind is the fault's kind.
+	Kind Kind `json:"kind"`
 	// PIDs are the processes acted on (a tree's every process for pause
 	// and the cgroup limits); Signal the signal kill sent.
 	PIDs   []int  `json:"pids,omitempty"`
@@ -82,7 +84,7 @@ type Checker interface {
 // bindHost makes the action of a process or host kind.
 func bindHost(f *Fault, spec Spec, t TargetInfo, logger zerolog.Logger) (Action, error) {
 	procs := processTarget(f, t)
-	base := hostAction{name: f.Name, logger: logger, procs: procs}
+	base := hostAction{name: f.Name, logger: logger, procs: procs, effect: HostEffect{Kind: f.Kind}}
 	switch s := spec.(type) {
 	case KillSpec:
 		return &killAction{hostAction: base, sig: s.Signal}, nil

@@ -110,9 +110,6 @@ func faultTable(w *errWriter, o *runner.Outcome) {
 		if c := faultCounts(f); c != "" {
 			w.printf("  %s: %s\n", f.Name, c)
 		}
-		if h := runner.HostSummary(f.Kind, f.Host); h != "" {
-			w.printf("  %s: %s\n", f.Name, h)
-		}
 	}
 }
 

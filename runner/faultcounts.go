@@ -28,7 +28,7 @@ func (r *run) recordFaults(recs []faults.Record) {
 			ApplyMS:      float64(rec.ApplyTook.Microseconds()) / 1000,
 			RevertMS:     float64(rec.RevertTook.Microseconds()) / 1000,
 		}
-		f.ExpectEffect, f.Host = rec.ExpectEffect, rec.Host
+		f.ExpectEffect = rec.ExpectEffect
 		r.timeliness(&f, rec)
 		if rec.WasApplied {
 			f.Effect = r.faultEffect(rec)
@@ -73,6 +73,10 @@ func (r *run) timeliness(f *FaultResult, rec faults.Record) {
 // a pool exhaustion held at the server.
 func (r *run) faultEffect(rec faults.Record) *FaultEffect {
 	e := &FaultEffect{}
+	if rec.Host != nil {
+		e.Host, e.Changed = rec.Host, hostChanged(rec.Host)
+		return e
+	}
 	if p := r.proxies[rec.Target]; p != nil {
 		if fs, ok := p.Stats().Faults[rec.Name]; ok {
 			fillEffect(e, fs)

@@ -63,6 +63,9 @@ func effectCheck(f FaultResult) Check {
 // noEffectReason says why a fault may have changed nothing.
 func noEffectReason(f FaultResult) string {
 	e := f.Effect
+	if e.Host != nil {
+		return hostNoEffectReason(e.Host)
+	}
 	switch {
 	case f.Kind == "pool-exhaustion" && e.ServerAdmitted > 0:
 		return fmt.Sprintf("the server took all %d connections made through the proxy (the hold held %d slots)", e.ServerAdmitted, e.SlotsHeld)
@@ -80,6 +83,9 @@ func noEffectReason(f FaultResult) string {
 func EffectSummary(e *FaultEffect) string {
 	if e == nil {
 		return ""
+	}
+	if e.Host != nil {
+		return HostSummary(e.Host)
 	}
 	var parts []string
 	add := func(n int64, what string) {

@@ -10,12 +10,12 @@ import (
 
 // HostSummary says in a few words what a process or host fault did, as the
 // kernel showed it, e.g. "80 of 80 CFS periods throttled, 15.6s throttled
-// (cgroup v1 chaosload_123_1)"; "" for the other kinds.
-func HostSummary(kind string, e *faults.HostEffect) string {
+// (cgroup v1 chaosload_123_1)"; "" for nil.
+func HostSummary(e *faults.HostEffect) string {
 	if e == nil {
 		return ""
 	}
-	switch faults.Kind(kind) {
+	switch e.Kind {
 	case faults.Kill:
 		s := fmt.Sprintf("%s to pid %s", e.Signal, pidList(e.PIDs))
 		if e.NewPID != 0 {
@@ -58,4 +58,47 @@ func optInt(p *int64) string {
 		return "?"
 	}
 	return fmt.Sprint(*p)
+}
+
+// hostChanged reports whether a process or host fault did something the
+// kernel saw: a signal delivered, a process stopped, a CFS period
+// throttled, the memory limit hit, I/O done under the limit, CPU burnt or
+// memory held by a hog, bytes written by a fill.
+func hostChanged(e *faults.HostEffect) bool {
+	switch e.Kind {
+	case faults.Kill:
+		return len(e.PIDs) > 0
+	case faults.Pause:
+		return e.Stopped > 0
+	case faults.CPULimit:
+		return e.Throttled > 0
+	case faults.MemoryLimit:
+		return e.LimitHits > 0 || e.OOMKills > 0
+	case faults.IOLimit:
+		return e.ReadBytes+e.WriteBytes > 0
+	case faults.CPUHog:
+		return e.CPUTimeS > 0
+	case faults.MemoryHog:
+		return e.Resident > 0 || e.HogKilled
+	case faults.DiskFill:
+		return e.Written > 0
+	}
+	return false
+}
+
+// hostNoEffectReason says why a process or host fault did nothing.
+func hostNoEffectReason(e *faults.HostEffect) string {
+	switch e.Kind {
+	case faults.Pause:
+		return "no process was seen stopped (state T)"
+	case faults.CPULimit:
+		return fmt.Sprintf("no CFS period was throttled: the %d processes used less than their quota", len(e.PIDs))
+	case faults.MemoryLimit:
+		return fmt.Sprintf("the processes never reached the limit (peak %d bytes; a limit bounds what they allocate after the apply)", e.MemoryPeak)
+	case faults.IOLimit:
+		return "the processes did no I/O on device " + e.Device + " while limited"
+	case faults.DiskFill:
+		return "the filesystem had no free space to fill"
+	}
+	return "the kernel showed nothing done"
 }

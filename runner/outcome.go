@@ -301,10 +301,7 @@ type FaultResult struct {
 	// Effect is what the fault did to traffic, measured at the target's
 	// proxy; nil when it was not applied.
 	Effect *FaultEffect `json:"effect,omitempty"`
-	// Host is what a process or host fault did, as the kernel or the
-	// process showed it (throttled time, OOM kills, free space, PIDs).
-	Host  *faults.HostEffect `json:"host,omitempty"`
-	Error string             `json:"error,omitempty"`
+	Error  string       `json:"error,omitempty"`
 }
 
 // FaultEffect is what a fault did to traffic while in effect, as the
@@ -356,6 +353,13 @@ type FaultEffect struct {
 	SlotsHeld      int   `json:"slots_held,omitempty"`
 	HoldAttempts   int64 `json:"hold_attempts,omitempty"`
 	HoldRefused    int64 `json:"hold_refused,omitempty"`
+	// Host is what a process or host fault (kill to disk-fill) did, as the
+	// kernel or the process showed it: the PIDs, processes stopped, CFS
+	// periods and time throttled, memory peak, limit hits, pages reclaimed
+	// and OOM kills, bytes read and written, CPU burnt, memory held, bytes
+	// written and free space, the new PID after a restart. Changed is then
+	// read from it (a period throttled, a process stopped, a byte written).
+	Host *faults.HostEffect `json:"host,omitempty"`
 }
 
 // VerifyResult is the check of one step's acknowledged writes.

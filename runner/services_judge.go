@@ -121,14 +121,14 @@ func exitNote(e ServiceExit) string {
 func (r *run) setServiceExits(name string, exits []ServiceExit, sup *supervise.Supervisor, passed bool) {
 	for i := range r.out.Faults {
 		f := &r.out.Faults[i]
-		if f.Kind != "kill" || f.Target != name || f.Host == nil {
+		if f.Kind != "kill" || f.Target != name || f.Effect == nil || f.Effect.Host == nil {
 			continue
 		}
 		for _, e := range exits {
 			if e.Fault == f.Name {
-				f.Host.NewPID = e.NewPID
+				f.Effect.Host.NewPID = e.NewPID
 				if e.ReadyAfterS != nil {
-					f.Host.ReadyAfterS = *e.ReadyAfterS
+					f.Effect.Host.ReadyAfterS = *e.ReadyAfterS
 				}
 			}
 		}

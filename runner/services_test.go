@@ -136,7 +136,7 @@ func TestWebdisServiceLatencyAndKill(t *testing.T) {
 			kill = &out.Faults[i]
 		}
 	}
-	if kill == nil || kill.Host == nil || kill.Host.NewPID == 0 || kill.Host.NewPID == kill.Host.PIDs[0] || kill.Host.ReadyAfterS <= 0 {
+	if kill == nil || kill.Effect == nil || kill.Effect.Host == nil || kill.Effect.Host.NewPID == 0 || kill.Effect.Host.NewPID == kill.Effect.Host.PIDs[0] || kill.Effect.Host.ReadyAfterS <= 0 {
 		t.Fatalf("kill fault %+v: want the webdis pid killed and a new one ready", kill)
 	}
 	svc := out.Stack.Services
@@ -144,7 +144,7 @@ func TestWebdisServiceLatencyAndKill(t *testing.T) {
 		t.Fatalf("stack services %+v: want webdis with one exit, caused by the kill", svc)
 	}
 	t.Logf("webdis pid %d killed at %.1fs, pid %d ready %.2fs later; fault phase p50 %.0fms; %d errors in all",
-		kill.Host.PIDs[0], svc[0].Exits[0].AtS, kill.Host.NewPID, kill.Host.ReadyAfterS, phase(t, out, "fault").P50MS, out.Totals.Errors)
+		kill.Effect.Host.PIDs[0], svc[0].Exits[0].AtS, kill.Effect.Host.NewPID, kill.Effect.Host.ReadyAfterS, phase(t, out, "fault").P50MS, out.Totals.Errors)
 }
 
 // TestWebdisServiceWithoutRestartFails: the same file with restart: never:

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosload/chaosload/faults"
 	"github.com/chaosload/chaosload/host"
 	"github.com/chaosload/chaosload/runner"
 )
@@ -234,7 +235,10 @@ func TestSIGINTDuringHostFaults(t *testing.T) {
 	}
 	h.undone(t)
 	for _, f := range out.Faults {
-		e := f.Host
+		var e *faults.HostEffect
+		if f.Effect != nil {
+			e = f.Effect.Host
+		}
 		switch {
 		case e == nil || f.RevertedS == nil:
 			t.Errorf("fault %s: not reverted or no effect: %+v", f.Name, f)

@@ -63,7 +63,7 @@ func checkNamed(out *runner.Outcome, phase, name string) *runner.Check {
 // onlyFault returns the run's one fault and its host effect.
 func onlyFault(t *testing.T, out *runner.Outcome, stdout string) runner.FaultResult {
 	t.Helper()
-	if len(out.Faults) != 1 || out.Faults[0].Host == nil || out.Faults[0].RevertedS == nil {
+	if len(out.Faults) != 1 || out.Faults[0].Effect == nil || out.Faults[0].Effect.Host == nil || out.Faults[0].RevertedS == nil {
 		t.Fatalf("faults %+v: want one, applied and reverted, with its effect\n%s", out.Faults, stdout)
 	}
 	return out.Faults[0]
@@ -78,7 +78,7 @@ func TestServiceCrashGracefulPasses(t *testing.T) {
 		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
 	}
 	f := onlyFault(t, out, stdout)
-	e := f.Host
+	e := f.Effect.Host
 	if e.Signal != "SIGKILL" || len(e.PIDs) != 1 || e.NewPID == 0 || e.NewPID == e.PIDs[0] || e.ReadyAfterS <= 0 {
 		t.Fatalf("kill effect %+v: want pid killed by SIGKILL, a new pid ready again", e)
 	}
@@ -112,7 +112,7 @@ func TestCPUStarvationGracefulPasses(t *testing.T) {
 	if code != exitOK || out.Verdict != runner.Passed {
 		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
 	}
-	e := onlyFault(t, out, stdout).Host
+	e := onlyFault(t, out, stdout).Effect.Host
 	if e.Throttled == 0 || e.ThrottledTimeS <= 0 || len(e.PIDs) < 2 {
 		t.Fatalf("cpu-limit effect %+v: want PostgreSQL's processes throttled", e)
 	}
@@ -143,7 +143,7 @@ func TestDiskFullGracefulPasses(t *testing.T) {
 	if code != exitOK || out.Verdict != runner.Passed {
 		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
 	}
-	e := onlyFault(t, out, stdout).Host
+	e := onlyFault(t, out, stdout).Effect.Host
 	if e.Written == 0 || e.FreeDuring == nil || *e.FreeDuring != 0 || e.FreeAfter == nil || *e.FreeAfter != *e.FreeBefore {
 		t.Fatalf("disk-fill effect %+v: want the filesystem full while filled and its space back after", e)
 	}
