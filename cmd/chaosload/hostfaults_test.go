@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -86,17 +84,24 @@ func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// inEffect checks that all three faults are in effect, as the kernel shows.
-func (h *hostFaultsRun) inEffect(t *testing.T) {
+// waitInEffect waits until the kernel shows all three faults in effect:
+// the paused process in state T, the limited one in a chaosload cgroup, the
+// filler file in the directory. (The run says each was applied as its
+// apply returns; this reads the kernel.) The deadline only catches a hang.
+func (h *hostFaultsRun) waitInEffect(t *testing.T) {
 	t.Helper()
-	if st, _ := host.State(h.paused.Process.Pid); st != "T" {
-		t.Errorf("paused process in state %q, want T", st)
-	}
-	if cg := cpuCgroup(t, h.busy.Process.Pid); !strings.Contains(cg, "chaosload_") {
-		t.Errorf("limited process in cgroup %q, want a chaosload_ one", cg)
-	}
-	if entries, _ := os.ReadDir(h.fillDir); len(entries) != 1 {
-		t.Errorf("fill directory holds %d files, want the filler", len(entries))
+	deadline := time.Now().Add(hangLimit)
+	for {
+		st, _ := host.State(h.paused.Process.Pid)
+		cg := cpuCgroup(t, h.busy.Process.Pid)
+		entries, _ := os.ReadDir(h.fillDir)
+		if st == "T" && strings.Contains(cg, "chaosload_") && len(entries) == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not in effect: paused process in state %q, limited one in cgroup %q, fill directory %v", st, cg, entries)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -178,56 +183,28 @@ func chaosloadCgroups() []string {
 // none of them behind: its guard resumes the paused process, moves the
 // limited one back and removes the cgroup, and deletes the filler file.
 func TestSIGKILLDuringHostFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	skipShort(t)
 	h := newHostFaultsRun(t)
-	cmd := exec.Command(chaosloadBinary(t), "run", h.file)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
+	l := startChaosload(t, nil, "run", h.file)
+	for range 3 {
+		l.waitLine(t, "fault applied: ")
+	}
+	h.waitInEffect(t)
+	if err := l.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	applied := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		n := 0
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "fault applied") {
-				if n++; n == 3 {
-					close(applied)
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case <-applied:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the three faults were not applied within 60s")
-	}
-	h.inEffect(t)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+	<-l.waited
 	h.undone(t)
 }
 
 // TestSIGINTDuringHostFaults: an interrupted run reverts the three faults
 // itself (exit 130) and says what each did: the process stopped, the
-// periods throttled, the bytes written.
+// periods throttled, the bytes written (1MB: 10^6 bytes).
 func TestSIGINTDuringHostFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	skipShort(t)
 	h := newHostFaultsRun(t)
 	code, _, out := interruptDuringFault(t, h.file, []string{"frozen", "starved", "filled"}, func() {
-		h.inEffect(t)
+		h.waitInEffect(t)
 		h.throttled(t)
 	})
 	if code != exitInterrupted || out.Verdict != runner.Interrupted {
@@ -240,8 +217,8 @@ func TestSIGINTDuringHostFaults(t *testing.T) {
 			e = f.Effect.Host
 		}
 		switch {
-		case e == nil || f.RevertedS == nil:
-			t.Errorf("fault %s: not reverted or no effect: %+v", f.Name, f)
+		case e == nil || f.RevertedS == nil || !f.Effect.Changed:
+			t.Errorf("fault %s: not reverted, no effect, or no change: %+v", f.Name, f)
 		case f.Kind == "pause" && e.Stopped != 1:
 			t.Errorf("pause effect %+v: want the process seen stopped", e)
 		case f.Kind == "cpu-limit" && (e.Throttled == 0 || e.ThrottledTimeS <= 0):
@@ -256,9 +233,7 @@ func TestSIGINTDuringHostFaults(t *testing.T) {
 // CPU limit and a pause of root's process stop the run at preflight with
 // exit 4, each named with what it lacks; nothing is applied.
 func TestHostFaultsWithoutRootExit4(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	skipShort(t)
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run the binary as nobody")
 	}

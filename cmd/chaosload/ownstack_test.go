@@ -39,15 +39,11 @@ var shortened = map[string][]string{
 }
 
 // runBundled runs experiments/NAME.yaml shortened against mode.
-func runBundled(t *testing.T, name, mode string) (int, string, *runner.Outcome) {
+func runBundled(t *testing.T, name, mode string) e2eRun {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("runs the demo stack for about 45s")
-	}
 	args := append([]string{"--set", "stack.mode=" + mode,
 		"--set", "recovery.within=10s", "--set", "recovery.hold=5s", "--set", "recovery.window=2s"}, shortened[name]...)
-	r := runFile(t, "../../experiments/"+name+".yaml", args...)
-	return r.code, r.stdout, r.out
+	return runFile(t, "../../experiments/"+name+".yaml", args...)
 }
 
 // checkNamed returns the check called name, nil when there is none.
@@ -73,10 +69,9 @@ func onlyFault(t *testing.T, out *runner.Outcome, stdout string) runner.FaultRes
 // restarted (a new PID, ready again), recovers, and loses no acknowledged
 // order.
 func TestServiceCrashGracefulPasses(t *testing.T) {
-	code, stdout, out := runBundled(t, "service-crash", "graceful")
-	if code != exitOK || out.Verdict != runner.Passed {
-		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
-	}
+	r := runBundled(t, "service-crash", "graceful")
+	r.expect(t, exitOK, runner.Passed)
+	out, stdout := r.out, r.stdout
 	f := onlyFault(t, out, stdout)
 	e := f.Effect.Host
 	if e.Signal != "SIGKILL" || len(e.PIDs) != 1 || e.NewPID == 0 || e.NewPID == e.PIDs[0] || e.ReadyAfterS <= 0 {
@@ -94,10 +89,9 @@ func TestServiceCrashGracefulPasses(t *testing.T) {
 // TestServiceCrashNaiveFails: the naive demo has no restart policy: killed,
 // it stays down, and the run fails naming it.
 func TestServiceCrashNaiveFails(t *testing.T) {
-	code, stdout, out := runBundled(t, "service-crash", "naive")
-	if code != exitFailed || out.Verdict != runner.Failed {
-		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
-	}
+	r := runBundled(t, "service-crash", "naive")
+	r.expect(t, exitFailed, runner.Failed)
+	out, stdout := r.out, r.stdout
 	c := checkNamed(out, "run", "service: stays up")
 	if c == nil || c.Passed || !strings.Contains(c.Observed, "not restarted") {
 		t.Fatalf("service check %+v, want failed: not restarted\n%s", c, stdout)
@@ -108,10 +102,9 @@ func TestServiceCrashNaiveFails(t *testing.T) {
 // throttled (the kernel's count), the graceful demo sheds orders with 503s
 // and serves reads, and recovers.
 func TestCPUStarvationGracefulPasses(t *testing.T) {
-	code, stdout, out := runBundled(t, "cpu-starvation", "graceful")
-	if code != exitOK || out.Verdict != runner.Passed {
-		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
-	}
+	r := runBundled(t, "cpu-starvation", "graceful")
+	r.expect(t, exitOK, runner.Passed)
+	out, stdout := r.out, r.stdout
 	e := onlyFault(t, out, stdout).Effect.Host
 	if e.Throttled == 0 || e.ThrottledTimeS <= 0 || len(e.PIDs) < 2 {
 		t.Fatalf("cpu-limit effect %+v: want PostgreSQL's processes throttled", e)
@@ -126,10 +119,9 @@ func TestCPUStarvationGracefulPasses(t *testing.T) {
 // TestCPUStarvationNaiveFails: the naive demo waits on the starved
 // database: p99 far over 2 s during the fault.
 func TestCPUStarvationNaiveFails(t *testing.T) {
-	code, stdout, out := runBundled(t, "cpu-starvation", "naive")
-	if code != exitFailed || out.Verdict != runner.Failed {
-		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
-	}
+	r := runBundled(t, "cpu-starvation", "naive")
+	r.expect(t, exitFailed, runner.Failed)
+	out, stdout := r.out, r.stdout
 	if c := checkNamed(out, "fault", "latency: p(99) < 2s"); c == nil || c.Passed {
 		t.Fatalf("p99 check %+v, want failed\n%s", c, stdout)
 	}
@@ -139,10 +131,9 @@ func TestCPUStarvationNaiveFails(t *testing.T) {
 // last byte (its free space 0 while filled, back after), the graceful demo
 // answers the failed orders 503 and serves reads, and recovers.
 func TestDiskFullGracefulPasses(t *testing.T) {
-	code, stdout, out := runBundled(t, "disk-full", "graceful")
-	if code != exitOK || out.Verdict != runner.Passed {
-		t.Fatalf("exit %d, verdict %s, want 0/passed\n%s", code, out.Verdict, stdout)
-	}
+	r := runBundled(t, "disk-full", "graceful")
+	r.expect(t, exitOK, runner.Passed)
+	out, stdout := r.out, r.stdout
 	e := onlyFault(t, out, stdout).Effect.Host
 	if e.Written == 0 || e.FreeDuring == nil || *e.FreeDuring != 0 || e.FreeAfter == nil || *e.FreeAfter != *e.FreeBefore {
 		t.Fatalf("disk-fill effect %+v: want the filesystem full while filled and its space back after", e)
@@ -156,10 +147,9 @@ func TestDiskFullGracefulPasses(t *testing.T) {
 
 // TestDiskFullNaiveFails: the naive demo answers the failed writes 500.
 func TestDiskFullNaiveFails(t *testing.T) {
-	code, stdout, out := runBundled(t, "disk-full", "naive")
-	if code != exitFailed || out.Verdict != runner.Failed {
-		t.Fatalf("exit %d, verdict %s, want 1/failed\n%s", code, out.Verdict, stdout)
-	}
+	r := runBundled(t, "disk-full", "naive")
+	r.expect(t, exitFailed, runner.Failed)
+	out, stdout := r.out, r.stdout
 	if c := checkNamed(out, "fault", "errors{class:http_5xx}: count == 0"); c == nil || c.Passed {
 		t.Fatalf("5xx check %+v, want failed\n%s", c, stdout)
 	}
