@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"github.com/chaosload/chaosload/config"
+	"github.com/chaosload/chaosload/host"
 	"github.com/chaosload/chaosload/runner"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
+	host.RunHogIfChild() // cpu-hog's and memory-hog's hogs re-execute this binary
 	goleak.VerifyTestMain(m)
 }
 

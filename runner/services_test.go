@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/chaosload/chaosload/demo"
+	"github.com/chaosload/chaosload/host"
 	"github.com/chaosload/chaosload/runner"
 )
 
@@ -223,5 +224,51 @@ faults:
 	}
 	if out.Totals.Ops != 0 {
 		t.Errorf("%d operations ran: the preflight must stop the run before the load", out.Totals.Ops)
+	}
+}
+
+// TestHogsInARun: a cpu-hog and a memory-hog applied by the timeline burn
+// CPU and hold the memory asked (the hog's own figures), and their
+// processes are gone once the run ends.
+func TestHogsInARun(t *testing.T) {
+	exp := experiment(t, okServer(t), `version: 1
+name: hogs
+targets:
+  api: {upstream: "${UP}", protocol: http}
+scenarios:
+  s:
+    executor: constant-vus
+    vus: 1
+    duration: 9s
+    steps:
+      - http: {url: "http://${targets.api}/"}
+        think: 100ms
+faults:
+  - {name: busy, kind: cpu-hog, cores: 1, startTime: 6s, duration: 2s, expectEffect: true}
+  - {name: greedy, kind: memory-hog, bytes: 64MiB, startTime: 6s, duration: 2s, expectEffect: true}
+`)
+	out, err := runner.Run(context.Background(), exp, runner.Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range out.Faults {
+		if f.Effect == nil || f.Effect.Host == nil || !f.Effect.Changed || len(f.Effect.Host.PIDs) != 1 {
+			t.Fatalf("fault %s: %+v, want a hog's effect", f.Name, f)
+		}
+		e := f.Effect.Host
+		switch f.Kind {
+		case "cpu-hog":
+			if e.CPUTimeS <= 0 {
+				t.Errorf("cpu-hog burnt %.2fs of CPU", e.CPUTimeS)
+			}
+		case "memory-hog":
+			if e.Resident < 64<<20 {
+				t.Errorf("memory-hog held %d bytes, want at least 64 MiB", e.Resident)
+			}
+		}
+		if host.Alive(e.PIDs[0]) {
+			t.Errorf("%s's hog %d still alive after the run", f.Kind, e.PIDs[0])
+		}
+		t.Logf("%s: %s", f.Name, runner.EffectSummary(f.Effect))
 	}
 }
