@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what chaosload's tests and demo need, when it is missing:
 # PostgreSQL (initdb, postgres), redis-server, webdis (a service of the
-# stack.services tests) and chromium (the HTML report test). As root it uses apt-get;
+# stack.services tests), nftables (kernel loss) and chromium (the HTML report test). As root it uses apt-get;
 # otherwise it prints the command to run.
 set -euo pipefail
 
@@ -15,6 +15,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # webdis (an HTTP interface to Redis) is the third-party service runner's
 # stack.services tests start
 command -v webdis >/dev/null 2>&1 || missing+=(webdis)
+# nft (nftables) puts the kernel-loss fault's packet drops in place; the
+# kernel-loss tests need it
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
 # headless Chromium renders the HTML report in report's tests and drives the
 # game-day dashboard in gameday's tests
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
