@@ -53,6 +53,20 @@ type Root struct {
 	// Children adds its descendants, found again at each sample (a
 	// PostgreSQL postmaster's backends).
 	Children bool
+	// Current, when set, gives the root's PID at each sample instead of
+	// PID (a supervised service restarted under a new PID); a result ≤ 0
+	// falls back to PID.
+	Current func() int
+}
+
+// pid is the root's PID now.
+func (r Root) pid() int32 {
+	if r.Current != nil {
+		if p := r.Current(); p > 0 {
+			return int32(p)
+		}
+	}
+	return int32(r.PID)
 }
 
 // Monitor samples a fixed set of root processes and, where asked, their
@@ -183,7 +197,7 @@ func (m *Monitor) processes(ctx context.Context) [][]*process.Process {
 	out := make([][]*process.Process, len(m.roots))
 	seen := map[int32]bool{}
 	for i, r := range m.roots {
-		queue := []int32{int32(r.PID)}
+		queue := []int32{r.pid()}
 		for len(queue) > 0 {
 			pid := queue[0]
 			queue = queue[1:]

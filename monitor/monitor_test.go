@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -167,6 +168,31 @@ func TestRoots(t *testing.T) {
 	}
 	if sum != s.Usage {
 		t.Errorf("roots add up to %+v, the sample says %+v", sum, s.Usage)
+	}
+}
+
+// TestRootFollowsCurrent: a root whose Current changes (a supervised
+// service restarted under a new PID) is read under its new PID at the next
+// sample: the helper's 100 MB appear in the root's share once Current
+// names it, and not before.
+func TestRootFollowsCurrent(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64
+	now.Store(int64(os.Getpid()))
+	m := New([]Root{{PID: os.Getpid(), Current: func() int { return int(now.Load()) }}}, Config{})
+	if s := m.Sample(context.Background()); s.Roots[0].Procs != 1 || s.Roots[0].RSS >= 90<<20 {
+		t.Fatalf("before the restart: %+v, want this process alone", s.Roots[0])
+	}
+	now.Store(int64(helper(t, "hold")))
+	var s Sample
+	for range 300 { // bounded: 30 s, which only a hang takes
+		if s = m.Sample(context.Background()); s.Roots[0].RSS > 90<<20 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s.Roots[0].Procs != 1 || s.Roots[0].RSS < 90<<20 {
+		t.Fatalf("after the restart: %+v, want the new PID's 100 MB", s.Roots[0])
 	}
 }
 

@@ -55,10 +55,16 @@ func (sc *sidecars) halt() {
 // service runs as a child process, not in this one.
 func (r *run) monitoredRoots(ctx context.Context) []monitor.Root {
 	res := &Resources{Roles: map[string]int{}}
+	// current gives a supervised process's PID at each sample: a restarted
+	// service is followed under its new PID. By index in res.Processes.
+	current := map[int]func() int{}
 	if lister, ok := r.stack.(ProcessLister); ok && r.exp.MonitorStack() {
 		procs := lister.Processes()
 		for _, role := range stackRoles(procs) {
 			res.Roles[role] = procs[role]
+			if sup := r.supervisor(role); sup != nil {
+				current[len(res.Processes)] = sup.PID
+			}
 			res.Processes = append(res.Processes, ProcessResources{Name: role, PID: procs[role], Children: true})
 		}
 	}
@@ -67,8 +73,9 @@ func (r *run) monitoredRoots(ctx context.Context) []monitor.Root {
 			if name == "service" && len(res.Roles) > 0 {
 				continue // the demo service, listed above
 			}
-			pid := r.supervisor(name).PID()
-			res.Processes = append(res.Processes, ProcessResources{Name: name, PID: pid, Children: true})
+			sup := r.supervisor(name)
+			current[len(res.Processes)] = sup.PID
+			res.Processes = append(res.Processes, ProcessResources{Name: name, PID: sup.PID(), Children: true})
 		}
 	}
 	if m := r.exp.Monitor; m != nil {
@@ -90,7 +97,7 @@ func (r *run) monitoredRoots(ctx context.Context) []monitor.Root {
 	}
 	roots := make([]monitor.Root, len(res.Processes))
 	for i, p := range res.Processes {
-		roots[i] = monitor.Root{PID: p.PID, Children: p.Children}
+		roots[i] = monitor.Root{PID: p.PID, Children: p.Children, Current: current[i]}
 		res.PIDs = append(res.PIDs, p.PID)
 	}
 	r.out.Resources = res
