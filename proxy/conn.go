@@ -124,12 +124,18 @@ func (c *conn) attach(up *net.TCPConn) bool {
 }
 
 // notify tells the link of direction dir that the fault set changed.
+//
+// The kernel-path check runs under c.mu: useSockmap sets the links' kernel
+// state under it while the control plane may be notifying.
 func (c *conn) notify(dir int) {
 	c.mu.Lock()
 	l := c.links[dir]
+	if l != nil {
+		l.notifyKernel()
+	}
 	c.mu.Unlock()
 	if l != nil {
-		l.notify()
+		l.wakeUp()
 	}
 }
 

@@ -339,11 +339,11 @@ func (l *link) readFailed(err error) outcome {
 	return failed
 }
 
-// notify wakes the link so that it compares its stages with the fault set.
-// It never blocks: it sets a read deadline in the past on src (ending a wait
+// wakeUp wakes the link so that it compares its stages with the fault set
+// (conn.notify first stops its kernel path if a stage now applies). It
+// never blocks: it sets a read deadline in the past on src (ending a wait
 // for data) and leaves a token on wake (ending a wait to hand on a chunk).
-func (l *link) notify() {
-	l.notifyKernel()
+func (l *link) wakeUp() {
 	select {
 	case l.wake <- struct{}{}:
 	default:

@@ -54,7 +54,7 @@ func (c *conn) useSockmap() {
 		})
 		return
 	}
-	c.mu.Lock() // notify reads l.k after taking c.mu
+	c.mu.Lock() // conn.notify reads l.k under c.mu
 	defer c.mu.Unlock()
 	for dir, l := range c.links {
 		l.k = &kernLink{sm: sm, pair: pr, slot: pr.slot(dir), offset: offs[dir]}
