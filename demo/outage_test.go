@@ -265,3 +265,30 @@ func (h *slotHolder) release() {
 	}
 	h.conns = nil
 }
+
+// TestProductsWhenDatabaseAndCacheFail: graceful mode still serves the
+// product list when PostgreSQL is unreachable and Redis fails too (as its
+// 200 ms bound and breaker make a slow Redis on a loaded host): the copy
+// the process last read, marked stale-local. Orders are 503.
+func TestProductsWhenDatabaseAndCacheFail(t *testing.T) {
+	pg := sharedPostgres(t)
+	r := startRedis(t, RedisConfig{})
+	pgLink, redisLink := newLink(t, pg.Addr()), newLink(t, r.Addr())
+	svc := startService(t, ServiceConfig{Mode: ModeGraceful, Postgres: pgLink.addr(), Redis: redisLink.addr(), CacheTTL: 50 * time.Millisecond})
+	t.Cleanup(func() { pgLink.setMode(linkPass); pgLink.resetAll() })
+	c := newClient(t, svc.Addr(), clientTimeout(ModeGraceful))
+	warmUp(t, c)
+
+	for _, l := range []*link{pgLink, redisLink} {
+		l.setMode(linkRefuse)
+		l.resetAll()
+	}
+	for i := range 5 { // the breaker opens after three Redis failures; each request must be served
+		products := c.get("/api/products")
+		expectStatus(t, fmt.Sprintf("GET products %d", i+1), products, http.StatusOK)
+		if src := products.header.Get("X-Cache"); src != "stale-local" {
+			t.Errorf("GET products %d: X-Cache %q, want stale-local", i+1, src)
+		}
+	}
+	expectStatus(t, "POST order", c.postOrder(1, 1), http.StatusServiceUnavailable)
+}

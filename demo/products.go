@@ -10,8 +10,10 @@ import (
 
 // handleProducts serves GET /api/products, cache-aside over Redis. The
 // X-Cache header says where the list came from: hit (fresh copy in Redis),
-// miss (PostgreSQL, then cached) or stale (graceful fallback while
-// PostgreSQL fails).
+// miss (PostgreSQL, then cached), stale (graceful fallback while PostgreSQL
+// fails) or stale-local (the copy this process last read, when PostgreSQL
+// and Redis both fail: on a loaded host Redis calls miss their 200 ms bound
+// and its breaker opens, and a read must not fail for that).
 func (s *Service) handleProducts(w http.ResponseWriter, r *http.Request) {
 	if s.mode == ModeNaive {
 		s.productsNaive(w, r)
@@ -19,6 +21,7 @@ func (s *Service) handleProducts(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if body, err := s.cache.get(ctx, productsKey); err == nil {
+		s.lastProducts.Store(&body)
 		writeProducts(w, body, "hit")
 		return
 	} else if !errors.Is(err, redis.Nil) {
@@ -30,6 +33,7 @@ func (s *Service) handleProducts(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err == nil {
+		s.lastProducts.Store(&body)
 		if err := s.cache.put(ctx, body); err != nil {
 			s.logger.Debug().Err(err).Msg("demo service: write product cache")
 		}
@@ -39,6 +43,11 @@ func (s *Service) handleProducts(w http.ResponseWriter, r *http.Request) {
 	if stale, cerr := s.cache.get(ctx, productsStaleKey); cerr == nil {
 		s.logger.Debug().Err(err).Msg("demo service: postgres failed; serving stale products")
 		writeProducts(w, stale, "stale")
+		return
+	}
+	if last := s.lastProducts.Load(); last != nil {
+		s.logger.Debug().Err(err).Msg("demo service: postgres and redis failed; serving this process's last copy")
+		writeProducts(w, *last, "stale-local")
 		return
 	}
 	s.dbFailed(w, "list products", err)

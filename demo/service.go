@@ -98,6 +98,9 @@ type Service struct {
 	inflight inflight
 
 	lastPoolReset atomic.Int64 // unix nanoseconds of the last pool reset (graceful mode)
+	// lastProducts is the last product list the graceful service read
+	// (from Redis or PostgreSQL): its last resort when both fail.
+	lastProducts atomic.Pointer[[]byte]
 
 	running   atomic.Bool
 	closeOnce sync.Once
