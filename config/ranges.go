@@ -18,6 +18,8 @@ import (
 // and only where no other rule has spoken, so a field gets one message; the
 // decoder names the same span when a number does not even fit its Go type.
 // A test walks the schema's types and fails on a number without a span.
+// The spans of the data-path and protocol faults' fields are package
+// faults' limits, which faults.CheckSpec applies (and reports first).
 
 // The outer bounds shared by several fields.
 const (
@@ -26,8 +28,7 @@ const (
 	maxVUs     = 1_000_000          // VUs or connections of one scenario or fault
 	maxPerSec  = 1_000_000          // iterations or messages one scenario paces per second
 	maxBody    = 1 << 30            // a request body
-	maxRateBps = 1e12               // a bandwidth limit (1 TB/s: no limit at all)
-	maxBytes   = 1 << 40            // a byte count of a fault
+	maxRateBps = 1e12               // an io-limit byte rate (1 TB/s: no limit at all)
 )
 
 // numKind says how a number is written, for messages.
@@ -96,19 +97,19 @@ var numberSpans = map[string]span{
 	"faults.*.startTime":             durations(0, maxSpan),
 	"faults.*.duration":              durations(time.Millisecond, maxSpan),
 	"faults.*.toxicity":              {0, 1, numShare},
-	"faults.*.latency":               durations(0, maxWait),
-	"faults.*.jitter":                durations(0, maxWait),
+	"faults.*.latency":               durations(0, faults.MaxWait),
+	"faults.*.jitter":                durations(0, faults.MaxWait),
 	"faults.*.rate.share":            {0, 1, numShare},
-	"faults.*.rate.perSecond":        {1, maxRateBps, numByteRate},
-	"faults.*.delay":                 durations(0, maxWait),
-	"faults.*.timeout":               durations(0, maxWait),
-	"faults.*.size":                  {1, 1 << 30, numBytes},
-	"faults.*.sizeVariation":         {0, 1 << 30, numBytes},
-	"faults.*.bytes":                 {1, maxBytes, numBytes},
-	"faults.*.rto":                   durations(time.Millisecond, 2*time.Minute), // Linux's own RTO tops out at 120 s
-	"faults.*.max":                   counts(1, maxVUs),
-	"faults.*.leaveFree":             counts(0, 10_000),
-	"faults.*.reserved":              counts(0, 10_000), // superuser-reserved slots left free
+	"faults.*.rate.perSecond":        {1, faults.MaxByteRate, numByteRate},
+	"faults.*.delay":                 durations(0, faults.MaxWait),
+	"faults.*.timeout":               durations(0, faults.MaxWait),
+	"faults.*.size":                  {1, faults.MaxSliceSize, numBytes},
+	"faults.*.sizeVariation":         {0, faults.MaxSliceSize, numBytes},
+	"faults.*.bytes":                 {1, faults.MaxBytes, numBytes},
+	"faults.*.rto":                   durations(faults.MinRTO, faults.MaxRTO),
+	"faults.*.max":                   counts(1, faults.MaxConns),
+	"faults.*.leaveFree":             counts(0, faults.MaxSlots),
+	"faults.*.reserved":              counts(0, faults.MaxSlots), // superuser-reserved slots left free
 	"faults.*.probability":           {0, 1, numShare},
 	"faults.*.status":                counts(100, 599),
 	"faults.*.pid":                   counts(1, 1<<22), // Linux's pid_max limit

@@ -185,9 +185,9 @@ func (p Problem) Error() string { return p.Field + ": " + p.Msg }
 // Validate checks the entry against its kind and returns every problem found.
 // Whether the target exists and has the right protocol is the caller's check.
 func (f *Fault) Validate() []Problem {
-	var ps []Problem
+	var ps problems
 	add := func(field, format string, a ...any) {
-		ps = append(ps, Problem{field, fmt.Sprintf(format, a...)})
+		ps.add(true, field, fmt.Sprintf(format, a...))
 	}
 	if f.Name == "" {
 		add("name", "is required")
@@ -201,8 +201,8 @@ func (f *Fault) Validate() []Problem {
 	if f.Duration < 0 {
 		add("duration", "must not be negative")
 	}
-	if f.Toxicity != nil && (*f.Toxicity < 0 || *f.Toxicity > 1) {
-		add("toxicity", "must be between 0%% and 100%%")
+	if f.Toxicity != nil && !isShare(float64(*f.Toxicity)) {
+		add("toxicity", "%s", toxicityMsg)
 	}
 	spec, ok := specs[f.Kind]
 	if !ok {
@@ -214,7 +214,8 @@ func (f *Fault) Validate() []Problem {
 			add(field, "is not a parameter of kind %q (its parameters: %s)", f.Kind, spec.paramList())
 		}
 	}
-	return append(ps, spec.validate(f)...)
+	ps.addNew(spec.validate(f))
+	return ps
 }
 
 // Revert undoes an applied fault. It must return by the context's deadline.

@@ -24,25 +24,25 @@ func params(names ...string) map[string]bool {
 }
 
 var specs = map[Kind]kindSpec{
-	Latency:        {params("latency", "jitter", "direction"), checkLatency},
-	Bandwidth:      {params("rate", "direction"), checkBandwidth},
-	SlowClose:      {params("delay", "direction"), checkSlowClose},
-	Timeout:        {params("timeout"), checkTimeout},
-	ResetPeer:      {params("timeout"), checkTimeout},
+	Latency:        {params("latency", "jitter", "direction"), bySpec(nil)},
+	Bandwidth:      {params("rate", "direction"), bySpec(checkByteRate)},
+	SlowClose:      {params("delay", "direction"), bySpec(nil)},
+	Timeout:        {params("timeout"), bySpec(nil)},
+	ResetPeer:      {params("timeout"), bySpec(nil)},
 	Reset:          {params(), noChecks},
-	Slicer:         {params("size", "sizeVariation", "delay", "direction"), checkSlicer},
-	LimitData:      {params("bytes", "direction"), checkLimitData},
+	Slicer:         {params("size", "sizeVariation", "delay", "direction"), bySpec(nil)},
+	LimitData:      {params("bytes", "direction"), bySpec(nil)},
 	Down:           {params(), noChecks},
-	Loss:           {params("rate", "rto", "mode", "direction"), checkLoss},
-	ConnLimit:      {params("max", "onExcess"), checkConnLimit},
-	ConnectDelay:   {params("delay", "jitter"), checkConnectDelay},
-	PoolExhaustion: {params("leaveFree", "reserved"), checkPoolExhaustion},
-	HTTPError:      {params("match", "probability", "status", "headers", "body"), checkProtocolFault},
-	HTTPDelay:      {params("match", "probability", "latency", "jitter", "direction"), checkProtocolFault},
-	PGError:        {params("match", "probability", "code", "message"), checkProtocolFault},
-	PGDelay:        {params("match", "probability", "latency", "jitter"), checkProtocolFault},
-	RedisError:     {params("match", "probability", "message"), checkProtocolFault},
-	RedisDelay:     {params("match", "probability", "latency", "jitter"), checkProtocolFault},
+	Loss:           {params("rate", "rto", "mode", "direction"), bySpec(checkLossWritten)},
+	ConnLimit:      {params("max", "onExcess"), bySpec(nil)},
+	ConnectDelay:   {params("delay", "jitter"), bySpec(nil)},
+	PoolExhaustion: {params("leaveFree", "reserved"), bySpec(nil)},
+	HTTPError:      {params("match", "probability", "status", "headers", "body"), bySpec(nil)},
+	HTTPDelay:      {params("match", "probability", "latency", "jitter", "direction"), bySpec(nil)},
+	PGError:        {params("match", "probability", "code", "message"), bySpec(nil)},
+	PGDelay:        {params("match", "probability", "latency", "jitter"), bySpec(nil)},
+	RedisError:     {params("match", "probability", "message"), bySpec(nil)},
+	RedisDelay:     {params("match", "probability", "latency", "jitter"), bySpec(nil)},
 	Kill:           {params("pid", "process", "signal"), checkKill},
 	Pause:          {params("pid", "process"), checkProcessTarget},
 	CPULimit:       {params("pid", "process", "cpus"), checkCPULimit},
@@ -51,6 +51,48 @@ var specs = map[Kind]kindSpec{
 	CPUHog:         {params("cores"), checkCPUHog},
 	MemoryHog:      {params("bytes"), checkMemoryHog},
 	DiskFill:       {params("path", "fill", "bytes"), checkDiskFill},
+}
+
+// bySpec validates an entry by the rules on its typed spec (CheckSpec),
+// after written's checks of how the entry is written (nil: none); a field
+// gets one message.
+func bySpec(written func(f *Fault) problems) func(f *Fault) []Problem {
+	return func(f *Fault) []Problem {
+		var ps problems
+		if written != nil {
+			ps = written(f)
+		}
+		ps.addNew(specProblems(f.Spec()))
+		return ps
+	}
+}
+
+// checkByteRate checks that bandwidth's rate is written as a byte rate.
+func checkByteRate(f *Fault) problems {
+	var ps problems
+	switch {
+	case f.Rate.IsZero():
+		ps.add(true, "rate", "is required: a byte rate per connection, e.g. 64KB/s")
+	case f.Rate.Share != 0:
+		ps.add(true, "rate", "bandwidth takes a byte rate such as 64KB/s or 1MB/s, not a share ("+f.Rate.String()+")")
+	}
+	return ps
+}
+
+// checkLossWritten checks that loss's rate is written as a share and that
+// rto is not written with mode: kernel (the spec holds the default RTO
+// whatever the mode).
+func checkLossWritten(f *Fault) problems {
+	var ps problems
+	switch {
+	case f.Rate.IsZero():
+		ps.add(true, "rate", "is required: the share of packets lost, e.g. 5%")
+	case f.Rate.PerSecond != 0:
+		ps.add(true, "rate", "loss takes a share such as 5%, not a byte rate ("+f.Rate.String()+")")
+	}
+	ps.add(f.RTO < 0, "rto", "must not be negative")
+	ps.add(f.Mode == Kernel && f.RTO != 0, "rto", "is the model's retransmission timeout; with mode: kernel the kernel's own TCP times retransmissions")
+	return ps
 }
 
 func noChecks(*Fault) []Problem { return nil }

@@ -175,34 +175,50 @@ func pathRegexp(pattern string) (re *regexp.Regexp, ok bool) {
 	return re, true
 }
 
-// checkProtocolFault checks the parameters of a protocol-aware kind.
-func checkProtocolFault(f *Fault) []Problem {
-	var ps problems
-	if f.Probability != nil {
-		ps.add(*f.Probability < 0 || *f.Probability > 1, "probability", "must be between 0% and 100%")
-	}
-	checkMatch(&ps, f)
-	switch f.Kind {
-	case HTTPError:
-		ps.add(f.Status != 0 && (f.Status < 100 || f.Status > 599), "status", "must be an HTTP status between 100 and 599")
-	case PGError:
-		ps.add(f.Code != "" && !sqlState.MatchString(f.Code), "code",
-			fmt.Sprintf("%q is not a SQLSTATE: five digits or capital letters, e.g. 40001, 57014, 53300", f.Code))
-	case RedisError:
-		ps.add(f.Message != "" && !redisError.MatchString(f.Message), "message",
+// protocol adds the problems of a protocol-aware spec; nothing for any
+// other kind.
+func (ps *problems) protocol(s Spec) {
+	switch s := s.(type) {
+	case HTTPErrorSpec:
+		ps.selection(s.Match, s.Probability, HTTPError)
+		ps.add(s.Status < 100 || s.Status > 599, "status", "must be an HTTP status between 100 and 599")
+	case PGErrorSpec:
+		ps.selection(s.Match, s.Probability, PGError)
+		ps.add(!sqlState.MatchString(s.SQLState), "code",
+			fmt.Sprintf("%q is not a SQLSTATE: five digits or capital letters, e.g. 40001, 57014, 53300", s.SQLState))
+	case RedisErrorSpec:
+		ps.selection(s.Match, s.Probability, RedisError)
+		ps.add(!redisError.MatchString(s.Message), "message",
 			"must start with an error code in capitals and hold no line break, e.g. \"LOADING Redis is loading the dataset in memory\"")
-	default:
-		ps.add(f.Latency <= 0, "latency", "is required and must be positive (e.g. 100ms)")
-		ps.add(f.Jitter < 0 || f.Jitter > f.Latency, "jitter", "must be between 0 and latency")
-		if f.Direction != "" && f.Kind == HTTPDelay {
-			switch f.Direction {
-			case Upstream, Downstream, Both:
-			default:
-				ps.add(true, "direction", "must be upstream (hold matching requests, the default), downstream (hold their responses) or both")
-			}
-		}
+	case RequestDelaySpec:
+		ps.requestDelay(s)
 	}
-	return ps
+}
+
+func (ps *problems) requestDelay(s RequestDelaySpec) {
+	switch s.Protocol {
+	case "http", "postgres", "redis":
+	default:
+		ps.add(true, "protocol", "must be http, postgres or redis")
+		return
+	}
+	ps.selection(s.Match, s.Probability, s.Kind())
+	ps.positiveWait("latency", s.Latency, "100ms")
+	ps.jitter("jitter", s.Jitter, s.Latency, "latency")
+	switch {
+	case s.Direction == "" || s.Direction == Upstream:
+	case s.Protocol != "http":
+		ps.add(true, "direction", "a "+s.Protocol+" delay holds requests (upstream) only")
+	case s.Direction != Downstream && s.Direction != Both:
+		ps.add(true, "direction", "must be upstream (hold matching requests, the default), downstream (hold their responses) or both")
+	}
+}
+
+// selection checks which requests a protocol-aware fault of kind k acts
+// on: its match and the share p of them.
+func (ps *problems) selection(m Match, p float64, k Kind) {
+	ps.add(!isShare(p), "probability", "must be between 0% and 100%")
+	ps.match(m, k)
 }
 
 var (
@@ -210,21 +226,17 @@ var (
 	redisError = regexp.MustCompile(`^[A-Z][A-Z0-9_-]*( [^\r\n]*)?$`)
 )
 
-// checkMatch checks that only the match keys of the kind's protocol are set
-// and that the patterns compile.
-func checkMatch(ps *problems, f *Fault) {
-	m := f.Match
-	if m == nil {
-		return
-	}
-	proto := ProtocolKinds[f.Kind]
+// match checks that only the match keys of kind k's protocol are set and
+// that the patterns compile.
+func (ps *problems) match(m Match, k Kind) {
+	proto := ProtocolKinds[k]
 	foreign := map[string]bool{
 		"match.method": m.Method != "" && proto != "http", "match.path": m.Path != "" && proto != "http",
 		"match.header": len(m.Header) > 0 && proto != "http", "match.sql": m.SQL != "" && proto != "postgres",
 		"match.command": m.Command != "" && proto != "redis", "match.key": m.Key != "" && proto != "redis",
 	}
-	for _, k := range []string{"match.method", "match.path", "match.header", "match.sql", "match.command", "match.key"} {
-		ps.add(foreign[k], k, fmt.Sprintf("does not apply to %s (a %s fault); its match keys: %s", f.Kind, proto, matchKeys[proto]))
+	for _, key := range []string{"match.method", "match.path", "match.header", "match.sql", "match.command", "match.key"} {
+		ps.add(foreign[key], key, fmt.Sprintf("does not apply to %s (a %s fault); its match keys: %s", k, proto, matchKeys[proto]))
 	}
 	if m.SQL != "" {
 		_, err := regexp.Compile(m.SQL)

@@ -61,8 +61,14 @@ func (t *target) toxic(name string) (int, *toxicState) {
 	return -1, nil
 }
 
-// injectToxic applies x to the target's proxy.
+// injectToxic applies x to the target's proxy. A toxic Toxiproxy's zero
+// attributes leave without effect (inert) is listed and injects nothing:
+// the proxy, like an experiment file, refuses a latency or delay of 0.
 func (t *target) injectToxic(ctx context.Context, x *toxicState) error {
+	if x.inert() {
+		x.revert = func(context.Context) error { return nil }
+		return nil
+	}
 	rv, err := t.p.Inject(ctx, "toxic:"+x.Name, x.Spec(), float64(x.Toxicity))
 	if err != nil {
 		return fmt.Errorf("proxy %q: apply toxic %q: %w", t.name, x.Name, err)

@@ -51,8 +51,8 @@ func (t *Toxic) normalise() error {
 	if t.Name == "" {
 		t.Name = t.Type + "_" + t.Stream
 	}
-	if t.Toxicity < 0 || t.Toxicity > 1 {
-		return fmt.Errorf("toxicity %v must be between 0 and 1", t.Toxicity)
+	if err := faults.CheckToxicity(float64(t.Toxicity)); err != nil {
+		return fmt.Errorf("toxicity %v: %w", t.Toxicity, err)
 	}
 	out := make(map[string]any, len(attrs))
 	for _, a := range attrs {
@@ -94,9 +94,9 @@ func (t *Toxic) ms(name string) time.Duration { return time.Duration(t.attr(name
 // Spec converts a normalised toxic to the chaosload fault spec that carries
 // it out: the one place where Toxiproxy's units become chaosload's.
 //
-//	latency    latency, jitter ms         → latency (jitter uniform ±, as Toxiproxy)
+//	latency    latency, jitter ms         → latency (jitter uniform ±, as Toxiproxy); 0 ± 0 is inert
 //	bandwidth  rate KB/s (1 KB = 1000 B)  → bandwidth bytes/s; rate 0 (Toxiproxy's stall) → 1 B/s
-//	slow_close delay ms                   → slow-close
+//	slow_close delay ms                   → slow-close; 0 is inert
 //	timeout    timeout ms                 → timeout (black hole both ways; 0 never closes)
 //	reset_peer timeout ms                 → reset-peer
 //	slicer     average_size, size_variation bytes, delay µs → slicer
@@ -123,6 +123,19 @@ func (t *Toxic) Spec() faults.Spec {
 		return faults.LimitDataSpec{Bytes: t.attr("bytes"), Direction: dir}
 	}
 	panic("gameday: Spec of an unnormalised toxic type " + t.Type)
+}
+
+// inert reports whether a normalised toxic has no effect in Toxiproxy: a
+// latency toxic of 0 ± 0 ms and a slow_close of 0 ms, as Toxiproxy's
+// clients create them before setting their attributes.
+func (t *Toxic) inert() bool {
+	switch t.Type {
+	case "latency":
+		return t.attr("latency") == 0 && t.attr("jitter") == 0
+	case "slow_close":
+		return t.attr("delay") == 0
+	}
+	return false
 }
 
 // kind is the chaosload fault kind a toxic maps onto.

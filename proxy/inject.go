@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/chaosload/chaosload/faults"
@@ -76,7 +75,9 @@ func (p *Proxy) apply(f *fault) error {
 	return nil
 }
 
-// checkInject validates what Inject was given.
+// checkInject validates what Inject was given. The rules on the spec's
+// values are package faults' (CheckSpec), the same an experiment file
+// meets; here is only what the proxy carries out.
 func (p *Proxy) checkInject(ctx context.Context, name string, spec faults.Spec, toxicity float64) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -84,40 +85,21 @@ func (p *Proxy) checkInject(ctx context.Context, name string, spec faults.Spec, 
 	if name == "" {
 		return errors.New("a fault needs a name")
 	}
-	if math.IsNaN(toxicity) || toxicity < 0 || toxicity > 1 {
-		return fmt.Errorf("toxicity %v is not between 0 and 1", toxicity)
+	if err := faults.CheckToxicity(toxicity); err != nil {
+		return err
 	}
-	switch s := spec.(type) {
-	case faults.LatencySpec:
-		return checkLatency(s)
-	case faults.ResetSpec, faults.DownSpec:
-		return nil
-	case faults.BandwidthSpec, faults.SlowCloseSpec, faults.TimeoutSpec, faults.ResetPeerSpec,
-		faults.SlicerSpec, faults.LimitDataSpec, faults.LossSpec, faults.ConnLimitSpec, faults.ConnectDelaySpec:
-		return checkCatalogue(s)
-	case faults.HTTPErrorSpec, faults.PGErrorSpec, faults.RedisErrorSpec, faults.RequestDelaySpec:
-		return checkProtocolSpec(s)
+	switch spec.(type) {
+	case faults.ResetSpec, faults.DownSpec, faults.LatencySpec, faults.BandwidthSpec, faults.SlowCloseSpec,
+		faults.TimeoutSpec, faults.ResetPeerSpec, faults.SlicerSpec, faults.LimitDataSpec, faults.LossSpec,
+		faults.ConnLimitSpec, faults.ConnectDelaySpec,
+		faults.HTTPErrorSpec, faults.PGErrorSpec, faults.RedisErrorSpec, faults.RequestDelaySpec:
+		return faults.CheckSpec(spec)
 	case faults.PoolExhaustionSpec:
 		return errors.New("pool-exhaustion is not a proxy fault: package faults holds the server's connections itself (faults.Bind)")
 	case nil:
 		return errors.New("no fault spec given")
 	}
 	return fmt.Errorf("fault kind %q is not carried out by the proxy", spec.Kind())
-}
-
-// checkLatency validates a latency spec.
-func checkLatency(s faults.LatencySpec) error {
-	switch {
-	case s.Latency < 0:
-		return fmt.Errorf("latency %v is negative", s.Latency)
-	case s.Jitter < 0 || s.Jitter > s.Latency:
-		return fmt.Errorf("jitter %v must be between 0 and the latency (%v)", s.Jitter, s.Latency)
-	}
-	switch s.Direction {
-	case "", faults.Upstream, faults.Downstream, faults.Both:
-		return nil
-	}
-	return fmt.Errorf("direction %q must be upstream, downstream or both", s.Direction)
 }
 
 // revert undoes f. The caller does not hold p.mu. A protocol fault that

@@ -1,10 +1,7 @@
 package proxy
 
 import (
-	"fmt"
 	"math/rand/v2"
-	"regexp"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -397,40 +394,6 @@ func reverseProtocol(stages []*fault) {
 	for i, j := 0, len(idx)-1; i < j; i, j = i+1, j-1 {
 		stages[idx[i]], stages[idx[j]] = stages[idx[j]], stages[idx[i]]
 	}
-}
-
-// checkProtocolSpec validates a protocol-aware spec given to Inject.
-func checkProtocolSpec(spec faults.Spec) error {
-	switch s := spec.(type) {
-	case faults.HTTPErrorSpec:
-		if s.Status < 100 || s.Status > 599 {
-			return fmt.Errorf("status %d is not an HTTP status", s.Status)
-		}
-	case faults.PGErrorSpec:
-		if len(s.SQLState) != 5 {
-			return fmt.Errorf("%q is not a SQLSTATE", s.SQLState)
-		}
-	case faults.RedisErrorSpec:
-		if s.Message == "" || strings.ContainsAny(s.Message, "\r\n") {
-			return fmt.Errorf("redis error %q must be one line, not empty", s.Message)
-		}
-	case faults.RequestDelaySpec:
-		if s.Latency < 0 || s.Jitter < 0 || s.Jitter > s.Latency {
-			return fmt.Errorf("latency %v and jitter %v must be positive, jitter at most the latency", s.Latency, s.Jitter)
-		}
-		if s.Direction != "" && s.Direction != faults.Upstream && (s.Protocol != "http" ||
-			(s.Direction != faults.Downstream && s.Direction != faults.Both)) {
-			return fmt.Errorf("direction %q: an http delay holds upstream (requests), downstream (responses) or both; a %s delay only upstream", s.Direction, s.Protocol)
-		}
-	}
-	m, p := selection(spec)
-	if p < 0 || p > 1 {
-		return fmt.Errorf("probability %v is not between 0 and 1", p)
-	}
-	if _, err := regexp.Compile(m.SQL); err != nil {
-		return fmt.Errorf("match.sql: %w", err)
-	}
-	return nil
 }
 
 // selection returns which requests a protocol-aware spec acts on: its
