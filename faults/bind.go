@@ -25,11 +25,18 @@ type TargetInfo struct {
 }
 
 // Bind makes the action of fault f on target t. toxicity and seed flow into
-// the proxy's per-connection draws.
+// the proxy's per-connection draws. An unknown kind, or a spec CheckSpec
+// refuses, is an error.
 func Bind(f *Fault, t TargetInfo, logger zerolog.Logger) (Action, error) {
+	if _, ok := specs[f.Kind]; !ok {
+		return nil, fmt.Errorf("fault %q: unknown fault kind %q; valid kinds: %s", f.Name, f.Kind, kindList())
+	}
 	spec := f.Spec()
 	if IsHostKind(f.Kind) {
 		return bindHost(f, spec, t, logger)
+	}
+	if err := CheckSpec(spec); err != nil {
+		return nil, fmt.Errorf("fault %q: %w", f.Name, err)
 	}
 	switch s := spec.(type) {
 	case PoolExhaustionSpec:
