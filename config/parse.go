@@ -48,7 +48,7 @@ func Load(path string, opts Options) (*Experiment, error) {
 func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 	p := newParser(file)
 	p.lines = splitLines(string(data))
-	root := p.parseYAML(data)
+	root := p.parseYAML(data, experimentDoc)
 	if root == nil {
 		return nil, p.errs.err()
 	}
@@ -92,9 +92,19 @@ func newParser(file string) *parser {
 	}
 }
 
+// document says what a parsed document holds, for the messages about one
+// that holds nothing, too much or no mapping.
+type document struct {
+	what string // "an experiment"
+	keys string // its first keys, for "want a mapping of keys (...)"
+	hint string // how it starts
+}
+
+var experimentDoc = document{"an experiment", "version, name, targets, scenarios, ...", "an experiment starts with version: 1"}
+
 // parseYAML parses data into a node tree and returns its top-level mapping,
 // or nil after recording why there is none.
-func (p *parser) parseYAML(data []byte) (root *yaml.Node) {
+func (p *parser) parseYAML(data []byte, d document) (root *yaml.Node) {
 	defer func() {
 		if r := recover(); r != nil { // the YAML library must not take the caller down
 			p.add(Pos{File: p.file}, fmt.Sprintf("the YAML parser failed: %v", r))
@@ -105,7 +115,7 @@ func (p *parser) parseYAML(data []byte) (root *yaml.Node) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			p.add(Pos{File: p.file}, "the file is empty; an experiment starts with version: 1")
+			p.add(Pos{File: p.file}, "the file is empty; "+d.hint)
 		} else {
 			p.syntaxError(err)
 		}
@@ -113,23 +123,23 @@ func (p *parser) parseYAML(data []byte) (root *yaml.Node) {
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
-		p.add(p.nodePos(&next), "a second YAML document starts here; an experiment file holds one document")
+		p.add(p.nodePos(&next), "a second YAML document starts here; "+d.what+" is one document")
 	} else if !errors.Is(err, io.EOF) {
 		p.syntaxError(err)
 	}
-	return p.topMapping(&doc)
+	return p.topMapping(&doc, d)
 }
 
 // topMapping returns the document's mapping, or nil after recording why the
 // document is not one.
-func (p *parser) topMapping(doc *yaml.Node) *yaml.Node {
+func (p *parser) topMapping(doc *yaml.Node, d document) *yaml.Node {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		p.add(Pos{File: p.file}, "the file holds no YAML document; an experiment starts with version: 1")
+		p.add(Pos{File: p.file}, "the file holds no YAML document; "+d.hint)
 		return nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		p.add(p.nodePos(root), "want a mapping of keys (version, name, targets, scenarios, ...) at the top, got "+describeNode(root))
+		p.add(p.nodePos(root), "want a mapping of keys ("+d.keys+") at the top, got "+describeNode(root))
 		return nil
 	}
 	return root

@@ -1,12 +1,12 @@
 package gameday
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/chaosload/chaosload/config"
 	"github.com/chaosload/chaosload/faults"
 	"go.yaml.in/yaml/v3"
 )
@@ -41,12 +41,12 @@ type FaultView struct {
 
 // DecodeFault reads a fault written as in an experiment file's `faults:`
 // list, as JSON or YAML (`{"name":"slow","target":"api","kind":"latency",
-// "latency":"200ms","duration":"30s"}`). Unknown keys are errors.
+// "latency":"200ms","duration":"30s"}`), with the experiment decoder
+// (config.ParseFault): an unknown key, a wrong type or a bad value is an
+// error at its line and column of the body.
 func DecodeFault(body []byte) (faults.Fault, error) {
-	var f faults.Fault
-	dec := yaml.NewDecoder(bytes.NewReader(body))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	f, err := config.ParseFault("body", body)
+	if err != nil {
 		return f, fmt.Errorf("decode fault: %w", err)
 	}
 	return f, nil
