@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP throughput of chaosload's generator against wrk and vegeta (issue 4).
+# HTTP throughput of chaosload's generator against wrk and vegeta.
 #
 # One local target (bench/httpserver: a fixed 2-byte 200, pinned to core
 # $SERVER_CPU) and, alternately, each load tool pinned to core $TOOL_CPU with
@@ -24,7 +24,8 @@
 # calling Driver.Do, no executor) with its own client and with net/http,
 # against the same server: does the own client earn its keep?
 #
-# Targets (issue 4): chaosload ≥ 1.2× vegeta, ≥ 0.75× wrk, ≤ 12 µs CPU/req.
+# Targets, for the own client to earn its keep: chaosload ≥ 1.2× vegeta,
+# ≥ 0.75× wrk, ≤ 12 µs CPU/req.
 # wrk comes from apt (Debian's package), vegeta from `go install` at a
 # pinned version into a bench-local GOBIN ($TOOLS).
 #

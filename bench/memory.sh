@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory of chaosload's generator per virtual user (issue 4): 10,000 VUs in
+# Memory of chaosload's generator per virtual user: 10,000 VUs in
 # constant-vus with 10 s think time (bench/memory.yaml) against the local
 # bench/httpserver, each VU on its own keep-alive connection. The chaosload
 # process's RSS is sampled every 0.2 s (VmRSS) and its peak (VmHWM) read

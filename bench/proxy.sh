@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The proxy's performance figures (issue 3), printed with their ratios, each
+# The proxy's performance figures, printed with their ratios, each
 # route alternating with the others within one run (medians of rounds):
 #   1. pass-through with no fault, in process: 64 B echo req/s and proxy CPU
 #      per request at 1, 8 and 64 connections, bulk MB/s and CPU per MiB,

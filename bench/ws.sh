@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# WebSocket capacity of chaosload's generator (issue 4):
+# WebSocket capacity of chaosload's generator:
 #   - 10,000 concurrent WebSocket connections held at once, and
 #   - the total message rate at which the round trip's p95 (from each
 #     message's intended send time) stays under 100 ms,

@@ -13,8 +13,8 @@ import (
 	"github.com/chaosload/chaosload/load"
 )
 
-// The checks of issue 4's load features: the executors beyond the first
-// three, arrival processes, data files, request bodies and expectations,
+// The checks of the load features beyond the first three executors: the
+// other executors, arrival processes, data files, request bodies and expectations,
 // extracts, and the run-time variables of step templates.
 
 func (c *checker) arrival(s *load.Scenario, path string) {

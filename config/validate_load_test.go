@@ -41,7 +41,7 @@ func flowWith(t *testing.T, old, new string) string {
 	return strings.Replace(flow, old, new, 1) + "    data: " + csv + "\n"
 }
 
-// TestValidateLoad covers the rules of issue 4's load features, each
+// TestValidateLoad covers the rules of the load features (validate_load.go), each
 // problem at the line:col of the offending field or variable.
 func TestValidateLoad(t *testing.T) {
 	t.Parallel()

@@ -1,6 +1,8 @@
 // Package faults owns the fault kinds of an experiment: the spec of each kind
-// as written in an experiment file, its validation, the action that applies
-// and reverts it, and the timeline that schedules those actions.
+// as written in an experiment file, its validation (the one home of the
+// rules on a spec's values, CheckSpec, which package proxy applies too), the
+// action that applies and reverts it, and the timeline that schedules those
+// actions.
 //
 // Data-path faults (latency, reset, down, ...) are carried out by a proxy
 // through the Injector interface, which package proxy implements; faults does

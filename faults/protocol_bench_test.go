@@ -19,7 +19,8 @@ import (
 	"github.com/chaosload/chaosload/faults"
 )
 
-// The protocol-aware pass-through benchmark (issue 8): throughput through a
+// The protocol-aware pass-through benchmark: what parsing every request
+// costs a proxy that carries a protocol fault. Throughput through a
 // proxy whose protocol fault is active but matches nothing (so the parser
 // reads every request and response) against a plain proxy (TCP copy, no
 // fault), on pgbench-style select-only load and on Redis GET/SET. Target:

@@ -80,7 +80,7 @@ func (s *lagSink) Record(r *Result) {
 }
 
 // BenchmarkPacing5000 runs constant-arrival-rate at 5,000/s for 1 s per op
-// (use -benchtime=20x for issue 4's 20 s) and reports the generator lag
+// (make bench-load runs -benchtime=20x: 20 s) and reports the generator lag
 // (intended start → hand-off to the driver) at p50, p99 and max, and the
 // achieved rate: with the schedule's precise final sleep (precise) and on
 // the runtime's timer alone (timer). -count alternates the two.

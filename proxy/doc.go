@@ -4,7 +4,8 @@
 // way, the fault stages that run on those links, accept-level faults (reset,
 // down), seeded toxicity draws, and live per-proxy metrics.
 //
-// It does not own the fault timeline, the validation of fault specs or the
+// It does not own the fault timeline, the validation of fault specs (Inject
+// applies faults.CheckSpec, the rules an experiment file meets) or the
 // faults that act on a dependency directly (pool exhaustion): those are
 // package faults, which drives a *Proxy through the faults.Injector interface.
 // It does not import load or runner. Toxiproxy's toxics and stream packages
@@ -87,7 +88,7 @@
 // in a write; only that link waits, and it sees the change when the write
 // completes or the connection is closed. This is the difference from
 // Toxiproxy, whose ToxicCollection interrupts every link synchronously while
-// holding the proxy-wide lock (issue #558).
+// holding the proxy-wide lock (Toxiproxy's issue #558).
 //
 // # Fault semantics
 //

@@ -16,10 +16,10 @@ import (
 	"github.com/chaosload/chaosload/proxy"
 )
 
-// Fault benchmarks of issue 3, measured with real clients and printed, not
-// judged (the machine is shared): how long a revert takes to reach 1,000 live
-// connections while 10 are back-pressured, and how accurate an injected 10 ms
-// latency is with 50 connections busy at once.
+// Fault benchmarks (bench/proxy.sh runs them), measured with real clients
+// and printed, not judged (the machine is shared): how long a revert takes
+// to reach 1,000 live connections while 10 are back-pressured, and how
+// accurate an injected 10 ms latency is with 50 connections busy at once.
 //
 //	CHAOSLOAD_BENCH=1 go test -run='TestPrint(Revert|Latency)' -v ./proxy
 

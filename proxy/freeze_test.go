@@ -41,7 +41,8 @@ func (c *chaosloadTarget) revert() error     { return c.undo(context.Background(
 func (c *chaosloadTarget) bytesDown() uint64 { return c.p.Stats().BytesDown }
 func (c *chaosloadTarget) delayed() int64    { return c.p.Stats().Faults["freeze-latency"].ChunksDelayed }
 
-// TestFaultChangesDoNotWaitForAStuckConnection is issue 2's freeze test. One
+// TestFaultChangesDoNotWaitForAStuckConnection is the freeze test: a fault
+// change must not wait for a connection that does not read. One
 // client asks the upstream to flood it and stops reading, so its TCP window
 // fills and the proxy's write to it blocks. Applying and reverting a latency
 // fault on that direction must return (a hang is caught at hangLimit), and
@@ -49,7 +50,7 @@ func (c *chaosloadTarget) delayed() int64    { return c.p.Stats().Faults["freeze
 // the fault while it holds (each round trip at least 20 − 5 ms, each counted
 // by the fault), not delayed once the revert has reached it (the fault's
 // count stands still). Toxiproxy's ToxicCollection hangs for good here
-// (issue #558): TestToxiproxyFreezes runs the same scenario against it. How
+// (Toxiproxy's issue #558): TestToxiproxyFreezes runs the same scenario against it. How
 // long apply and revert take is printed by TestPrintRevertTime.
 func TestFaultChangesDoNotWaitForAStuckConnection(t *testing.T) {
 	cases := []struct {

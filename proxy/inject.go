@@ -15,11 +15,15 @@ import (
 // documentation). name must be unique among the proxy's active faults;
 // several faults of any kinds may be active at once.
 //
-// Inject and the Revert return as soon as the change is published: they never
-// wait for any connection's traffic. Each live connection takes the change up
-// at its next chunk boundary (at once if idle). The Revert is idempotent; a
-// Revert that failed (a down fault whose listener could not be bound again)
-// retries when called again.
+// Inject and the Revert never wait for any connection's traffic: they
+// publish the change, and each live connection takes it up at its next
+// chunk boundary (at once if idle); a protocol fault's Revert leaves the
+// connections it still owes an answer to finish by themselves (see leave).
+// Only kernel loss waits, for nft: Inject to install its table, the Revert
+// to remove it, each run bounded by ctx and by 10 s (a Revert whose ctx has
+// ended still gets those 10 s, so no table is left behind). The Revert is
+// idempotent; a Revert that failed (a down fault whose listener could not
+// be bound again, a table nft could not remove) retries when called again.
 func (p *Proxy) Inject(ctx context.Context, name string, spec faults.Spec, toxicity float64) (faults.Revert, error) {
 	if err := p.checkInject(ctx, name, spec, toxicity); err != nil {
 		return nil, fmt.Errorf("proxy %q: inject fault %q: %w", p.cfg.Name, name, err)

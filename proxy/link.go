@@ -79,7 +79,7 @@ func onLoopback(nc *net.TCPConn) bool {
 // useReno makes a socket's sender use Reno congestion control. On loopback
 // there is no loss and no queue to model, so the congestion control only
 // costs CPU; the usual default here, BBR, also paces every send with a
-// timer when the qdisc does not (pfifo_fast). Measured (issue 3): the
+// timer when the qdisc does not (pfifo_fast). Measured (bench/proxy.sh): the
 // proxy's CPU per MiB carried in bulk fell by about a quarter (521 → 374
 // process µs/MiB), with no measurable change on small requests. Reno is
 // always allowed (tcp_allowed_congestion_control); a failure leaves the
@@ -181,7 +181,7 @@ func (l *link) fast() outcome {
 // (a FIN or RST that arrived with the data shares its one edge-triggered
 // readiness event, and nothing wakes the link again to read it). The extra
 // read costs less than the noise of the pass-through benchmark (median CPU
-// per request within ±0.5 µs of 11.5 µs with and without it, issue 3).
+// per request within ±0.5 µs of 11.5 µs with and without it, bench/proxy.sh).
 // The wake token is checked before each read because the runtime may turn
 // the wake-up of an expired deadline into "readable" when data arrives at the
 // same moment; without the check that data would pass the fast path after

@@ -11,7 +11,7 @@ import (
 )
 
 // TestLoopbackLinksUseReno: a link whose source socket has two loopback ends
-// switches it to Reno (cheaper than BBR's paced sends, issue 3), and a
+// switches it to Reno (cheaper than BBR's paced sends, see useReno), and a
 // kernel-loss mark gives the socket the system's default back, so that a
 // lossy leg reacts to loss as a direct connection would. The congestion
 // control is read back from the kernel (getsockopt TCP_CONGESTION).

@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/Shopify/toxiproxy/v2/toxics"
+
+	"github.com/chaosload/chaosload/faults"
 )
 
 // maxRTO caps the loss model's doubling, as Linux caps its RTO
-// (TCP_RTO_MAX is 120 s).
-const maxRTO = 120 * time.Second
+// (TCP_RTO_MAX is 120 s): the most a first RTO may be, too.
+const maxRTO = faults.MaxRTO
 
 // lossStage models packet loss on a TCP connection without ever dropping a
 // byte. A TCP proxy cannot drop a segment without corrupting the stream, so

@@ -27,7 +27,7 @@ import (
 //     rebuilt (another fault comes or goes);
 //   - reset_peer needs a *net.TCPConn at the link's start to set SO_LINGER,
 //     and its wait cannot be interrupted: reset-peer is a per-connection
-//     timer in this runtime (resetpeer.go).
+//     timer in this runtime (armResetPeer, in connfaults.go).
 //
 // Every wait of a stage ends when the stage is interrupted (its fault left
 // the link), when its fault is reverted (gone, seen even while the link is

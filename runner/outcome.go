@@ -464,7 +464,7 @@ type Interval struct {
 	Arrivals int64 `json:"arrivals"`
 	// Resources are the monitored target's sampled gauges by metric name
 	// (target_cpu in percent of one core, target_rss in bytes, target_fds);
-	// omitted when no target is monitored (issue 6 fills them).
+	// omitted when no target is monitored (monitor.go samples them).
 	Resources map[string]float64 `json:"resources,omitempty"`
 }
 
