@@ -95,12 +95,12 @@ func newParser(file string) *parser {
 // document says what a parsed document holds, for the messages about one
 // that holds nothing, too much or no mapping.
 type document struct {
-	what string // "an experiment"
+	what string // "an experiment file"
 	keys string // its first keys, for "want a mapping of keys (...)"
 	hint string // how it starts
 }
 
-var experimentDoc = document{"an experiment", "version, name, targets, scenarios, ...", "an experiment starts with version: 1"}
+var experimentDoc = document{"an experiment file", "version, name, targets, scenarios, ...", "an experiment starts with version: 1"}
 
 // parseYAML parses data into a node tree and returns its top-level mapping,
 // or nil after recording why there is none.
@@ -123,7 +123,7 @@ func (p *parser) parseYAML(data []byte, d document) (root *yaml.Node) {
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
-		p.add(p.nodePos(&next), "a second YAML document starts here; "+d.what+" is one document")
+		p.add(p.nodePos(&next), "a second YAML document starts here; "+d.what+" holds one document")
 	} else if !errors.Is(err, io.EOF) {
 		p.syntaxError(err)
 	}
