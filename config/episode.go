@@ -9,9 +9,10 @@ import (
 	"github.com/chaosload/chaosload/load"
 )
 
-// An episode is what a run is judged per (DESIGN §3 "Phases"): a maximal set
-// of faults that overlap, or that follow each other closer than the recovery
-// observation (within + hold + window) of the faults before them. Such a
+// An episode is what a run is judged per (a fault phase, a recovery and a
+// steady phase each): a maximal set of faults that overlap, or that follow
+// each other closer than the recovery observation (within + hold + window)
+// of the faults before them. Such a
 // cascade leaves the service no room to show it recovered in between, so its
 // faults are judged together: one fault phase (the union of their windows),
 // one recovery after the last of them ends, one steady phase after that.

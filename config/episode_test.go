@@ -31,7 +31,7 @@ func TestGroupEpisodes(t *testing.T) {
 		// overlapping faults share an episode
 		{"overlap", []EpisodeFault{f("pg-slow", 30*s, 75*s), f("redis-down", 45*s, 75*s)}, [][]int{{0, 1}},
 			[]string{`faults "pg-slow" and "redis-down" form one episode: "redis-down" starts at 45s, while "pg-slow" is in effect (until 1m15s)`}},
-		// a one-shot fault at the start of another (DESIGN §3's example)
+		// a one-shot fault at the start of another (db-exhaustion's reset)
 		{"one-shot with", []EpisodeFault{f("exhaust", 40*s, 70*s), f("reset", 40*s, 40*s)}, [][]int{{0, 1}},
 			[]string{`faults "exhaust" and "reset" form one episode: "reset" starts at 40s, while "exhaust" is in effect (until 1m10s)`}},
 		// a fault that starts as the other ends

@@ -72,7 +72,7 @@ func (r Recovery) Largest(o Recovery) Recovery {
 }
 
 // Observation is how long after a fault's end the load must go on for its
-// recovery to be judged: within + hold + window (DESIGN §3).
+// recovery to be judged: within + hold + window.
 func (r Recovery) Observation() time.Duration { return r.Within + r.Hold + r.Window }
 
 // UnionThresholds returns every threshold of the sets, in order, each

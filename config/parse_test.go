@@ -24,8 +24,8 @@ func th(tb testing.TB, key, expr string) Threshold {
 	return Threshold{Metric: ref, Cond: c, Key: key}
 }
 
-// wantDBExhaustion is the DESIGN §3 example as Parse returns it, defaults
-// filled in.
+// wantDBExhaustion is testdata/db-exhaustion.yaml (the bundled
+// db-exhaustion experiment) as Parse returns it, defaults filled in.
 func wantDBExhaustion(tb testing.TB) *Experiment {
 	step := func(name, method, path string, think time.Duration) load.Step {
 		return load.Step{Name: name, Target: "api", Think: load.Think{Min: think, Max: think},
@@ -67,7 +67,7 @@ func wantDBExhaustion(tb testing.TB) *Experiment {
 	}
 }
 
-// TestParseDesignExample decodes the DESIGN §3 example to the expected
+// TestParseDesignExample decodes testdata/db-exhaustion.yaml to the expected
 // structs, with positions recorded for later checks.
 func TestParseDesignExample(t *testing.T) {
 	t.Parallel()
@@ -119,7 +119,7 @@ func TestDefaults(t *testing.T) {
 		{"timeout", st.HTTP.Timeout, load.DefaultHTTPTimeout},         // bounded requests
 		{"step name", st.Name, "GET /"},                               // method and path
 		{"step target", st.Target, "api"},                             // from ${targets.api}
-		{"within", e.Recovery.Within, 30 * time.Second},               // DESIGN §3
+		{"within", e.Recovery.Within, 30 * time.Second},               // the documented defaults
 		{"hold", e.Recovery.Hold, 10 * time.Second},                   //
 		{"window", e.Recovery.Window, 5 * time.Second},                //
 		{"warmup", *e.Warmup, 5 * time.Second},                        //

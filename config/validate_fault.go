@@ -143,7 +143,7 @@ func (c *checker) dsnNeeds() {
 }
 
 // observation checks that the load runs long enough after the last episode
-// to judge its recovery: within + hold + window (DESIGN §3), and that the
+// to judge its recovery: within + hold + window, and that the
 // first fault leaves a baseline after the warm-up. Episodes before the last
 // are followed by that observation by construction: a fault closer to the
 // episode before it joins it.

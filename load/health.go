@@ -14,7 +14,7 @@ import (
 // The limits beyond which the generator calls itself saturated. They are
 // information for the reader, and decide nothing: whether the generator
 // could have changed a verdict is judged check by check, on each
-// operation's own lateness (package slo, DESIGN §6).
+// operation's own lateness (package slo).
 const (
 	// MaxGeneratorLagP99 is the highest generator lag p99 of a generator
 	// that is not saturated.

@@ -47,7 +47,7 @@ var routes = []route{
 }
 
 // startToxiproxy starts Toxiproxy's own Proxy in front of upstream, as the
-// research note §1.3 embeds it; the cleanup stops it.
+// a program embedding Toxiproxy as a library would; the cleanup stops it.
 func startToxiproxy(tb testing.TB, upstream string) string {
 	return startToxiproxyProxy(tb, upstream).Listen
 }

@@ -8,9 +8,9 @@ import (
 	"github.com/chaosload/chaosload/slo"
 )
 
-// Episode is one fault episode of a run (DESIGN §3 "Phases"): faults that
-// overlap or cascade (follow each other closer than the recovery observation
-// within + hold + window), judged together. Its phases and checks carry its
+// Episode is one fault episode of a run, with its own fault, recovery and
+// steady phases: faults that overlap or cascade (follow each other closer
+// than the recovery observation within + hold + window), judged together. Its phases and checks carry its
 // Number in Phase.Episode and Check.Episode.
 type Episode struct {
 	// Number is the episode's place in the run, from 1.

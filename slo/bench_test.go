@@ -11,7 +11,7 @@ import (
 	"github.com/chaosload/chaosload/metrics"
 )
 
-// BenchmarkJudge judges DESIGN §3's run: 120 s at 200/s, recovery measured.
+// BenchmarkJudge judges db-exhaustion's run: 120 s at 200/s, recovery measured.
 func BenchmarkJudge(b *testing.B) {
 	r := recorder(span{0, 120 * s, 200, shedding})
 	spec := designSpec(b, FaultWindow{"f", 40 * s, 70 * s})

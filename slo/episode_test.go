@@ -39,7 +39,7 @@ func compose(parts ...func(time.Duration) (time.Duration, string, bool)) profile
 	}
 }
 
-// episodeSpec is a 180 s run with warm-up 5 s, DESIGN §3's steady state and
+// episodeSpec is a 180 s run with warm-up 5 s, db-exhaustion's steady state and
 // `errors: rate < 60%` as degradation, recovery 30 s/10 s/5 s (observation
 // 45 s).
 func episodeSpec(tb testing.TB, faults ...FaultWindow) Spec {

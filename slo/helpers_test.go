@@ -61,7 +61,7 @@ func th(tb testing.TB, key, expr string) config.Threshold {
 	return config.Threshold{Metric: ref, Cond: c, Key: key}
 }
 
-// steadyState is the DESIGN §3 hypothesis: p95 < 100ms, errors < 1%.
+// steadyState is db-exhaustion's hypothesis: p95 < 100ms, errors < 1%.
 func steadyState(tb testing.TB) config.Thresholds {
 	return config.Thresholds{th(tb, "latency", "p(95) < 100ms"), th(tb, "errors", "rate < 1%")}
 }

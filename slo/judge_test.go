@@ -10,7 +10,7 @@ import (
 	"github.com/chaosload/chaosload/metrics"
 )
 
-// shedding is DESIGN §3's graceful service: during the fault (40–70 s) it
+// shedding is db-exhaustion's graceful service: during the fault (40–70 s) it
 // sheds 40% with fast 503s and serves the rest slowly; back at 73.5 s.
 func shedding(t time.Duration) (time.Duration, string) {
 	switch {

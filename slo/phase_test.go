@@ -35,7 +35,7 @@ func TestPhases(t *testing.T) {
 		// one fault, recovered in 3.5 s
 		{"one fault", Timeline{5 * s, 120 * s, []FaultWindow{fw(40*s, 70*s)}}, []RecoveryResult{recovered(3500 * ms)},
 			[]Phase{P(W, 0, 5*s, 0), P(B, 5*s, 40*s, 0), P(F, 40*s, 70*s, 1), P(R, 70*s, 73500*ms, 1), P(S, 73500*ms, 120*s, 1)}},
-		// DESIGN §3: exhaustion 40–70 s plus a one-shot reset at 40 s
+		// db-exhaustion: exhaustion 40–70 s plus a one-shot reset at 40 s
 		{"with one-shot", Timeline{5 * s, 120 * s, []FaultWindow{fw(40*s, 70*s), fw(40*s, 40*s)}}, []RecoveryResult{recovered(0)},
 			[]Phase{P(W, 0, 5*s, 0), P(B, 5*s, 40*s, 0), P(F, 40*s, 70*s, 1), P(R, 70*s, 70*s, 1), P(S, 70*s, 120*s, 1)}},
 		// overlapping faults: one fault phase, from the first applied to the last reverted

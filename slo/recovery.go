@@ -75,7 +75,7 @@ func (r RecoveryResult) Measured() bool {
 }
 
 // MeasureRecovery measures how long after faultEnd every steady-state
-// threshold holds again, as DESIGN §3 defines it: recovery_time is the
+// threshold holds again, as docs/outcome.md defines it: recovery_time is the
 // earliest t ≥ fault_end such that every threshold holds on every window of
 // length cfg.Window starting in [t, t+cfg.Hold]; it passes when
 // t − fault_end ≤ cfg.Within. Zero settings take config's defaults.

@@ -12,7 +12,7 @@ import (
 )
 
 // TestRecoveryMatchesDefinition checks MeasureRecovery against a brute-force
-// reading of DESIGN §3 on random good/bad interval patterns: an interval is
+// reading of its definition on random good/bad interval patterns: an interval is
 // bad when all its operations fail, so with "errors: rate < 1%" a window is
 // good exactly when it holds no bad interval.
 func TestRecoveryMatchesDefinition(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
-// The exit codes of chaosload, in one place (DESIGN §2).
+// The exit codes of chaosload, in one place (docs/ci.md documents them, and
+// a test keeps the two equal).
 const (
 	// exitOK: every expectation held.
 	exitOK = 0
