@@ -96,6 +96,9 @@ var testAllowed = map[string][]string{
 	"runner": {"demo"},
 	// The game-day session report is checked against report's rendering.
 	"gameday": {"report"},
+	// The fault reference is checked against the kinds faults accepts and
+	// its examples parsed as config parses a file.
+	"internal/doccheck": {"config", "faults"},
 }
 
 // homes lists the heavy dependencies and the only packages that may import
