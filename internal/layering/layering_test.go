@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
 	"sort"
@@ -174,6 +175,21 @@ func TestHeavyDependencyHomes(t *testing.T) {
 					t.Errorf("%s imports %s, whose home is %s", name, imp, strings.Join(home, ", "))
 				}
 			}
+		}
+	}
+}
+
+// TestArchitectureNamesEveryPackage: docs/architecture.md, which a reader
+// opens to learn the layering, names every package of the table.
+func TestArchitectureNamesEveryPackage(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range allowed {
+		if !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/architecture.md does not name package `%s`: give it its place in the graph and the table", name)
 		}
 	}
 }
