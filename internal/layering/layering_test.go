@@ -88,6 +88,9 @@ var testAllowed = map[string][]string{
 	"faults": {"demo", "proxy"},
 	// The demo's tests put the proxy between the service and its databases.
 	"demo": {"faults", "proxy"},
+	// The proxy's tests check that an experiment file (config) and the
+	// proxy's API refuse and accept the same fault specs.
+	"proxy": {"config"},
 	// The drivers are tested against the demo's throwaway servers.
 	"load/pgload":    {"demo"},
 	"load/redisload": {"demo"},
