@@ -8,10 +8,14 @@ import (
 )
 
 // dbExhaustionFaults shortens experiments/db-exhaustion.yaml's faults to
-// 10 s .. 16 s of the 30 s of load shortCatalogue leaves (the rate, the
-// faults, the error thresholds and the degradation bounds are the file's
-// own).
+// 10 s .. 16 s of the 30 s of load shortCatalogue leaves, at 100 arrivals/s
+// like the other catalogue files instead of the file's 200 (400 requests/s
+// with the whole suite beside it starved a 2-core machine: the graceful
+// demo shed 16% of the baseline with 503s). The faults, the error
+// thresholds and the degradation bounds are the file's own; make demo runs
+// the file at its full rate.
 var dbExhaustionFaults = []string{
+	"scenarios.shoppers.rate=100",
 	"faults.pg-connections-exhausted.startTime=10s",
 	"faults.pg-connections-exhausted.duration=6s",
 	"faults.drop-app-connections.startTime=10s",
@@ -44,17 +48,21 @@ func TestDBExhaustionGracefulPasses(t *testing.T) {
 }
 
 // TestDBExhaustionNaiveFails: the same experiment fails against the naive
-// demo (exit 1), naming the failing check: 500s during the fault.
+// demo (exit 1), naming the failing check: more than 60% errors during the
+// fault. (Whether those errors are 500s or requests left hanging until the
+// client gives up depends on how fast the host answers; that more than
+// 60% of requests fail does not.)
 func TestDBExhaustionNaiveFails(t *testing.T) {
 	r := runDBExhaustion(t, "naive")
 	r.expect(t, exitFailed, runner.Failed)
 	var named bool
 	for _, c := range r.out.Checks {
-		if c.Phase == "fault" && c.Name == "errors{class:http_5xx}: count == 0" && !c.Passed {
+		if c.Phase == "fault" && c.Name == "errors: rate < 60%" && !c.Passed {
 			named = true
 		}
 	}
-	if !named || !strings.Contains(r.stdout, "fault #1 errors{class:http_5xx}: count == 0") {
-		t.Fatalf("the 5xx check is not named as failed:\n%s", r.stdout)
+	if !named || !strings.Contains(r.stdout, "fault #1 errors: rate < 60%") {
+		t.Fatalf("the fault phase's error check is not named as failed:\n%s", r.stdout)
 	}
+	t.Logf("errors by class: %v", r.out.Totals.ByClass)
 }
