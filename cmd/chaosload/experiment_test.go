@@ -48,21 +48,33 @@ func TestDBExhaustionGracefulPasses(t *testing.T) {
 }
 
 // TestDBExhaustionNaiveFails: the same experiment fails against the naive
-// demo (exit 1), naming the failing check: more than 60% errors during the
-// fault. (Whether those errors are 500s or requests left hanging until the
-// client gives up depends on how fast the host answers; that more than
-// 60% of requests fail does not.)
+// demo (exit 1) on the file's graceful-degradation checks of the fault
+// phase, named in the summary. Which of them a run breaks depends on how
+// fast the host answers (500s from a full server when it is quick; on a
+// starved host requests also hang past 2 s, or more than 60% fail): the
+// outcome tested is that the degradation failed, never the fault's effect
+// or anything outside the fault.
 func TestDBExhaustionNaiveFails(t *testing.T) {
 	r := runDBExhaustion(t, "naive")
 	r.expect(t, exitFailed, runner.Failed)
-	var named bool
+	degradation := map[string]bool{
+		"errors: rate < 60%": true, "latency: p(99) < 2s": true, "errors{class:http_5xx}: count == 0": true,
+	}
+	var failed []string
 	for _, c := range r.out.Checks {
-		if c.Phase == "fault" && c.Name == "errors: rate < 60%" && !c.Passed {
-			named = true
+		if !c.Failed() {
+			continue
 		}
+		if c.Phase != "fault" || !degradation[c.Name] {
+			t.Errorf("check %s %q failed: only the fault phase's degradation may\n%s", c.Phase, c.Name, r.stdout)
+		}
+		if !strings.Contains(r.stdout, "fault #1 "+c.Name) {
+			t.Errorf("the summary does not name %q as failed", c.Name)
+		}
+		failed = append(failed, c.Name)
 	}
-	if !named || !strings.Contains(r.stdout, "fault #1 errors: rate < 60%") {
-		t.Fatalf("the fault phase's error check is not named as failed:\n%s", r.stdout)
+	if len(failed) == 0 {
+		t.Fatalf("no degradation check failed:\n%s", r.stdout)
 	}
-	t.Logf("errors by class: %v", r.out.Totals.ByClass)
+	t.Logf("failed: %v; errors by class: %v", failed, r.out.Totals.ByClass)
 }
