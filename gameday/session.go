@@ -102,6 +102,7 @@ func Start(ctx context.Context, exp *config.Experiment, cfg Config) (*Session, e
 	if err != nil {
 		return nil, fmt.Errorf("game day %q: bring up targets: %w", exp.Name, err)
 	}
+	exp = env.Experiment() // its addresses resolved
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
 		exp: exp, cfg: cfg, log: cfg.Logger, env: env,

@@ -21,8 +21,8 @@ type Env struct {
 }
 
 // StartEnv brings up exp's stack and proxies and checks every upstream is
-// reachable. On error everything started is stopped again. The experiment is
-// resolved in place (its targets' and steps' addresses filled in).
+// reachable. On error everything started is stopped again. exp is left as
+// it is: Experiment returns the copy with every address filled in.
 func StartEnv(ctx context.Context, exp *config.Experiment, opts Options) (*Env, error) {
 	r := newRun(exp, opts)
 	if err := r.setup(ctx); err != nil {
@@ -31,6 +31,12 @@ func StartEnv(ctx context.Context, exp *config.Experiment, opts Options) (*Env, 
 	}
 	return &Env{r: r}, nil
 }
+
+// Experiment returns the environment's copy of the experiment, its
+// ${targets.NAME} and ${stack.NAME} resolved to the addresses of this
+// environment's proxies and stack. It is the Env's: read it, do not change
+// it.
+func (e *Env) Experiment() *config.Experiment { return e.r.exp }
 
 // Proxies returns the running proxy of each target, by target name. The
 // proxies stay owned by the Env: Close stops them.

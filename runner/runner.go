@@ -94,7 +94,8 @@ func infra(format string, a ...any) error {
 	return &InfraError{fmt.Errorf(format, a...)}
 }
 
-// Run executes exp and returns its Outcome. The Outcome is returned even when
+// Run executes exp and returns its Outcome. exp is not changed: the run
+// resolves its addresses into a copy, so one value may run again. The Outcome is returned even when
 // the run stops early (interrupt, abort, infrastructure error), marked
 // partial; err is non-nil only for an infrastructure error (an *InfraError).
 // Cancelling ctx interrupts the run: faults are reverted, partial results

@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -334,5 +336,50 @@ func TestRunApplyFailureStopsAndReverts(t *testing.T) {
 	}
 	if out.DurationS >= 12 {
 		t.Fatalf("the run lasted %.1fs: its planned 12 s, not stopped by the failure at 4 s", out.DurationS)
+	}
+}
+
+// TestRunTwiceSameExperiment: Run resolves addresses into a copy, so the
+// caller's experiment keeps its ${targets.api} and the same value runs
+// again through its second run's proxy. (When Run resolved in place, the
+// second run dialled the first run's closed proxy: every request refused.)
+func TestRunTwiceSameExperiment(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Via") == r.Host { // the header was resolved too
+			hits.Add(1)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	exp := experiment(t, srv.Listener.Addr().String(), `
+version: 1
+name: twice
+targets:
+  api: {upstream: "${UP}", protocol: http}
+scenarios:
+  s:
+    executor: shared-iterations
+    vus: 1
+    iterations: 5
+    steps:
+      - name: get
+        http: {url: "http://${targets.api}/", headers: {X-Via: "${targets.api}"}}
+warmup: 0s
+`)
+	before := exp.Clone()
+	for run := 1; run <= 2; run++ {
+		out, err := runner.Run(context.Background(), exp, runner.Options{})
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if out.Totals.Ops != 5 || out.Totals.Errors != 0 {
+			t.Fatalf("run %d: %d operations, %d errors (%v); want 5 and 0", run, out.Totals.Ops, out.Totals.Errors, out.Totals.ByClass)
+		}
+		if got := hits.Load(); got != int64(5*run) {
+			t.Fatalf("after run %d the upstream saw %d requests through the proxy, want %d", run, got, 5*run)
+		}
+		if !reflect.DeepEqual(exp, before) {
+			t.Fatalf("run %d changed the caller's experiment: url %q", run, exp.Scenarios[0].Steps[0].HTTP.URL)
+		}
 	}
 }

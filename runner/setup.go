@@ -18,6 +18,7 @@ import (
 
 // run is the state of one Run, owned by its goroutine.
 type run struct {
+	// exp is the run's own copy of the experiment, resolved by setup.
 	exp  *config.Experiment
 	opts Options
 	out  *Outcome
@@ -43,7 +44,11 @@ type run struct {
 	m           *measurement
 }
 
+// newRun starts the state of a run of exp. The run resolves addresses into
+// a copy of exp: the caller's experiment keeps its ${...}, so the same value
+// runs again against the proxies of its next run, not this one's.
 func newRun(exp *config.Experiment, opts Options) *run {
+	exp = exp.Clone()
 	seed := exp.Seed
 	if seed == 0 {
 		seed = randomSeed()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/chaosload/chaosload/config"
 	"github.com/chaosload/chaosload/demo"
 	"github.com/chaosload/chaosload/runner"
 	"github.com/rs/zerolog"
@@ -73,7 +74,7 @@ offer), 130 interrupted (faults reverted, partial results written).`,
 	f.StringArrayVar(&sets, "set", nil, "override a field: --set path=value (e.g. stack.mode=naive); repeatable")
 	f.Bool("quiet", false, "no progress lines")
 	f.String("suite", "", "run only the experiments tagged with one of these names (comma-separated; all: every one)")
-	f.Bool("quick", false, fmt.Sprintf("scale every duration of the timeline by %g (at least %s each) for a fast check", QuickFactor, QuickFloor))
+	f.Bool("quick", false, fmt.Sprintf("scale every duration of the timeline by %g (at least %s each) for a fast check", config.QuickFactor, config.QuickFloor))
 	outputFlags(cmd)
 	return cmd
 }
@@ -86,10 +87,10 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 		fmt.Fprintln(a.stderr, err)
 		return exitInvalid
 	}
-	if run, err := sel.admit(exp); err != nil {
+	if exp, err = sel.admit(exp); err != nil {
 		fmt.Fprintln(a.stderr, err)
 		return exitInvalid
-	} else if !run {
+	} else if exp == nil {
 		return exitOK
 	}
 	p := newProgress(a.stdout, a.v.GetBool("quiet"))
@@ -99,7 +100,7 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 			defer l.setBefore(nil)
 		}
 	}
-	p.start(exp.Name, file, plannedSpan(exp))
+	p.start(exp.Name, file, exp.PlannedSpan())
 	p.note(episodeLines(exp))
 	opts := runner.Options{
 		Logger:     a.log,

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosload/chaosload/config"
 	"github.com/chaosload/chaosload/runner"
 )
 
@@ -113,12 +114,13 @@ func TestQuickKeepsBundledValid(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		before := plannedSpan(exp)
-		if err := quicken(exp); err != nil {
+		before := exp.PlannedSpan()
+		exp, err = exp.Quick(config.QuickFactor)
+		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		if after := plannedSpan(exp); after > before/5 && before > 20*time.Second {
+		if after := exp.PlannedSpan(); after > before/5 && before > 20*time.Second {
 			t.Errorf("%s: --quick runs %s of %s", f, after, before)
 		}
 		// Nothing a VU does may outlast the quickened scenario by more
