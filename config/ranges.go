@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaosload/chaosload/bytesize"
 	"github.com/chaosload/chaosload/faults"
 	"github.com/chaosload/chaosload/load"
 )
@@ -183,10 +184,15 @@ func (s span) render(n float64) string {
 		return time.Duration(n).String()
 	case numShare:
 		return strconv.FormatFloat(n*100, 'g', -1, 64) + "%"
-	case numBytes:
-		return strconv.FormatFloat(n, 'f', -1, 64) + "B"
-	case numByteRate:
-		return strconv.FormatFloat(n, 'f', -1, 64) + "B/s"
+	case numBytes, numByteRate:
+		r := strconv.FormatFloat(n, 'f', -1, 64) + "B"
+		if n == math.Trunc(n) && n >= 0 && n <= bytesize.Max {
+			r = bytesize.Size(n).String()
+		}
+		if s.kind == numByteRate {
+			r += "/s"
+		}
+		return r
 	}
 	return strconv.FormatFloat(n, 'f', -1, 64)
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chaosload/chaosload/faults"
+	"github.com/chaosload/chaosload/bytesize"
 )
 
 // Stack is what chaosload starts for a run: the bundled demo stack (Name
@@ -27,7 +27,7 @@ type Stack struct {
 	// PostgresDisk puts the demo PostgreSQL's data directory on a
 	// filesystem of its own of this size (a tmpfs; needs root), at
 	// ${stack.postgres.disk}, for disk-fill. Zero: the temporary directory.
-	PostgresDisk faults.ByteSize `yaml:"postgresDisk"`
+	PostgresDisk bytesize.Size `yaml:"postgresDisk"`
 	// Services are the processes of the system under test, started in file
 	// order after the proxies, each ready before the next.
 	Services []Service `yaml:"services"`

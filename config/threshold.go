@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/chaosload/chaosload/bytesize"
 )
 
 // The threshold grammar, k6's with units and a sustain clause. Keys select a
@@ -447,10 +449,6 @@ var durationUnits = map[string]time.Duration{
 	"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour,
 }
 
-var byteUnits = map[string]float64{
-	"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
-}
-
 func normalise(num float64, unit string) (float64, Unit, bool) {
 	switch {
 	case unit == "":
@@ -463,7 +461,7 @@ func normalise(num float64, unit string) (float64, Unit, bool) {
 	if d, ok := durationUnits[unit]; ok {
 		return num * float64(d) / float64(time.Millisecond), UnitDuration, true
 	}
-	if b, ok := byteUnits[unit]; ok {
+	if b, ok := bytesize.Unit(unit); ok {
 		return num * b, UnitBytes, true
 	}
 	return 0, 0, false

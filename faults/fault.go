@@ -16,6 +16,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/chaosload/chaosload/bytesize"
 )
 
 // Kind names a fault kind as written in an experiment file (`kind: latency`).
@@ -97,11 +99,11 @@ type Fault struct {
 	Timeout time.Duration `yaml:"timeout"`
 
 	// slicer
-	Size          ByteSize `yaml:"size"`
-	SizeVariation ByteSize `yaml:"sizeVariation"`
+	Size          bytesize.Size `yaml:"size"`
+	SizeVariation bytesize.Size `yaml:"sizeVariation"`
 
 	// limit-data
-	Bytes ByteSize `yaml:"bytes"`
+	Bytes bytesize.Size `yaml:"bytes"`
 
 	// loss
 	RTO  time.Duration `yaml:"rto"`

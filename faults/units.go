@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/chaosload/chaosload/bytesize"
 )
 
 // Percent is a share in [0, 1], written in a file as "50%" or as a fraction
@@ -40,67 +42,6 @@ func ParsePercent(s string) (float64, error) {
 	return v * scale, nil
 }
 
-// ByteSize is a number of bytes, written in a file with a unit: "512B",
-// "64KB", "1MB", "1GB" (powers of 1000, as Toxiproxy's KB), "64KiB", "1MiB",
-// "1GiB" (powers of 1024), or a bare integer meaning bytes.
-type ByteSize int64
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (b *ByteSize) UnmarshalText(text []byte) error {
-	v, err := ParseByteSize(string(text))
-	if err != nil {
-		return err
-	}
-	*b = ByteSize(v)
-	return nil
-}
-
-// MarshalText implements encoding.TextMarshaler: bytes with the B unit.
-func (b ByteSize) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
-
-// String renders the size in bytes, e.g. "65536B".
-func (b ByteSize) String() string { return strconv.FormatInt(int64(b), 10) + "B" }
-
-// byteUnits maps a unit to its number of bytes; the longest suffix is
-// tried first.
-var byteUnits = []struct {
-	suffix string
-	scale  float64
-}{
-	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
-	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1},
-}
-
-// ParseByteSize parses "64KB", "1MiB", "512B" or "1000" into bytes. The
-// result must be a whole, non-negative number of bytes.
-func ParseByteSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	bad := fmt.Errorf("%q is not a size (e.g. 512B, 64KB, 1MB, 64KiB)", s)
-	scale := 0.0
-	for _, u := range byteUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			t, scale = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.scale
-			break
-		}
-	}
-	if scale == 0 { // a bare integer: bytes
-		n, err := strconv.ParseInt(t, 10, 64)
-		if err != nil || n < 0 {
-			return 0, bad
-		}
-		return n, nil
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 || v*scale > math.MaxInt64/2 {
-		return 0, bad
-	}
-	n := v * scale
-	if n != math.Trunc(n) {
-		return 0, fmt.Errorf("%q is not a whole number of bytes", s)
-	}
-	return int64(n), nil
-}
-
 // Rate is the rate of a fault: a byte rate for bandwidth ("64KB/s",
 // "1MiB/s", "500B/s") or a share for loss ("5%", "0.5%"). Exactly one of
 // its fields is non-zero once decoded; the zero Rate means "not set".
@@ -118,6 +59,9 @@ func (r Rate) IsZero() bool { return r.PerSecond == 0 && r.Share == 0 }
 func (r Rate) String() string {
 	if r.Share != 0 {
 		return Percent(r.Share).String()
+	}
+	if n := r.PerSecond; n == math.Trunc(n) && n <= bytesize.Max {
+		return bytesize.Size(n).String() + "/s"
 	}
 	return strconv.FormatFloat(r.PerSecond, 'f', -1, 64) + "B/s"
 }
@@ -157,17 +101,14 @@ func ParseRate(s string) (Rate, error) {
 }
 
 // parseBytesPerSecond parses the size part of a byte rate, which may be
-// fractional ("1.5KB").
+// fractional ("1.5KB") and must have a unit.
 func parseBytesPerSecond(s string) (float64, error) {
-	t := strings.TrimSpace(s)
-	for _, u := range byteUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), 64)
-			if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-				return 0, fmt.Errorf("bad byte rate %q", s)
-			}
-			return v * u.scale, nil
-		}
+	n, unit, err := bytesize.ParseAmount(s)
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("bad byte rate %q: no unit", s)
+	if unit == "" {
+		return 0, fmt.Errorf("bad byte rate %q: no unit", s)
+	}
+	return n, nil
 }

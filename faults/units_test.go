@@ -6,25 +6,6 @@ import (
 	"time"
 )
 
-func TestParseByteSize(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]int64{
-		"512B": 512, "64KB": 64000, "1MB": 1e6, "1GB": 1e9, // powers of 1000, as Toxiproxy's KB
-		"64KiB": 64 << 10, "1MiB": 1 << 20, "1.5KiB": 1536, // powers of 1024
-		"1000": 1000, " 2 KB ": 2000, // a bare integer is bytes; spaces are fine
-	} {
-		got, err := ParseByteSize(in)
-		if err != nil || got != want {
-			t.Errorf("ParseByteSize(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"lots", "-1", "1.5", "1.0001KB", "5%", "64KB/s", ""} {
-		if _, err := ParseByteSize(in); err == nil {
-			t.Errorf("ParseByteSize(%q): want an error", in)
-		}
-	}
-}
-
 func TestParseRate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

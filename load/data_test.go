@@ -44,33 +44,3 @@ func TestReadData(t *testing.T) {
 		t.Errorf("ReadDataFile: %v", err)
 	}
 }
-
-func TestByteSize(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   string
-		want ByteSize // -1: an error
-	}{
-		{"512", 512},                // bare bytes
-		{"100MB", 100_000_000},      // decimal units
-		{"1.5KB", 1500},             // a fraction that makes whole bytes
-		{"1GiB", 1 << 30},           // binary units
-		{" 64 KiB ", 64 << 10},      // spaces
-		{"10B", 10},                 // an explicit B
-		{"1.5B", -1},                // not a whole byte
-		{"-1MB", -1},                // negative
-		{"ten", -1},                 // not a number
-		{"5TB", -1},                 // an unknown unit
-		{"99999999999999999GB", -1}, // too large
-	}
-	for _, tt := range tests {
-		var b ByteSize
-		err := b.UnmarshalText([]byte(tt.in))
-		if (tt.want < 0) != (err != nil) || (err == nil && b != tt.want) {
-			t.Errorf("%q → %d, %v; want %d", tt.in, b, err, tt.want)
-		}
-	}
-	if s := ByteSize(100_000_000).String(); s != "100MB" {
-		t.Errorf("String = %q", s)
-	}
-}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/chaosload/chaosload/bytesize"
 )
 
 // Protocol names what a step speaks; each has one Driver.
@@ -81,7 +83,7 @@ type HTTPRequest struct {
 	BodyFile string `yaml:"bodyFile"`
 	// BodySize generates a body of this many bytes, streamed (a repeated
 	// pattern), for bulk uploads: bodySize: 100MB.
-	BodySize ByteSize `yaml:"bodySize"`
+	BodySize bytesize.Size `yaml:"bodySize"`
 	// Timeout bounds the whole request (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
 	// Expect lists what counts as success; without it, any status below
