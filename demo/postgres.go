@@ -182,22 +182,13 @@ func (p *Postgres) start(ctx context.Context, cfg PostgresConfig, initdb, postgr
 	return nil
 }
 
-// errPortTaken reports that a server could not bind the port it was given.
-var errPortTaken = errors.New("port taken")
-
-// listen starts the server on a free port, retrying with another port when
-// the chosen one was taken in the meantime.
+// listen starts the server on a free port (onFreePort).
 func (p *Postgres) listen(ctx context.Context, postgres, data string, cred *syscall.Credential) error {
-	const attempts = 5
-	var err error
-	for range attempts {
-		var port int
-		if port, err = freePort(); err != nil {
-			return err
-		}
+	return onFreePort("postgres", p.logger, func(port int) error {
 		p.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		// SIGQUIT is the postmaster's immediate shutdown: it ends its
 		// backends and exits, whether chaosload stops it or dies.
+		var err error
 		p.proc, err = supervise.Start(supervise.Command{
 			Name: "postgres", Path: postgres, Args: p.serverArgs(data, port), Dir: p.dir,
 			Log: filepath.Join(p.dir, "postgres.log"), Credential: cred,
@@ -206,12 +197,8 @@ func (p *Postgres) listen(ctx context.Context, postgres, data string, cred *sysc
 		if err != nil {
 			return err
 		}
-		if err = p.waitReady(ctx); !errors.Is(err, errPortTaken) {
-			return err
-		}
-		p.logger.Debug().Int("port", port).Msg("postgres: port taken, retrying")
-	}
-	return fmt.Errorf("%d attempts: %w", attempts, err)
+		return p.waitReady(ctx)
+	})
 }
 
 // serverArgs are the server's settings: TCP on loopback only, no Unix

@@ -100,19 +100,13 @@ func startMiniredis(logger zerolog.Logger) (*Redis, error) {
 	return &Redis{addr: m.Addr(), mini: m, logger: logger}, nil
 }
 
-// listen starts the server on a free port, retrying with another port when
-// the chosen one was taken in the meantime.
+// listen starts the server on a free port (onFreePort).
 func (r *Redis) listen(ctx context.Context, bin string, maxClients int) error {
-	const attempts = 5
-	var err error
-	for range attempts {
-		var port int
-		if port, err = freePort(); err != nil {
-			return err
-		}
+	return onFreePort("redis", r.logger, func(port int) error {
 		r.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		// SIGKILL: it holds nothing worth saving, and a SIGTERM costs a
 		// 100 ms server tick.
+		var err error
 		r.proc, err = supervise.Start(supervise.Command{
 			Name: "redis-server", Path: bin, Dir: r.dir, Log: filepath.Join(r.dir, "redis.log"),
 			Args: []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
@@ -124,12 +118,8 @@ func (r *Redis) listen(ctx context.Context, bin string, maxClients int) error {
 		if err != nil {
 			return err
 		}
-		if err = r.waitReady(ctx); !errors.Is(err, errPortTaken) {
-			return err
-		}
-		r.logger.Debug().Int("port", port).Msg("redis: port taken, retrying")
-	}
-	return fmt.Errorf("%d attempts: %w", attempts, err)
+		return r.waitReady(ctx)
+	})
 }
 
 // waitReady waits until the server answers PING; errPortTaken when it

@@ -90,39 +90,39 @@ func StartServiceProcess(ctx context.Context, cfg ServiceProcessConfig) (*Servic
 	return s, nil
 }
 
-// start starts the supervised service on a free port (the same port for
-// every restart), retrying with another port when the chosen one was taken
-// meanwhile.
+// start starts the supervised service: on svc.Listen when it names a
+// port, else on a free port (onFreePort), the same port for every restart.
 func (s *ServiceProcess) start(ctx context.Context, cfg ServiceProcessConfig, svc ServiceConfig, exe string) error {
-	const attempts = 3
-	var err error
-	for range attempts {
-		if svc.Listen == "" || svc.Listen == "127.0.0.1:0" {
-			var port int
-			if port, err = freePort(); err != nil {
-				return err
-			}
-			svc.Listen = fmt.Sprintf("127.0.0.1:%d", port)
-		}
-		s.sup, err = supervise.Supervise(ctx, supervise.Spec{
-			Command: supervise.Command{
-				Name: "demo service", Path: exe,
-				Args: append([]string{"demo", "service"}, serviceArgs(svc)...),
-				Env:  append(os.Environ(), serviceChildEnv+"=1"),
-				Log:  filepath.Join(s.dir, "service.log"),
-				// its own shutdown gives requests ShutdownTimeout, then cancels them
-				StopGrace: svc.ShutdownTimeout + 5*time.Second,
-			},
-			Restart:      cfg.Restart,
-			Ready:        s.ready,
-			ReadyTimeout: cfg.StartTimeout,
-			OnEvent:      s.event,
-		})
-		if err == nil || !strings.Contains(err.Error(), "address already in use") || cfg.Service.Listen != "" {
-			return err
-		}
-		svc.Listen = ""
+	if svc.Listen != "" && svc.Listen != "127.0.0.1:0" {
+		return s.supervise(ctx, cfg, svc, exe)
 	}
+	return onFreePort("demo service", s.logger, func(port int) error {
+		svc.Listen = fmt.Sprintf("127.0.0.1:%d", port)
+		err := s.supervise(ctx, cfg, svc, exe)
+		if err != nil && strings.Contains(err.Error(), "address already in use") {
+			return fmt.Errorf("%w: %w", errPortTaken, err)
+		}
+		return err
+	})
+}
+
+// supervise starts the service listening on svc.Listen under a supervisor.
+func (s *ServiceProcess) supervise(ctx context.Context, cfg ServiceProcessConfig, svc ServiceConfig, exe string) error {
+	var err error
+	s.sup, err = supervise.Supervise(ctx, supervise.Spec{
+		Command: supervise.Command{
+			Name: "demo service", Path: exe,
+			Args: append([]string{"demo", "service"}, serviceArgs(svc)...),
+			Env:  append(os.Environ(), serviceChildEnv+"=1"),
+			Log:  filepath.Join(s.dir, "service.log"),
+			// its own shutdown gives requests ShutdownTimeout, then cancels them
+			StopGrace: svc.ShutdownTimeout + 5*time.Second,
+		},
+		Restart:      cfg.Restart,
+		Ready:        s.ready,
+		ReadyTimeout: cfg.StartTimeout,
+		OnEvent:      s.event,
+	})
 	return err
 }
 

@@ -6,16 +6,18 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/chaosload/chaosload/supervise"
 	"github.com/rs/zerolog"
 )
 
-// StackConfig configures StartStack. The zero value is the documented
+// StackConfig configures a Stack. The zero value is the documented
 // default: graceful mode, and each part's own defaults.
 type StackConfig struct {
-	// Mode is the service's mode. Default ModeGraceful.
+	// Mode is the service's mode for Start. Default ModeGraceful.
+	// (StartService takes the mode the experiment names.)
 	Mode Mode
 	// Postgres, Redis and Service tune the parts. Service.Mode, .Postgres,
-	// .Redis and .Logger are set by StartStack.
+	// .Redis and .Logger are set when the service starts.
 	Postgres PostgresConfig
 	Redis    RedisConfig
 	Service  ServiceConfig
@@ -36,22 +38,41 @@ func (a Addrs) Map() map[string]string {
 	return map[string]string{"api": a.API, "postgres": a.Postgres, "redis": a.Redis}
 }
 
-// Stack is the whole demo stack wired directly (no proxies), as `chaosload
-// demo` runs it. The runner instead starts the parts itself, with proxies
-// between the service and its dependencies.
+// Stack is the demo stack: a throwaway PostgreSQL cluster, a Redis server
+// and the shop service as a child process of its own. It starts in two
+// stages, the backends (StartBackends) then the service wired to the
+// addresses given (StartService): the experiment runner puts its fault
+// proxies between them, and Stack satisfies runner.Stack without importing
+// package runner. StartStack runs both stages wired directly, as `chaosload
+// demo` does. The service's restart policy is the same either way: by its
+// mode, unless SetRestart sets it.
 type Stack struct {
-	// Postgres is the stack's PostgreSQL cluster.
-	Postgres *Postgres
-	// Redis is the stack's Redis server.
-	Redis *Redis
-	// Service is the shop service's process, running until Close.
-	Service *ServiceProcess
+	cfg     StackConfig
+	restart supervise.Policy // "" until SetRestart: by mode
 
-	closeOnce sync.Once
-	err       error
+	mu       sync.Mutex
+	postgres *Postgres
+	redis    *Redis
+	service  *ServiceProcess
 }
 
-// StartStack starts PostgreSQL, Redis and the service (a child process)
+// NewStack returns a Stack whose parts use cfg; nothing runs yet.
+func NewStack(cfg StackConfig) *Stack {
+	return &Stack{cfg: cfg}
+}
+
+// StackFactory returns a function making the stack an experiment names
+// (only "demo" exists), shaped for runner.Options.Stack.
+func StackFactory(logger zerolog.Logger) func(name string) (*Stack, error) {
+	return func(name string) (*Stack, error) {
+		if name != "demo" {
+			return nil, fmt.Errorf("unknown stack %q; the bundled stack is \"demo\"", name)
+		}
+		return NewStack(StackConfig{Logger: logger}), nil
+	}
+}
+
+// StartStack starts PostgreSQL, Redis and the service (in cfg.Mode)
 // connected directly to them, and returns once all three accept
 // connections. ctx bounds the start only; Close stops everything.
 func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
@@ -59,36 +80,198 @@ func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start demo stack: %w", err)
 	}
-	cfg.Postgres.Logger, cfg.Redis.Logger = cfg.Logger, cfg.Logger
-	st := &Stack{}
-	if st.Postgres, err = StartPostgres(ctx, cfg.Postgres); err != nil {
-		return nil, fmt.Errorf("start demo stack: %w", err)
+	st := NewStack(cfg)
+	pg, rd, err := st.StartBackends(ctx)
+	if err == nil {
+		_, err = st.StartService(ctx, string(mode), pg, rd)
 	}
-	if st.Redis, err = StartRedis(ctx, cfg.Redis); err != nil {
-		return nil, errors.Join(fmt.Errorf("start demo stack: %w", err), st.Postgres.Close())
-	}
-	svc := cfg.Service
-	svc.Mode, svc.Postgres, svc.Redis, svc.Logger = mode, st.Postgres.Addr(), st.Redis.Addr(), cfg.Logger
-	if st.Service, err = StartServiceProcess(ctx, ServiceProcessConfig{Service: svc}); err != nil {
-		return nil, errors.Join(fmt.Errorf("start demo stack: %w", err), st.Redis.Close(), st.Postgres.Close())
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("start demo stack: %w", err), st.Close())
 	}
 	return st, nil
 }
 
-// Addrs returns the stack's addresses.
-func (st *Stack) Addrs() Addrs {
-	return Addrs{API: st.Service.Addr(), Postgres: st.Postgres.Addr(), Redis: st.Redis.Addr()}
+// StartBackends starts PostgreSQL and Redis and returns their addresses.
+func (st *Stack) StartBackends(ctx context.Context) (postgres, redis string, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	pc, rc := st.cfg.Postgres, st.cfg.Redis
+	pc.Logger, rc.Logger = st.cfg.Logger, st.cfg.Logger
+	if st.postgres, err = StartPostgres(ctx, pc); err != nil {
+		return "", "", err
+	}
+	if st.redis, err = StartRedis(ctx, rc); err != nil {
+		return "", "", err
+	}
+	return st.postgres.Addr(), st.redis.Addr(), nil
 }
 
-// Done is closed when the service process has exited (after Close, or
-// because it failed); Close reports why.
-func (st *Stack) Done() <-chan struct{} { return st.Service.Done() }
+// StartService starts the shop service in mode against the given
+// PostgreSQL and Redis addresses, as a child process, and returns its
+// address once it answers.
+func (st *Stack) StartService(ctx context.Context, mode, postgres, redis string) (string, error) {
+	m, err := ParseMode(mode)
+	if err != nil {
+		return "", err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	sc := st.cfg.Service
+	sc.Mode, sc.Postgres, sc.Redis, sc.Logger = m, postgres, redis, st.cfg.Logger
+	svc, err := StartServiceProcess(ctx, ServiceProcessConfig{Service: sc, Restart: st.restartPolicy(m)})
+	if err != nil {
+		return "", err
+	}
+	st.service = svc
+	return svc.Addr(), nil
+}
 
-// Close stops the service, then Redis, then PostgreSQL, and waits for each.
-// It is idempotent.
+// restartPolicy is the service's restart policy: as set, else by mode:
+// graceful runs under a supervisor that restarts it on failure, naive is
+// started by hand and stays down once it dies.
+func (st *Stack) restartPolicy(m Mode) supervise.Policy {
+	switch {
+	case st.restart != "":
+		return st.restart
+	case m == ModeGraceful:
+		return supervise.OnFailure
+	}
+	return supervise.Never
+}
+
+// SetRestart sets the restart policy of the service the next
+// StartService starts (`stack: {restart: always}`).
+func (st *Stack) SetRestart(policy string) error {
+	p, err := supervise.ParsePolicy(policy)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.restart = p
+	return nil
+}
+
+// SetPostgresDisk puts PostgreSQL's data directory on a filesystem of its
+// own of bytes (`stack: {postgresDisk: 64MB}`); call before StartBackends.
+func (st *Stack) SetPostgresDisk(bytes int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.cfg.Postgres.Disk = bytes
+}
+
+// PostgresDisk is the mount point of PostgreSQL's data filesystem, "" when
+// it has none.
+func (st *Stack) PostgresDisk() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.postgres == nil {
+		return ""
+	}
+	return st.postgres.DiskDir()
+}
+
+// SetAckBeforeCommit turns ServiceConfig.AckBeforeCommit on or off for the
+// service the next StartService starts (`stack: {ackBeforeCommit: true}`).
+func (st *Stack) SetAckBeforeCommit(on bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.cfg.Service.AckBeforeCommit = on
+}
+
+// Supervisor returns the supervisor of a role's process, nil when the
+// role has none (only "service" has: PostgreSQL and Redis are not
+// restarted).
+func (st *Stack) Supervisor(role string) *supervise.Supervisor {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if role != "service" || st.service == nil {
+		return nil
+	}
+	return st.service.Supervisor()
+}
+
+// Processes returns the stack's processes by role, for resource
+// monitoring: "service" (the demo service's own process), "postgres" (the
+// postmaster; its backends are its children) and "redis" (absent when
+// Redis runs in-process).
+func (st *Stack) Processes() map[string]int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := map[string]int{}
+	if st.postgres != nil {
+		out["postgres"] = st.postgres.PID()
+	}
+	if st.redis != nil && !st.redis.InProcess() {
+		out["redis"] = st.redis.PID()
+	}
+	if st.service != nil {
+		out["service"] = st.service.PID()
+	}
+	return out
+}
+
+// Postgres is the stack's PostgreSQL cluster, nil before StartBackends.
+func (st *Stack) Postgres() *Postgres {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.postgres
+}
+
+// Redis is the stack's Redis server, nil before StartBackends.
+func (st *Stack) Redis() *Redis {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.redis
+}
+
+// Service is the shop service's process, nil before StartService.
+func (st *Stack) Service() *ServiceProcess {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.service
+}
+
+// Addrs returns the stack's addresses (of the parts started).
+func (st *Stack) Addrs() Addrs {
+	var a Addrs
+	if p := st.Postgres(); p != nil {
+		a.Postgres = p.Addr()
+	}
+	if r := st.Redis(); r != nil {
+		a.Redis = r.Addr()
+	}
+	if s := st.Service(); s != nil {
+		a.API = s.Addr()
+	}
+	return a
+}
+
+// Done is closed when the service has exited for good (after Close, or
+// because it failed and was not restarted); Close reports why. Before
+// StartService it is nil: it never fires.
+func (st *Stack) Done() <-chan struct{} {
+	if s := st.Service(); s != nil {
+		return s.Done()
+	}
+	return nil
+}
+
+// Close stops the service, then Redis, then PostgreSQL (by the PIDs
+// started), waits for each and removes their files. It is idempotent: each
+// part's Close is, and the parts stay known so Done still answers.
 func (st *Stack) Close() error {
-	st.closeOnce.Do(func() {
-		st.err = errors.Join(st.Service.Close(), st.Redis.Close(), st.Postgres.Close())
-	})
-	return st.err
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var errs []error
+	if st.service != nil {
+		errs = append(errs, st.service.Close())
+	}
+	if st.redis != nil {
+		errs = append(errs, st.redis.Close())
+	}
+	if st.postgres != nil {
+		errs = append(errs, st.postgres.Close())
+	}
+	return errors.Join(errs...)
 }

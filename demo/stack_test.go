@@ -24,7 +24,7 @@ func TestStack(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close() })
 
 	a := st.Addrs()
-	if a.API == "" || a.Postgres != st.Postgres.Addr() || a.Redis != st.Redis.Addr() {
+	if a.API == "" || a.Postgres != st.Postgres().Addr() || a.Redis != st.Redis().Addr() {
 		t.Fatalf("Addrs() = %+v", a)
 	}
 	if m := a.Map(); m["api"] != a.API || m["postgres"] != a.Postgres || m["redis"] != a.Redis {
@@ -38,11 +38,11 @@ func TestStack(t *testing.T) {
 		t.Errorf("healthz: %+v", h)
 	}
 
-	svcPID := st.Service.PID()
+	svcPID := st.Service().PID()
 	if svcPID == os.Getpid() || parentOf(t, svcPID) != os.Getpid() {
 		t.Fatalf("service pid %d: want a child process of this one (%d)", svcPID, os.Getpid())
 	}
-	pgPID, redisPID, dir, log := st.Postgres.PID(), st.Redis.PID(), st.Postgres.DataDir(), st.Service.LogPath()
+	pgPID, redisPID, dir, log := st.Postgres().PID(), st.Redis().PID(), st.Postgres().DataDir(), st.Service().LogPath()
 	if err := st.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

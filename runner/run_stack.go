@@ -8,13 +8,13 @@ import (
 
 // AckBeforeCommitter is a Stack whose service can be told to acknowledge
 // writes before they are committed, losing some (`stack: {ackBeforeCommit:
-// true}`); demo.Launcher is one.
+// true}`); demo.Stack is one.
 type AckBeforeCommitter interface {
 	SetAckBeforeCommit(on bool)
 }
 
 // ProcessLister is a Stack that names its processes by role, for the
-// resource monitor (`monitor: {stack: true}`); demo.Launcher is one.
+// resource monitor (`monitor: {stack: true}`); demo.Stack is one.
 type ProcessLister interface {
 	Processes() map[string]int
 }

@@ -6,7 +6,7 @@ import "context"
 // stages, so the runner can put its proxies between the service and its
 // backends: first the backends, then the service wired to the addresses the
 // runner gives (a proxy's, or the backend's own). Package demo provides one
-// (demo.Launcher); runner does not import demo.
+// (demo.Stack); runner does not import demo.
 type Stack interface {
 	// StartBackends starts PostgreSQL and Redis and returns their addresses.
 	StartBackends(ctx context.Context) (postgres, redis string, err error)
@@ -21,7 +21,7 @@ type Stack interface {
 type StackFactory func(name string) (Stack, error)
 
 // DiskStack is a Stack whose PostgreSQL data directory can have a
-// filesystem of its own (`stack: {postgresDisk: 64MB}`); demo.Launcher is
+// filesystem of its own (`stack: {postgresDisk: 64MB}`); demo.Stack is
 // one.
 type DiskStack interface {
 	SetPostgresDisk(bytes int64)
@@ -29,7 +29,7 @@ type DiskStack interface {
 }
 
 // RestartStack is a Stack whose service's restart policy can be set
-// (`stack: {restart: on-failure}`); demo.Launcher is one.
+// (`stack: {restart: on-failure}`); demo.Stack is one.
 type RestartStack interface {
 	SetRestart(policy string) error
 }

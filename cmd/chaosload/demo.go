@@ -32,8 +32,8 @@ addresses and keeps them up until interrupted; everything is removed on exit.`,
 				"  api       http://%s  (pid %d, log %s)\n"+
 				"  postgres  %s  (postgres://postgres@%s/shop, pid %d)\n"+
 				"  redis     %s%s\n",
-				mode, addrs.API, st.Service.PID(), st.Service.LogPath(),
-				addrs.Postgres, addrs.Postgres, st.Postgres.PID(), addrs.Redis, redisPID(st.Redis))
+				mode, addrs.API, st.Service().PID(), st.Service().LogPath(),
+				addrs.Postgres, addrs.Postgres, st.Postgres().PID(), addrs.Redis, redisPID(st.Redis()))
 			select {
 			case <-cmd.Context().Done():
 				return nil

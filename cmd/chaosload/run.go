@@ -129,7 +129,7 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 	return code
 }
 
-// demoStack adapts demo's launcher to the runner's stack hook.
+// demoStack adapts demo's stack to the runner's stack hook.
 func demoStack(log zerolog.Logger) runner.StackFactory {
 	newStack := demo.StackFactory(log)
 	return func(name string) (runner.Stack, error) {
