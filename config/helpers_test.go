@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -89,4 +90,23 @@ func env(m map[string]string) func(string) (string, bool) {
 		v, ok := m[k]
 		return v, ok
 	}
+}
+
+// keysDiff compares the patterns found in the schema with those a table
+// holds: found ones the table lacks (missing) and table ones no longer
+// found (stale), each sorted.
+func keysDiff[V any](found map[string]bool, table map[string]V) (missing, stale []string) {
+	for p := range found {
+		if _, ok := table[p]; !ok {
+			missing = append(missing, p)
+		}
+	}
+	for p := range table {
+		if !found[p] {
+			stale = append(stale, p)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(stale)
+	return missing, stale
 }

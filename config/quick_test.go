@@ -2,7 +2,6 @@ package config
 
 import (
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -56,19 +55,7 @@ func TestQuickDecidesEveryDuration(t *testing.T) {
 	for p := range quickKept {
 		decided[p] = true
 	}
-	var undecided, stale []string
-	for p := range found {
-		if !decided[p] {
-			undecided = append(undecided, p)
-		}
-	}
-	for p := range decided {
-		if !found[p] {
-			stale = append(stale, p)
-		}
-	}
-	sort.Strings(undecided)
-	sort.Strings(stale)
+	undecided, stale := keysDiff(found, decided)
 	if len(undecided) > 0 || len(stale) > 0 {
 		t.Fatalf("durations --quick does not decide on: %v; decisions on no duration: %v", undecided, stale)
 	}

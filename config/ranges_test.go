@@ -2,7 +2,6 @@ package config
 
 import (
 	"reflect"
-	"sort"
 	"testing"
 )
 
@@ -13,19 +12,7 @@ func TestEveryNumberHasASpan(t *testing.T) {
 	t.Parallel()
 	patterns := map[string]bool{}
 	numberPatterns(reflect.TypeFor[Experiment](), "", patterns)
-	var missing, stale []string
-	for p := range patterns {
-		if _, ok := numberSpans[p]; !ok {
-			missing = append(missing, p)
-		}
-	}
-	for p := range numberSpans {
-		if !patterns[p] {
-			stale = append(stale, p)
-		}
-	}
-	sort.Strings(missing)
-	sort.Strings(stale)
+	missing, stale := keysDiff(patterns, numberSpans)
 	if len(missing) > 0 || len(stale) > 0 {
 		t.Fatalf("numbers without a span: %v; spans of no number: %v", missing, stale)
 	}
