@@ -1,8 +1,8 @@
 // Package bytesize reads and writes sizes in bytes as experiment files write
-// them: 512, 512B, 64KB, 1.5MB, 1GB (KB, MB and GB are powers of 1000, as
-// Toxiproxy's KB), 64KiB, 1MiB, 1GiB (powers of 1024). It is the one home of
-// those units: fault sizes, a step's body size, the demo's disk, byte rates
-// and byte thresholds all read them here.
+// them: 512, 512B, 64KB, 1.5MB, 1GB, 1TB (KB, MB, GB and TB are powers of
+// 1000, as Toxiproxy's KB), 64KiB, 1MiB, 1GiB, 1TiB (powers of 1024). It is
+// the one home of those units: fault sizes, a step's body size, the demo's
+// disk, byte rates and byte thresholds all read them here.
 //
 // bytesize imports nothing of chaosload's; faults, load and config import it.
 package bytesize
@@ -23,7 +23,8 @@ var units = []struct {
 	name  string
 	bytes int64
 }{
-	{"GiB", 1 << 30}, {"GB", 1e9}, {"MiB", 1 << 20}, {"MB", 1e6}, {"KiB", 1 << 10}, {"KB", 1e3}, {"B", 1},
+	{"TiB", 1 << 40}, {"TB", 1e12}, {"GiB", 1 << 30}, {"GB", 1e9}, {"MiB", 1 << 20}, {"MB", 1e6},
+	{"KiB", 1 << 10}, {"KB", 1e3}, {"B", 1},
 }
 
 // Max is the largest Size Parse accepts (about 4.6 EB): larger, a size

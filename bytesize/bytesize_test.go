@@ -23,6 +23,8 @@ func TestParse(t *testing.T) {
 		{"64KiB", 64 << 10, ""},           // KiB, MiB, GiB: powers of 1024
 		{"1MiB", 1 << 20, ""},             // ...
 		{"1GiB", 1 << 30, ""},             // ...
+		{"1TiB", 1 << 40, ""},             // ...
+		{"2TB", 2e12, ""},                 // TB: as the fault reference writes 1TB/s
 		{"1.5KB", 1500, ""},               // a fraction that makes whole bytes
 		{"1.5KiB", 1536, ""},              // ...
 		{" 64 KiB ", 64 << 10, ""},        // spaces around and before the unit
@@ -35,7 +37,7 @@ func TestParse(t *testing.T) {
 		{"-1", 0, "not a size"},     // ...
 		{"ten", 0, "not a size"},    // not a number
 		{"", 0, "not a size"},       // nothing written
-		{"5TB", 0, "not a size"},    // an unknown unit
+		{"5PB", 0, "not a size"},    // an unknown unit
 		{"64kb", 0, "not a size"},   // units are exact
 		{"5%", 0, "not a size"},     // a share is not a size
 		{"64KB/s", 0, "not a size"}, // nor is a rate
@@ -73,7 +75,9 @@ func TestStringRoundTrip(t *testing.T) {
 		{32 << 20, "32MiB"},           // MiB
 		{1 << 30, "1GiB"},             // GiB
 		{3_000_000_000, "3GB"},        // GB
-		{1 << 40, "1024GiB"},          // no unit above GiB
+		{1 << 40, "1TiB"},             // TiB
+		{1e12, "1TB"},                 // TB
+		{1 << 50, "1024TiB"},          // no unit above TiB
 		{Max, "4611686018427387903B"}, // the largest
 	}
 	for _, tc := range tests {

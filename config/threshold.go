@@ -23,7 +23,7 @@ import (
 //	op         = "<" | "<=" | ">" | ">=" | "==" | "!="
 //	value      = number [ unit ]
 //	unit       = duration unit (ns us µs ms s m h) | "%" | "/s"
-//	           | byte unit (B KB MB GB KiB MiB GiB)
+//	           | byte unit (B KB MB GB TB KiB MiB GiB TiB)
 //
 // Values are normalised: durations to milliseconds (a bare number on a trend
 // is milliseconds, as in k6), percentages to fractions, byte sizes to bytes.

@@ -23,23 +23,27 @@ const module = "github.com/chaosload/chaosload/"
 // import. A package missing from the table fails the test, so a new package
 // gets its place here and in docs/architecture.md.
 var allowed = map[string][]string{
+	// bytesize reads and writes sizes in bytes (64KB, 1MiB): one parser
+	// and one format for faults, load and config, none of which may import
+	// another's; a leaf.
+	"bytesize": nil,
 	// supervise starts, watches and stops local processes: a leaf.
 	"supervise": nil,
 	// monitor samples processes' CPU, memory, fds and threads: a leaf.
 	"monitor": nil,
 	// load holds executors, pacing and steps behind the Driver interface;
 	// never a protocol driver (load/*) or a client library.
-	"load": nil,
+	"load": {"bytesize"},
 	// host carries out process and host faults (signals, cgroups, hogs,
 	// disk fill, the undo guard); its guard and hogs are processes.
 	"host": {"supervise"},
 	// faults owns fault specs, their validation, actions and the timeline;
 	// it knows nothing of load, metrics, the proxy or reports (the proxy
 	// reaches it through the faults.Injector interface it implements).
-	"faults": {"host"},
+	"faults": {"bytesize", "host"},
 	// config is the experiment schema: it composes the spec types of
 	// faults and load; it opens no socket and starts no goroutine.
-	"config": {"faults", "load"},
+	"config": {"bytesize", "faults", "load"},
 	// metrics is the recorder of load.Result values: no goroutines.
 	"metrics": {"load"},
 	// One driver per protocol, the single importer of its client library;
