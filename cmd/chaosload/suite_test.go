@@ -101,7 +101,7 @@ func TestSuiteSelectsNothing(t *testing.T) {
 }
 
 // TestQuickKeepsBundledValid: --quick leaves every bundled experiment
-// valid, each duration a tenth of the file's (at least 1 s).
+// valid, each duration a tenth of the file's (at least QuickFloor).
 func TestQuickKeepsBundledValid(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("../../experiments/*.yaml")
