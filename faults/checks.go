@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chaosload/chaosload/bytesize"
 )
 
 // The rules on the values of the data-path and protocol-aware kinds live
@@ -218,7 +220,7 @@ func (ps *problems) durationIn(field string, d, lo, hi time.Duration) {
 
 // bytes checks a byte count in [lo, hi].
 func (ps *problems) bytes(field string, n, lo, hi int64) {
-	b := func(n int64) string { return strconv.FormatInt(n, 10) + "B" }
+	b := func(n int64) string { return bytesize.Size(n).String() }
 	ps.add(n < lo || n > hi, field, outOfRange(b(n), b(lo), b(hi)))
 }
 
@@ -230,7 +232,7 @@ func (ps *problems) count(field string, n, lo, hi int64) {
 
 // byteRate checks a bandwidth in [1 B/s, MaxByteRate].
 func (ps *problems) byteRate(field string, r float64) {
-	bps := func(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) + "B/s" }
+	bps := func(r float64) string { return Rate{PerSecond: r}.String() }
 	ps.add(!(r >= 1 && r <= MaxByteRate), field, outOfRange(bps(r), bps(1), bps(MaxByteRate)))
 }
 
