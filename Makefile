@@ -45,8 +45,9 @@ lint: ## gofmt, go vet, staticcheck
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
 
-demo: build deps ## run experiments/db-exhaustion.yaml on the bundled demo stack
+demo: build ## run experiments/db-exhaustion.yaml on the bundled demo stack (installs PostgreSQL and Redis only)
+	@./scripts/deps.sh demo
 	./$(BIN) run experiments/db-exhaustion.yaml
 
-deps: ## install PostgreSQL and Redis when missing
+deps: ## install what the tests need when missing (PostgreSQL, Redis, webdis, nftables, Chromium)
 	@./scripts/deps.sh

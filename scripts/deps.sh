@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs what chaosload's tests and demo need, when it is missing:
-# PostgreSQL (initdb, postgres), redis-server, webdis (a service of the
-# stack.services tests), nftables (kernel loss) and chromium (the HTML report test). As root it uses apt-get;
-# otherwise it prints the command to run.
+# PostgreSQL (initdb, postgres) and redis-server (the demo stack), and for
+# the tests also webdis (a service of the stack.services tests), nftables
+# (kernel loss) and chromium (the HTML report and dashboard tests).
+# `deps.sh demo` installs only what the demo needs. As root it uses
+# apt-get; otherwise it prints the command to run.
 set -euo pipefail
+only_demo=false
+[ "${1:-}" = demo ] && only_demo=true
 
 missing=()
 have_pg() {
@@ -12,6 +16,7 @@ have_pg() {
 }
 have_pg || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if ! $only_demo; then
 # webdis (an HTTP interface to Redis) is the third-party service runner's
 # stack.services tests start
 command -v webdis >/dev/null 2>&1 || missing+=(webdis)
@@ -21,6 +26,7 @@ command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
 # headless Chromium renders the HTML report in report's tests and drives the
 # game-day dashboard in gameday's tests
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
