@@ -31,7 +31,7 @@ BENCH_HEAVY := ^BenchmarkWSCapacity$$
 
 bench: deps ## benchmarks: ratios against direct, Toxiproxy, wrk and vegeta, fault accuracy (p50/p99), printed (a few minutes)
 	$(GO) test -run '^$$' -bench . -skip '$(BENCH_HEAVY)' -benchmem $(PKGS)
-	CHAOSLOAD_BENCH_PROTOCOL=1 $(GO) test -run '^TestProtocolPassThroughRatio$$' -count=1 -v ./faults
+	CHAOSLOAD_BENCH_PROTOCOL=1 $(GO) test -tags manual -run '^TestProtocolPassThroughRatio$$' -count=1 -v ./faults
 	./bench/http.sh
 	./bench/memory.sh
 	./bench/proxy.sh

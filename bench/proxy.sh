@@ -33,7 +33,7 @@ need() { # need BINARY DEBIAN-PACKAGE
 	fi
 }
 
-cmd=(env CHAOSLOAD_BENCH=1 CHAOSLOAD_BENCH_ROUNDS="$rounds" go test -count=1 -timeout 30m
+cmd=(env CHAOSLOAD_BENCH=1 CHAOSLOAD_BENCH_ROUNDS="$rounds" go test -tags manual -count=1 -timeout 30m
 	-run '^TestPrint(PassthroughRatios|RevertTime|LatencyAccuracy)$' -v -benchtime=1s ./proxy)
 echo "+ ${cmd[*]}"
 "${cmd[@]}" | grep -vE '^(=== RUN|--- PASS|PASS$)'

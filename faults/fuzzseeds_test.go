@@ -1,3 +1,8 @@
+//go:build manual
+
+// A manual measuring tool, not a test: `go test ./...` does not build it,
+// so the suite skips nothing. Run it with: CHAOSLOAD_FUZZ_SEEDS=1 go test -tags manual -run TestCaptureFuzzSeeds ./faults/
+
 package faults_test
 
 import (

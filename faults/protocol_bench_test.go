@@ -1,3 +1,8 @@
+//go:build manual
+
+// A manual measuring tool, not a test: `go test ./...` does not build it,
+// so the suite skips nothing. Run it with: make bench (CHAOSLOAD_BENCH_PROTOCOL=1 go test -tags manual -run TestProtocolPassThroughRatio -v ./faults/)
+
 package faults_test
 
 import (

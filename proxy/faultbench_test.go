@@ -1,3 +1,8 @@
+//go:build manual
+
+// A manual measuring tool, not a test: `go test ./...` does not build it,
+// so the suite skips nothing. Run it with: CHAOSLOAD_BENCH=1 go test -tags manual -run TestPrint -v ./proxy/
+
 package proxy_test
 
 import (
