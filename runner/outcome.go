@@ -26,7 +26,9 @@ type Outcome struct {
 	SchemaVersion int    `json:"schema_version"`
 	Experiment    string `json:"experiment"`
 	File          string `json:"file"`
-	Description   string `json:"description,omitempty"`
+	// Tags are the experiment's tags (its suites: load, stress, ...).
+	Tags        []string `json:"tags,omitempty"`
+	Description string   `json:"description,omitempty"`
 
 	// Verdict is passed, failed, aborted, inconclusive, interrupted or
 	// error: the outcome every report states and the exit code maps.

@@ -58,7 +58,7 @@ func newRun(exp *config.Experiment, opts Options) *run {
 		exp:  exp,
 		opts: opts,
 		out: &Outcome{
-			SchemaVersion: SchemaVersion, Experiment: exp.Name, File: exp.File,
+			SchemaVersion: SchemaVersion, Experiment: exp.Name, File: exp.File, Tags: exp.Tags,
 			Description: exp.Description, Seed: seed, StartedAt: time.Now().UTC(),
 		},
 		vars:        map[string]string{},

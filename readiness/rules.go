@@ -1,0 +1,253 @@
+package readiness
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/chaosload/chaosload/runner"
+)
+
+// Finding is a recommendation a rule drew from the measurements, with the
+// figures it rests on.
+type Finding struct {
+	// Rule names the rule (rules lists them).
+	Rule string
+	// Kind is "capacity" or "optimisation".
+	Kind string
+	Text string
+	// Figures are the measurements cited.
+	Figures []Figure
+}
+
+// Figure is one measurement a finding cites.
+type Figure struct {
+	Run, What, Value string
+}
+
+// rule draws findings from the runs.
+type rule struct {
+	Name, Kind string
+	// Doc says when the rule speaks and what it cites.
+	Doc   string
+	apply func(outs []*runner.Outcome) []Finding
+}
+
+// Rules documents every recommendation rule, in the order their findings
+// are reported.
+func Rules() []struct{ Name, Kind, Doc string } {
+	out := make([]struct{ Name, Kind, Doc string }, len(rules))
+	for i, r := range rules {
+		out[i] = struct{ Name, Kind, Doc string }{r.Name, r.Kind, r.Doc}
+	}
+	return out
+}
+
+var rules = []rule{
+	{"operating-point", "capacity",
+		"A stress run found a capacity: recommend at most the operating point (80% of it), citing the capacity, the breaking point and what broke, and the p95 measured at the operating point.",
+		operatingPoint},
+	{"first-to-saturate", "capacity",
+		"At a stress run's breaking point, the monitored CPU as a share of the machine's cores: at 80% or more the CPU saturates first; below, the limit is not CPU and the finding cites what broke with the CPU and memory at that level.",
+		firstToSaturate},
+	{"slow-recovery", "capacity",
+		"A recovery (after a fault episode or an overload) that took more than half its bound, flapped, or did not happen: cite the time, the bound and the flaps.",
+		slowRecovery},
+	{"stress-only-errors", "optimisation",
+		"An error class seen on stress levels that broke but on no level that held and in no phase of a non-stress run: it appears only under overload; cite its count and levels.",
+		stressOnlyErrors},
+	{"memory-slope", "optimisation",
+		"Monitored memory grew by at least 10% of its peak over a run of at least a minute (the least-squares slope times the run's length): a leak candidate; cite the slope, the growth and the peak.",
+		memorySlope},
+	{"connection-churn", "optimisation",
+		"A target accepted at least one connection per two operations of the run (and at least 100): connections are not reused; cite the connections and operations.",
+		connectionChurn},
+	{"generator-busy", "capacity",
+		"The load generator was busy beyond its limits in a run (its own lag or CPU): the figures near that load are the generator's as much as the service's; cite what it reported.",
+		generatorBusy},
+}
+
+// Findings applies every rule to the runs.
+func Findings(outs []*runner.Outcome) []Finding {
+	var out []Finding
+	for _, r := range rules {
+		for _, f := range r.apply(outs) {
+			f.Rule, f.Kind = r.Name, r.Kind
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func operatingPoint(outs []*runner.Outcome) []Finding {
+	var out []Finding
+	for _, o := range outs {
+		s := o.Stress
+		if s == nil || s.Capacity == nil || s.OperatingPoint == nil {
+			continue
+		}
+		op := s.OperatingPoint
+		f := Finding{Text: fmt.Sprintf("Plan for at most %g %s (80%% of the capacity %g measured by %s).", op.Level, s.Unit, *s.Capacity, o.Experiment),
+			Figures: []Figure{{o.Experiment, "capacity (last level that held)", fmt.Sprintf("%g %s", *s.Capacity, s.Unit)}}}
+		if s.BreakingPoint != nil {
+			f.Figures = append(f.Figures, Figure{o.Experiment, "breaking point", fmt.Sprintf("%g %s: %s", *s.BreakingPoint, s.Unit, strings.Join(s.BrokenBy, "; "))})
+		}
+		if op.P95MS != nil {
+			f.Figures = append(f.Figures, Figure{o.Experiment, fmt.Sprintf("p95 at %g %s", *op.MeasuredAt, s.Unit), showMS(*op.P95MS)})
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func firstToSaturate(outs []*runner.Outcome) []Finding {
+	var out []Finding
+	for _, o := range outs {
+		s := o.Stress
+		if s == nil || s.BreakingPoint == nil || o.Generator == nil || o.Generator.Cores == 0 {
+			continue
+		}
+		lv := levelAt(s, *s.BreakingPoint)
+		if lv == nil || lv.CPUMax == nil {
+			continue
+		}
+		cores := o.Generator.Cores
+		share := *lv.CPUMax / 100 / float64(cores)
+		figs := []Figure{
+			{o.Experiment, "breaking point", fmt.Sprintf("%g %s: %s", lv.Level, s.Unit, strings.Join(s.BrokenBy, "; "))},
+			{o.Experiment, fmt.Sprintf("CPU of the monitored processes at %g %s", lv.Level, s.Unit), fmt.Sprintf("%s%% of one core = %s of %d cores", sig(*lv.CPUMax), Show(Ratio, share), cores)},
+		}
+		if lv.RSSMax != nil {
+			figs = append(figs, Figure{o.Experiment, fmt.Sprintf("memory at %g %s", lv.Level, s.Unit), showBytes(*lv.RSSMax)})
+		}
+		text := fmt.Sprintf("CPU saturates first: at the breaking point (%g %s) the monitored processes used %s of the machine's cores; more cores, or less CPU per request, raise the capacity.", lv.Level, s.Unit, Show(Ratio, share))
+		if share < 0.8 {
+			text = fmt.Sprintf("The breaking point (%g %s) is not CPU-bound: the monitored processes used %s of the machine's cores there; the limit is elsewhere (what broke is cited).", lv.Level, s.Unit, Show(Ratio, share))
+		}
+		out = append(out, Finding{Text: text, Figures: figs})
+	}
+	return out
+}
+
+func levelAt(s *runner.StressResult, level float64) *runner.StressLevel {
+	for i := range s.Levels {
+		if s.Levels[i].Level == level {
+			return &s.Levels[i]
+		}
+	}
+	return nil
+}
+
+func slowRecovery(outs []*runner.Outcome) []Finding {
+	var out []Finding
+	for _, r := range recoveries(outs) {
+		var text string
+		switch {
+		case r.MeasuredS == nil:
+			text = fmt.Sprintf("%s did not recover %s within %ss: %s.", r.Run, r.What, sig(r.WithinS), r.Detail)
+		case *r.MeasuredS > r.WithinS/2:
+			text = fmt.Sprintf("%s recovered %s in %ss, more than half its %ss bound: little margin.", r.Run, r.What, sig(*r.MeasuredS), sig(r.WithinS))
+		case r.Flaps > 0:
+			text = fmt.Sprintf("%s recovered %s in %ss but flapped %d time(s) on the way: the steady state came and went.", r.Run, r.What, sig(*r.MeasuredS), r.Flaps)
+		default:
+			continue
+		}
+		figs := []Figure{{r.Run, "recovery bound", sig(r.WithinS) + "s"}, {r.Run, "flaps", fmt.Sprint(r.Flaps)}}
+		if r.MeasuredS != nil {
+			figs = append([]Figure{{r.Run, "recovery " + r.What, sig(*r.MeasuredS) + "s"}}, figs...)
+		}
+		out = append(out, Finding{Text: text, Figures: figs})
+	}
+	return out
+}
+
+func stressOnlyErrors(outs []*runner.Outcome) []Finding {
+	calm := map[string]bool{}      // classes seen where load was bearable
+	broke := map[string][]string{} // class → levels that broke where it appeared
+	count := map[string]int64{}
+	run := map[string]string{}
+	for _, o := range outs {
+		if o.Stress == nil {
+			for c := range o.Totals.ByClass {
+				calm[c] = true
+			}
+			continue
+		}
+		for _, lv := range o.Stress.Levels {
+			for c, n := range classesIn(o, lv.StartS, lv.EndS) {
+				if lv.Passed {
+					calm[c] = true
+					continue
+				}
+				broke[c] = append(broke[c], fmt.Sprintf("%g", lv.Level))
+				count[c] += n
+				run[c] = o.Experiment
+			}
+		}
+	}
+	var out []Finding
+	for _, c := range slices.Sorted(maps.Keys(broke)) {
+		if calm[c] {
+			continue
+		}
+		levels := slices.Compact(broke[c])
+		out = append(out, Finding{
+			Text:    fmt.Sprintf("Errors of class %s appear only under overload (levels %s), never where the load held: the service's behaviour past its capacity.", c, strings.Join(levels, ", ")),
+			Figures: []Figure{{run[c], c + " errors on levels that broke", fmt.Sprint(count[c])}, {run[c], c + " errors on levels that held and in other runs", "0"}},
+		})
+	}
+	return out
+}
+
+func memorySlope(outs []*runner.Outcome) []Finding {
+	var out []Finding
+	for _, o := range outs {
+		res := o.Resources
+		if res == nil || res.RSSSlope == nil || o.DurationS < 60 || res.RSSPeak <= 0 {
+			continue
+		}
+		growth := *res.RSSSlope * o.DurationS / 60
+		if growth < 0.1*res.RSSPeak {
+			continue
+		}
+		out = append(out, Finding{
+			Text: fmt.Sprintf("Memory of %s grew %s over %s's %ss run (%s of its peak): a leak candidate; a longer run shows whether it levels off.",
+				monitored(res), showBytes(growth), o.Experiment, sig(o.DurationS), Show(Ratio, growth/res.RSSPeak)),
+			Figures: []Figure{{o.Experiment, "RSS slope", showBytes(*res.RSSSlope) + "/min"}, {o.Experiment, "RSS peak", showBytes(res.RSSPeak)}, {o.Experiment, "run length", sig(o.DurationS) + "s"}},
+		})
+	}
+	return out
+}
+
+func connectionChurn(outs []*runner.Outcome) []Finding {
+	var out []Finding
+	for _, o := range outs {
+		for _, t := range o.Targets {
+			if t.Accepted < 100 || o.Totals.Ops == 0 || float64(t.Accepted) < 0.5*float64(o.Totals.Ops) {
+				continue
+			}
+			out = append(out, Finding{
+				Text: fmt.Sprintf("%s: target %s accepted %d connections for %d operations (%s per operation): connections are opened rather than reused; keep-alive or a pool would spare the handshakes.",
+					o.Experiment, t.Name, t.Accepted, o.Totals.Ops, sig(float64(t.Accepted)/float64(o.Totals.Ops))),
+				Figures: []Figure{{o.Experiment, "connections accepted by " + t.Name, fmt.Sprint(t.Accepted)}, {o.Experiment, "operations", fmt.Sprint(o.Totals.Ops)}},
+			})
+		}
+	}
+	return out
+}
+
+func generatorBusy(outs []*runner.Outcome) []Finding {
+	var out []Finding
+	for _, o := range outs {
+		g := o.Generator
+		if g == nil || g.Busy == "" {
+			continue
+		}
+		out = append(out, Finding{
+			Text:    fmt.Sprintf("The load generator was busy in %s (%s): figures at that load are partly its own; run the load from more workers or another machine to separate them.", o.Experiment, g.Busy),
+			Figures: []Figure{{o.Experiment, "generator lag p99", showMS(g.LagP99MS)}, {o.Experiment, "generator CPU peak", fmt.Sprintf("%s of %d cores", Show(Ratio, g.CPUPeak), g.Cores)}},
+		})
+	}
+	return out
+}

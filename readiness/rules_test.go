@@ -1,0 +1,106 @@
+package readiness
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chaosload/chaosload/runner"
+)
+
+// only returns the findings of one rule.
+func only(rule string, outs ...*runner.Outcome) []Finding {
+	var out []Finding
+	for _, f := range Findings(outs) {
+		if f.Rule == rule {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestRules(t *testing.T) {
+	t.Parallel()
+	cpuBound := stressRun()
+	cpuBound.Stress.Levels[3].CPUMax = ptr(190) // 95% of 2 cores at the breaking point
+	waitBound := stressRun()
+	waitBound.Stress.Levels[3].CPUMax = ptr(100) // 50% of 2 cores
+	slow := faultRun()
+	slow.Episodes[0].Recovery = &runner.Recovery{MeasuredS: ptr(20), WithinS: 30, Passed: true, Flaps: 1}
+	lost := faultRun()
+	lost.Episodes[0].Recovery = &runner.Recovery{WithinS: 30, Detail: "not recovered: p95 still 340ms at +30s"}
+	leaky := loadRun()
+	leaky.Resources.RSSSlope = ptr(5e6) // 5 MB/min over 3 min = 15 MB of a 120 MB peak
+	churny := loadRun()
+	churny.Targets[0].Accepted = 30000 // for 50000 operations
+	busy := loadRun()
+	busy.Generator = &runner.GeneratorHealth{Cores: 2, LagP99MS: 12, CPUPeak: 0.97, Busy: "lag p99 12ms"}
+	for _, tc := range []struct {
+		rule    string
+		outs    []*runner.Outcome
+		text    string
+		figures string
+	}{
+		// a capacity gives an operating point, with the breaking point and the p95 there
+		{"operating-point", []*runner.Outcome{stressRun()},
+			"Plan for at most 240 vus (80% of the capacity 300 measured by stress-breaking-point).",
+			"[{stress-breaking-point capacity (last level that held) 300 vus} {stress-breaking-point breaking point 400 vus: latency: p(95) < 100ms (p95 = 340ms)} {stress-breaking-point p95 at 200 vus 45ms}]"},
+		// CPU at 95% of the cores at the breaking point saturates first
+		{"first-to-saturate", []*runner.Outcome{cpuBound},
+			"CPU saturates first: at the breaking point (400 vus) the monitored processes used 95% of the machine's cores; more cores, or less CPU per request, raise the capacity.",
+			"[{stress-breaking-point breaking point 400 vus: latency: p(95) < 100ms (p95 = 340ms)} {stress-breaking-point CPU of the monitored processes at 400 vus 190% of one core = 95% of 2 cores} {stress-breaking-point memory at 400 vus 200MB}]"},
+		// CPU at 50% of the cores: the limit is not the CPU
+		{"first-to-saturate", []*runner.Outcome{waitBound},
+			"The breaking point (400 vus) is not CPU-bound: the monitored processes used 50% of the machine's cores there; the limit is elsewhere (what broke is cited).",
+			"[{stress-breaking-point breaking point 400 vus: latency: p(95) < 100ms (p95 = 340ms)} {stress-breaking-point CPU of the monitored processes at 400 vus 100% of one core = 50% of 2 cores} {stress-breaking-point memory at 400 vus 200MB}]"},
+		// more than half the bound, with a flap
+		{"slow-recovery", []*runner.Outcome{slow},
+			"db-exhaustion recovered episode 1: pg-connections-exhausted in 20s, more than half its 30s bound: little margin.",
+			"[{db-exhaustion recovery episode 1: pg-connections-exhausted 20s} {db-exhaustion recovery bound 30s} {db-exhaustion flaps 1}]"},
+		// not recovered at all
+		{"slow-recovery", []*runner.Outcome{lost},
+			"db-exhaustion did not recover episode 1: pg-connections-exhausted within 30s: not recovered: p95 still 340ms at +30s.",
+			"[{db-exhaustion recovery bound 30s} {db-exhaustion flaps 0}]"},
+		// http_503 only on the level that broke; timeout also where load held, so not cited
+		{"stress-only-errors", []*runner.Outcome{loadRun(), stressRun()},
+			"Errors of class http_503 appear only under overload (levels 400), never where the load held: the service's behaviour past its capacity.",
+			"[{stress-breaking-point http_503 errors on levels that broke 70} {stress-breaking-point http_503 errors on levels that held and in other runs 0}]"},
+		// 15 MB growth of a 120 MB peak over 180 s
+		{"memory-slope", []*runner.Outcome{leaky},
+			"Memory of service+postgres grew 15MB over load-100-users's 180s run (12.5% of its peak): a leak candidate; a longer run shows whether it levels off.",
+			"[{load-100-users RSS slope 5MB/min} {load-100-users RSS peak 120MB} {load-100-users run length 180s}]"},
+		// 0.6 connections per operation
+		{"connection-churn", []*runner.Outcome{churny},
+			"load-100-users: target api accepted 30000 connections for 50000 operations (0.6 per operation): connections are opened rather than reused; keep-alive or a pool would spare the handshakes.",
+			"[{load-100-users connections accepted by api 30000} {load-100-users operations 50000}]"},
+		// the generator's own limits
+		{"generator-busy", []*runner.Outcome{busy},
+			"The load generator was busy in load-100-users (lag p99 12ms): figures at that load are partly its own; run the load from more workers or another machine to separate them.",
+			"[{load-100-users generator lag p99 12ms} {load-100-users generator CPU peak 97% of 2 cores}]"},
+	} {
+		fs := only(tc.rule, tc.outs...)
+		if len(fs) != 1 {
+			t.Errorf("%s: %d findings, want 1: %+v", tc.rule, len(fs), fs)
+			continue
+		}
+		if fs[0].Text != tc.text || fmt.Sprint(fs[0].Figures) != tc.figures {
+			t.Errorf("%s:\n got %q\n     %s\nwant %q\n     %s", tc.rule, fs[0].Text, fmt.Sprint(fs[0].Figures), tc.text, tc.figures)
+		}
+	}
+}
+
+// TestRulesSilentOnHealthyRuns: no rule speaks without the data for it (a
+// healthy load run and fault run give no finding).
+func TestRulesSilentOnHealthyRuns(t *testing.T) {
+	t.Parallel()
+	if fs := Findings([]*runner.Outcome{loadRun(), faultRun()}); len(fs) != 0 {
+		t.Fatalf("findings on healthy runs: %+v", fs)
+	}
+}
+
+func TestEveryRuleDocumented(t *testing.T) {
+	for _, r := range Rules() {
+		if r.Doc == "" || (r.Kind != "capacity" && r.Kind != "optimisation") {
+			t.Errorf("rule %s: kind %q, doc %q", r.Name, r.Kind, r.Doc)
+		}
+	}
+}
