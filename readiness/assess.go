@@ -81,7 +81,7 @@ func runOf(o *runner.Outcome) Run {
 	}
 	for _, v := range o.Verify {
 		if !v.Passed {
-			r.Failed = append(r.Failed, fmt.Sprintf("verify %s: %d of %d acknowledged lost", v.Step, v.Lost, v.Acknowledged))
+			r.Failed = append(r.Failed, fmt.Sprintf("verify %s: of %d acknowledged, %d lost and %d unverified", v.Step, v.Acknowledged, v.Lost, v.Unverified))
 		}
 	}
 	return r

@@ -198,7 +198,7 @@ func sustained(o *runner.Outcome) []Measurement {
 	if o.Verdict != runner.Passed {
 		return one(o, 0, "ran %ss, but the run %s", sig(o.DurationS), o.Verdict)
 	}
-	return one(o, o.DurationS*1000, "load ran and the run passed")
+	return one(o, o.DurationS*1000, "how long its load ran (the run passed)")
 }
 
 func okRate(o *runner.Outcome) []Measurement {
