@@ -118,7 +118,7 @@ interrupted.`,
 	pf.String("fast-path", "sockmap", "how the proxies carry connections with no fault: sockmap (inside the kernel where it is available, else copy) or copy (always in user space)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.runCommand(), a.validateCommand(), a.demoCommand(), a.versionCommand())
-	root.AddCommand(a.reportCommand())
+	root.AddCommand(a.reportCommand(), a.criteriaCommand())
 	root.AddCommand(a.gamedayCommand())
 	return root
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/chaosload/chaosload/readiness"
 	"github.com/chaosload/chaosload/report"
 	"github.com/chaosload/chaosload/runner"
 	"github.com/spf13/cobra"
@@ -23,7 +24,8 @@ func outputFlags(cmd *cobra.Command) {
 	f.String("junit", "", "write JUnit XML to this file: a testsuite per experiment, a testcase per check")
 	f.String("markdown", "", "write a Markdown summary to this file (also appended to $GITHUB_STEP_SUMMARY when set)")
 	f.String("html", "", "write a self-contained HTML report with charts to this file")
-	f.String("out", "", "write every format into this directory: NAME.json, NAME.html, NAME.md, junit.xml")
+	f.String("out", "", "write every format into this directory: NAME.json, NAME.html, NAME.md, junit.xml, and readiness.md and readiness.html judging every run against the criteria")
+	f.String("criteria", "", "judge readiness (--out DIR/readiness.md, .html) against this criteria file instead of the bundled plan (chaosload criteria prints it)")
 	f.String("baseline", "", "compare with this saved result (--json of an earlier run); a regression fails the run")
 	f.String("max-regression", fmt.Sprintf("%g%%", report.DefaultMaxRegression*100),
 		"how much worse than the baseline p95, throughput and recovery time may be (10% or 0.1)")
@@ -46,6 +48,11 @@ type outputs struct {
 	baselineName  string
 	maxRegression float64
 
+	// criteria are what readiness is judged against (--criteria, else
+	// the bundled plan); readiness is the last judgement written.
+	criteria  *readiness.Criteria
+	readiness *readiness.Assessment
+
 	done  []*runner.Outcome
 	names map[string]int // --out file names used, to keep them apart
 }
@@ -65,6 +72,14 @@ func newOutputs(v *viper.Viper, stdout io.Writer, n int) (*outputs, error) {
 		if err := os.MkdirAll(o.dir, 0o755); err != nil {
 			return nil, fmt.Errorf("--out: %w", err)
 		}
+	}
+	o.criteria = readiness.Default()
+	if name := v.GetString("criteria"); name != "" {
+		c, err := readiness.Load(name)
+		if err != nil {
+			return nil, fmt.Errorf("--criteria: %w", err)
+		}
+		o.criteria = c
 	}
 	bound, err := report.ParseRegression(v.GetString("max-regression"))
 	if err != nil {
@@ -150,9 +165,26 @@ func (o *outputs) writeAll() []error {
 	}
 	if o.dir != "" {
 		errs = append(errs, report.WriteFile(filepath.Join(o.dir, "junit.xml"), nil, junit))
+		errs = append(errs, o.writeReadiness()...)
 	}
 	if o.markdown != "" {
 		errs = append(errs, report.WriteFile(o.markdown, nil, markdown))
+	}
+	return errs
+}
+
+// writeReadiness judges every run so far against the criteria and writes
+// DIR/readiness.md and DIR/readiness.html.
+func (o *outputs) writeReadiness() []error {
+	o.readiness = readiness.Assess(o.criteria, o.done)
+	var errs []error
+	for _, f := range []struct {
+		name   string
+		render func(io.Writer, *readiness.Assessment) error
+	}{{"readiness.md", report.ReadinessMarkdown}, {"readiness.html", report.ReadinessHTML}} {
+		errs = append(errs, report.WriteFile(filepath.Join(o.dir, f.name), nil, func(w io.Writer, _ *runner.Outcome) error {
+			return f.render(w, o.readiness)
+		}))
 	}
 	return errs
 }

@@ -66,7 +66,7 @@ offer), 130 interrupted (faults reverted, partial results written).`,
 				return usageError{fmt.Errorf("--suite %s selects none of the %d experiments (by their tags:)",
 					strings.Join(sel.tags, ","), len(files))}
 			}
-			suiteSummary(a, outs.done, sel.skipped, a.code)
+			suiteSummary(a, outs, sel.skipped, a.code)
 			return nil
 		},
 	}

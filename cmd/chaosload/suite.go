@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/chaosload/chaosload/config"
-	"github.com/chaosload/chaosload/runner"
 )
 
 // Suites: `chaosload run DIR` runs every *.yaml and *.yml file of DIR (not
@@ -75,13 +74,19 @@ func selected(exp *config.Experiment, tags []string) bool {
 }
 
 // suiteSummary prints one line per experiment run and the combined
-// verdict, when more than one experiment ran.
-func suiteSummary(a *app, outs []*runner.Outcome, skipped []string, code int) {
-	if len(outs)+len(skipped) < 2 {
+// verdict, when more than one experiment ran, and the readiness verdict
+// when --out wrote one.
+func suiteSummary(a *app, outs *outputs, skipped []string, code int) {
+	defer func() {
+		if r := outs.readiness; r != nil {
+			fmt.Fprintf(a.stdout, "Readiness: %s (%s)\n", strings.ToUpper(string(r.Verdict)), filepath.Join(outs.dir, "readiness.md"))
+		}
+	}()
+	if len(outs.done)+len(skipped) < 2 {
 		return
 	}
-	fmt.Fprintf(a.stdout, "\nSuite: %d experiments\n", len(outs))
-	for _, o := range outs {
+	fmt.Fprintf(a.stdout, "\nSuite: %d experiments\n", len(outs.done))
+	for _, o := range outs.done {
 		fmt.Fprintf(a.stdout, "  %-12s %s (%s)\n", strings.ToUpper(string(o.Verdict)), o.Experiment, o.File)
 	}
 	for _, s := range skipped {

@@ -38,7 +38,9 @@ thresholds:
 // TestSuiteDirectory: a directory runs its files in name order; --suite
 // keeps the tagged ones; --quick runs 30 s scenarios in 3 s; the exit code
 // is the worst (one failed: 1); --junit holds a testsuite per experiment
-// run and --out a result per experiment.
+// run and --out a result per experiment, and the readiness report judged
+// against --criteria: not ready, naming the criterion a-load missed and the
+// experiment that failed.
 func TestSuiteDirectory(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(srv.Close)
@@ -54,8 +56,17 @@ func TestSuiteDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	criteria := filepath.Join(t.TempDir(), "criteria.yaml")
+	if err := os.WriteFile(criteria, []byte(`version: 1
+name: team plan
+criteria:
+  - {id: fast, text: p95 under 2 s, tag: load, metric: p95_ms, expect: "< 2s"}
+  - {id: busy, text: 1000 requests per second, tag: load, metric: requests_rate, expect: ">= 1000/s"}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, junit := t.TempDir(), filepath.Join(t.TempDir(), "junit.xml")
-	r := chaosload(t, nil, "run", dir, "--suite", "load,stress", "--quick", "--quiet", "--junit", junit, "--out", out)
+	r := chaosload(t, nil, "run", dir, "--suite", "load,stress", "--quick", "--quiet", "--junit", junit, "--out", out, "--criteria", criteria)
 	a, err := readResult(filepath.Join(out, "a-load.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +94,59 @@ func TestSuiteDirectory(t *testing.T) {
 	// --quick scaled the 30 s scenario to 3 s: 20/s for 3 s is 60 arrivals.
 	if got := a.Totals.Ops; got != 60 {
 		t.Errorf("a-load: %d operations, want 60 (20/s for 30 s × 0.1)", got)
+	}
+	checkSuiteReadiness(t, out, r.stdout)
+}
+
+// checkSuiteReadiness checks the readiness report of TestSuiteDirectory.
+func checkSuiteReadiness(t *testing.T, out, stdout string) {
+	t.Helper()
+	md, err := os.ReadFile(filepath.Join(out, "readiness.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.SplitN(string(md), "\n## ", 2)[0]
+	for _, want := range []string{
+		"# ❌ Readiness: NOT READY",
+		"Plan: **team plan**",
+		"2 criteria: 1 met, 1 not met, 0 not measured · 2 experiments",
+		"- busy (1000 requests per second): ",
+		"is not &gt;= 1000/s in a-load, successful operations per second in phase baseline",
+		"- experiment b-stress failed: latency: p(95) &lt; 1us in baseline: p95 = ",
+	} {
+		if !strings.Contains(head, want) {
+			t.Errorf("readiness.md lacks %q:\n%s", want, head)
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(out, "readiness.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), `id="verdict">not ready</span>`) {
+		t.Errorf("readiness.html has no not-ready verdict")
+	}
+	if !strings.Contains(stdout, "Readiness: NOT READY ("+filepath.Join(out, "readiness.md")+")") {
+		t.Errorf("stdout does not give the readiness verdict:\n%s", stdout)
+	}
+}
+
+// TestInvalidCriteria: a criteria file with a mistake is a usage error
+// (exit 2) naming file:line:col, before anything runs.
+func TestInvalidCriteria(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(file, []byte("version: 1\ncriteria:\n  - {id: a, metric: p95_ms, expect: \"< 1GB\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exp := filepath.Join(dir, "x.yaml")
+	if err := os.WriteFile(exp, []byte(suiteFile("x", "load", "http://127.0.0.1:1/", "p(95) < 2s")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := invoke(t, context.Background(), "run", exp, "--criteria", file, "--out", t.TempDir(), "--quiet")
+	want := file + `:3:37: criteria[0].expect: unit "GB" does not fit this metric`
+	if code != exitInvalid || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, want 2 and %q\n%s\n%s", code, want, stdout, stderr)
 	}
 }
 
