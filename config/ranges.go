@@ -133,6 +133,7 @@ var numberSpans = map[string]span{
 	"stress.from":                    counts(1e-3, maxVUs),
 	"stress.step":                    counts(1e-3, maxVUs),
 	"stress.to":                      counts(1e-3, maxVUs),
+	"stress.levels.*":                counts(1e-3, maxVUs),
 	"stress.every":                   durations(time.Second, 24*time.Hour),
 	"stress.settle":                  durations(0, 24*time.Hour),
 	"stress.maxVUs":                  counts(1, maxVUs),

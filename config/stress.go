@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chaosload/chaosload/load"
@@ -32,6 +34,9 @@ type Stress struct {
 	From float64 `yaml:"from"`
 	Step float64 `yaml:"step"`
 	To   float64 `yaml:"to"`
+	// Ladder lists the levels instead, ascending (levels: [10, 25, 50,
+	// 100, 200, 500]): a users ladder whose rungs are not evenly spaced.
+	Ladder []float64 `yaml:"levels"`
 	// Every is how long each level runs.
 	Every time.Duration `yaml:"every"`
 	// Settle is the start of each level that is not judged (default a
@@ -56,8 +61,11 @@ const (
 	StressRate = "rate"
 )
 
-// Levels returns the planned levels, From to To by Step.
+// Levels returns the planned levels: the ladder, or From to To by Step.
 func (s *Stress) Levels() []float64 {
+	if len(s.Ladder) > 0 {
+		return slices.Clone(s.Ladder)
+	}
 	var out []float64
 	if s.Step <= 0 {
 		return []float64{s.From}
@@ -84,7 +92,7 @@ func (s *Stress) RecoverAtOrDefault() float64 {
 	if s.RecoverAt > 0 {
 		return s.RecoverAt
 	}
-	return s.From
+	return s.Levels()[0]
 }
 
 // StressScenario returns the scenario a stress section steps, nil when
@@ -127,6 +135,41 @@ func (c *checker) stress() {
 }
 
 func (c *checker) stressLevels(s *Stress) {
+	if len(s.Ladder) > 0 {
+		c.stressLadder(s)
+	} else {
+		c.stressRange(s)
+	}
+	if s.Every <= 0 {
+		c.errorf("stress.every", "is required: how long each level runs, e.g. 30s")
+	}
+	if s.Settle < 0 || (s.Every > 0 && s.Settle >= s.Every) {
+		c.errorf("stress.settle", "must be shorter than every")
+	}
+}
+
+// stressLadder checks levels: ascending, whole numbers of VUs, and not
+// mixed with from, step and to.
+func (c *checker) stressLadder(s *Stress) {
+	if s.From != 0 || s.Step != 0 || s.To != 0 {
+		c.errorf("stress.levels", "lists the levels; remove from, step and to (or levels)")
+	}
+	if len(s.Ladder) > 1000 {
+		c.errorf("stress.levels", "has %d levels; at most 1000", len(s.Ladder))
+	}
+	for i, l := range s.Ladder {
+		path := fmt.Sprintf("stress.levels.%d", i)
+		switch {
+		case i > 0 && l <= s.Ladder[i-1]:
+			c.errorf(path, "levels must ascend: %g follows %g", l, s.Ladder[i-1])
+		case s.UnitOrDefault() == StressVUs && l != float64(int(l)):
+			c.errorf(path, "VU levels are whole numbers")
+		}
+	}
+}
+
+// stressRange checks from, step and to.
+func (c *checker) stressRange(s *Stress) {
 	switch {
 	case s.From <= 0:
 		c.errorf("stress.from", "must be a positive level, e.g. 100")
@@ -136,12 +179,6 @@ func (c *checker) stressLevels(s *Stress) {
 		c.errorf("stress.to", "must be at least from (%g)", s.From)
 	case len(s.Levels()) > 1000:
 		c.errorf("stress.step", "makes %d levels; at most 1000", len(s.Levels()))
-	}
-	if s.Every <= 0 {
-		c.errorf("stress.every", "is required: how long each level runs, e.g. 30s")
-	}
-	if s.Settle < 0 || (s.Every > 0 && s.Settle >= s.Every) {
-		c.errorf("stress.settle", "must be shorter than every")
 	}
 	if s.UnitOrDefault() == StressVUs && s.From != float64(int(s.From)) {
 		c.errorf("stress.from", "VU levels are whole numbers")

@@ -22,6 +22,14 @@ func TestStressProbeMonitorValidation(t *testing.T) {
 		{"stress to below from", base + th + "stress: {from: 10, step: 10, to: 5, every: 10s}\n", "stress.to: must be at least from"},
 		{"stress no every", base + th + "stress: {from: 10, step: 10, to: 50}\n", "stress.every: is required"},
 		{"stress unit", base + th + "stress: {unit: users, from: 10, step: 10, to: 50, every: 10s}\n", `unknown unit "users"`},
+		// a ladder of levels instead of from, step and to
+		{"stress ladder ok", base + th + "stress: {levels: [10, 25, 50, 100, 200, 500], every: 10s}\n", ""},
+		// a ladder climbs
+		{"stress ladder descends", base + th + "stress: {levels: [10, 50, 25], every: 10s}\n", "stress.levels.2: levels must ascend: 25 follows 50"},
+		// a ladder replaces the range
+		{"stress ladder and range", base + th + "stress: {levels: [10, 20], from: 10, step: 10, to: 50, every: 10s}\n", "stress.levels: lists the levels; remove from, step and to"},
+		// a VU ladder is whole
+		{"stress ladder fractional", base + th + "stress: {levels: [10, 12.5], every: 10s}\n", "stress.levels.1: VU levels are whole numbers"},
 		// VU levels are whole
 		{"stress fractional vus", base + th + "stress: {from: 10.5, step: 10, to: 50, every: 10s}\n", "whole numbers"},
 		// a probe needs exactly one kind
@@ -51,9 +59,14 @@ func TestStressProbeMonitorValidation(t *testing.T) {
 	}
 }
 
-// TestStressLevels: the planned levels run from From to To by Step.
+// TestStressLevels: the planned levels run from From to To by Step, or
+// are the ladder; load drops back to the first after the breaking point.
 func TestStressLevels(t *testing.T) {
 	t.Parallel()
+	ladder := &Stress{Ladder: []float64{10, 25, 50}}
+	if got := ladder.Levels(); len(got) != 3 || got[1] != 25 || ladder.RecoverAtOrDefault() != 10 {
+		t.Fatalf("ladder levels %v, recover at %g", got, ladder.RecoverAtOrDefault())
+	}
 	s := &Stress{From: 100, Step: 50, To: 300, Every: 30 * time.Second}
 	if got := s.Levels(); len(got) != 5 || got[0] != 100 || got[4] != 300 {
 		t.Fatalf("levels %v", got)

@@ -37,8 +37,7 @@ func chromium(t *testing.T) string {
 }
 
 // screenshot renders page in headless Chromium at the given window size and
-// returns the picture. Chromium and its helpers run in their own process
-// group, which the test kills when it is done.
+// returns the picture.
 func screenshot(t *testing.T, bin, page string, width, height int) image.Image {
 	t.Helper()
 	dir := t.TempDir()
@@ -46,14 +45,30 @@ func screenshot(t *testing.T, bin, page string, width, height int) image.Image {
 	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	out := runChromium(t, bin, dir, fmt.Sprintf("--window-size=%d,%d", width, height), "--screenshot="+shot, "file://"+file)
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v\n%s", err, out)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	return img
+}
+
+// runChromium runs headless Chromium with args (its profile in dir) and
+// returns what it printed. Chromium and its helpers run in their own
+// process group, which is killed when it is done.
+func runChromium(t *testing.T, bin, dir string, args ...string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	args := append([]string{}, chromiumFlags...)
-	args = append(args, "--user-data-dir="+filepath.Join(dir, "profile"),
-		fmt.Sprintf("--window-size=%d,%d", width, height), "--screenshot="+shot, "file://"+file)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	all := append(append([]string{}, chromiumFlags...), "--user-data-dir="+filepath.Join(dir, "profile"))
+	cmd := exec.CommandContext(ctx, bin, append(all, args...)...)
+	var out, errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Start(); err != nil {
@@ -62,18 +77,9 @@ func screenshot(t *testing.T, bin, page string, width, height int) image.Image {
 	pgid := cmd.Process.Pid
 	defer func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) }() // helpers left behind, if any
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out.Bytes())
+		t.Fatalf("chromium: %v\n%s%s", err, out.Bytes(), errs.Bytes())
 	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatalf("no screenshot: %v\n%s", err, out.Bytes())
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	return img
+	return out.Bytes()
 }
 
 // colorCounts counts the pixels of each wanted colour ("#rrggbb"), allowing

@@ -88,3 +88,11 @@ func TestReadinessHTMLSelfContained(t *testing.T) {
 		}
 	}
 }
+
+// TestStressPlanLadder: a ladder of levels is shown as listed.
+func TestStressPlanLadder(t *testing.T) {
+	s := &runner.StressResult{Unit: "vus", From: 10, To: 500, Planned: []float64{10, 25, 50, 100, 200, 500}, EveryS: 20, SettleS: 5}
+	if got, want := stressPlan(s), "VUs 10, 25, 50, 100, 200, 500, 20.0s each (first 5.00s not judged)"; got != want {
+		t.Fatalf("plan %q, want %q", got, want)
+	}
+}

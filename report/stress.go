@@ -12,6 +12,14 @@ import (
 
 // stressPlan says what a stress run stepped: "vus 20 → 120 by 20, 3.00s each".
 func stressPlan(s *runner.StressResult) string {
+	if len(s.Planned) > 0 {
+		levels := make([]string, len(s.Planned))
+		for i, l := range s.Planned {
+			levels[i] = fmt.Sprintf("%g", l)
+		}
+		return fmt.Sprintf("%s %s, %s each (first %s not judged)", stressUnit(s), strings.Join(levels, ", "),
+			secs(s.EveryS), secs(s.SettleS))
+	}
 	return fmt.Sprintf("%s %g → %g by %g, %s each (first %s not judged)", stressUnit(s), s.From, s.To, s.Step,
 		secs(s.EveryS), secs(s.SettleS))
 }

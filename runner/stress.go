@@ -20,11 +20,14 @@ import (
 type StressResult struct {
 	// Unit is vus or rate (iterations per second).
 	Unit string `json:"unit"`
-	// From, Step, To and EveryS are the plan.
-	From   float64 `json:"from"`
-	Step   float64 `json:"step"`
-	To     float64 `json:"to"`
-	EveryS float64 `json:"every_s"`
+	// From, Step, To and EveryS are the plan; Planned lists the levels
+	// of a ladder (stress.levels), whose From and To are its ends and Step
+	// 0.
+	From    float64   `json:"from"`
+	Step    float64   `json:"step"`
+	To      float64   `json:"to"`
+	Planned []float64 `json:"planned,omitempty"`
+	EveryS  float64   `json:"every_s"`
 	// SettleS is the start of each level that was not judged.
 	SettleS float64       `json:"settle_s"`
 	Levels  []StressLevel `json:"levels"`
@@ -109,11 +112,12 @@ func (r *run) executeStress(ctx context.Context) error {
 	defer closeDrivers()
 	m.side = r.startSidecars(ctx, m.clock)
 	defer m.side.halt()
-	res := &StressResult{Unit: st.UnitOrDefault(), From: st.From, Step: st.Step, To: st.To,
-		EveryS: seconds(st.Every), SettleS: seconds(st.SettleOrDefault())}
+	levels := st.Levels()
+	res := &StressResult{Unit: st.UnitOrDefault(), From: levels[0], Step: st.Step, To: levels[len(levels)-1],
+		Planned: st.Ladder, EveryS: seconds(st.Every), SettleS: seconds(st.SettleOrDefault())}
 	r.out.Stress = res
 	at := time.Duration(0)
-	for _, level := range st.Levels() {
+	for _, level := range levels {
 		lv, err := r.stressLevel(ctx, drivers, level, at, st.Every)
 		if err != nil {
 			return err

@@ -26,7 +26,7 @@ func outputFlags(cmd *cobra.Command) {
 	f.String("html", "", "write a self-contained HTML report with charts to this file")
 	f.String("out", "", "write every format into this directory: NAME.json, NAME.html, NAME.md, junit.xml, and readiness.md and readiness.html judging every run against the criteria")
 	f.String("criteria", "", "judge readiness (--out DIR/readiness.md, .html) against this criteria file instead of the bundled plan (chaosload criteria prints it)")
-	f.String("baseline", "", "compare with this saved result (--json of an earlier run); a regression fails the run")
+	f.String("baseline", "", "compare with this saved result (--json of an earlier run), or with each experiment's NAME.json in this directory (--out of an earlier run); a regression fails the run")
 	f.String("max-regression", fmt.Sprintf("%g%%", report.DefaultMaxRegression*100),
 		"how much worse than the baseline p95, throughput and recovery time may be (10% or 0.1)")
 }
@@ -47,6 +47,9 @@ type outputs struct {
 	baseline      *runner.Outcome
 	baselineName  string
 	maxRegression float64
+	// baselineDir is a --baseline directory: the --out of an earlier run,
+	// whose NAME.json is each experiment's baseline.
+	baselineDir string
 
 	// criteria are what readiness is judged against (--criteria, else
 	// the bundled plan); readiness is the last judgement written.
@@ -68,11 +71,6 @@ func newOutputs(v *viper.Viper, stdout io.Writer, n int) (*outputs, error) {
 	if n > 1 && (o.json != "" || o.html != "") {
 		return nil, errors.New("--json and --html take one experiment; use --out DIR for several")
 	}
-	if o.dir != "" {
-		if err := os.MkdirAll(o.dir, 0o755); err != nil {
-			return nil, fmt.Errorf("--out: %w", err)
-		}
-	}
 	o.criteria = readiness.Default()
 	if name := v.GetString("criteria"); name != "" {
 		c, err := readiness.Load(name)
@@ -81,12 +79,21 @@ func newOutputs(v *viper.Viper, stdout io.Writer, n int) (*outputs, error) {
 		}
 		o.criteria = c
 	}
+	if o.dir != "" {
+		if err := os.MkdirAll(o.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("--out: %w", err)
+		}
+	}
 	bound, err := report.ParseRegression(v.GetString("max-regression"))
 	if err != nil {
 		return nil, fmt.Errorf("--max-regression: %w", err)
 	}
 	o.maxRegression = bound
 	if name := v.GetString("baseline"); name != "" {
+		if st, err := os.Stat(name); err == nil && st.IsDir() {
+			o.baselineDir = name
+			return o, nil
+		}
 		base, err := readResult(name)
 		if err != nil {
 			return nil, fmt.Errorf("--baseline: %w", err)
@@ -111,10 +118,21 @@ func readResult(path string) (*runner.Outcome, error) {
 }
 
 // compare sets out against the baseline, if there is one: a regression
-// beyond the bound fails a run that passed.
+// beyond the bound fails a run that passed. With a --baseline directory the
+// baseline is the experiment's own result there (DIR/NAME.json); a run
+// without one gets a warning and no comparison.
 func (o *outputs) compare(out *runner.Outcome) {
-	if o.baseline != nil {
-		out.Compare(report.Compare(out, o.baseline, o.baselineName, o.maxRegression))
+	base, name := o.baseline, o.baselineName
+	if o.baselineDir != "" {
+		name = filepath.Join(o.baselineDir, safeName(out.Experiment)+".json")
+		var err error
+		if base, err = readResult(name); err != nil {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("--baseline %s: no comparison: %v", o.baselineDir, err))
+			return
+		}
+	}
+	if base != nil {
+		out.Compare(report.Compare(out, base, name, o.maxRegression))
 	}
 }
 
@@ -194,13 +212,19 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // fileName is the --out base name of an experiment: its name made safe for
 // a file system, numbered when several experiments share it.
 func (o *outputs) fileName(experiment string) string {
-	name := unsafeName.ReplaceAllString(experiment, "_")
-	if name == "" || name == "." || name == ".." {
-		name = "result"
-	}
+	name := safeName(experiment)
 	o.names[name]++
 	if n := o.names[name]; n > 1 {
 		name += "-" + strconv.Itoa(n)
+	}
+	return name
+}
+
+// safeName is an experiment's name made safe for a file system.
+func safeName(experiment string) string {
+	name := unsafeName.ReplaceAllString(experiment, "_")
+	if name == "" || name == "." || name == ".." {
+		name = "result"
 	}
 	return name
 }
