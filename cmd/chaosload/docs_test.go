@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaosload/chaosload/readiness"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -75,5 +76,26 @@ func TestCIExample(t *testing.T) {
 	code, stdout, stderr := invoke(t, context.Background(), "validate", "../../docs/ci/experiment.yaml")
 	if code != exitOK {
 		t.Fatalf("docs/ci/experiment.yaml: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestReadmeDocumentsReadiness: every metric a criterion can name and every
+// recommendation rule has its row in the README.
+func TestReadmeDocumentsReadiness(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	for _, m := range readiness.MetricNames() {
+		if !strings.Contains(readme, "`"+m+"`") {
+			t.Errorf("README does not document the metric %s", m)
+		}
+	}
+	for _, r := range readiness.Rules() {
+		if !strings.Contains(readme, "| `"+r.Name+"` | "+r.Kind+" |") {
+			t.Errorf("README does not document the rule %s", r.Name)
+		}
 	}
 }
