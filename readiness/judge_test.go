@@ -178,3 +178,15 @@ func TestBestRunDecidesACapability(t *testing.T) {
 		t.Fatalf("users held %s %q by %+v over %d, want 300 by the stress run over 2", j.Status, j.Shown, j.Decided, j.Measured)
 	}
 }
+
+// TestOpenModelVUsAreNotUsers: an arrival-rate run's VUs are workers: no
+// users held and no rung on the ladder.
+func TestOpenModelVUsAreNotUsers(t *testing.T) {
+	t.Parallel()
+	open := loadRun()
+	open.Generator.Offered = []runner.OfferedLoad{{Phase: "baseline", Scenario: "shoppers", Intended: 100, Made: 100}}
+	a := Assess(Default(), []*runner.Outcome{open})
+	if j := judgement(t, a, "concurrent-users"); j.Status != NotMeasured || len(a.Ladder) != 0 {
+		t.Fatalf("users held %s %q, ladder %+v; want not measured and no rung", j.Status, j.Shown, a.Ladder)
+	}
+}

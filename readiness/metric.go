@@ -41,7 +41,7 @@ const thresholdPrefix = "threshold:"
 
 // metrics is the closed set of metrics a criterion can name.
 var metrics = map[string]metric{
-	"users_held":            {Count, true, "the most concurrent users a run held: a stress run's capacity (unit vus), or the peak VUs of a run that passed (0 when it failed)", usersHeld},
+	"users_held":            {Count, true, "the most concurrent users a run held: a stress run's capacity (unit vus), or the peak VUs of a closed-model run that passed (0 when it failed)", usersHeld},
 	"p95_ms":                {Duration, false, "p95 latency of each steady-state phase (baseline, steady)", steadyP95},
 	"error_rate":            {Ratio, false, "the error rate of each steady-state phase (baseline, steady)", steadyErrors},
 	"cpu_share":             {Ratio, false, "the monitored processes' peak CPU as a share of the machine's cores", cpuShare},
@@ -112,7 +112,7 @@ func usersHeld(o *runner.Outcome) []Measurement {
 		return one(o, *s.Capacity, "stress capacity (last level that held)")
 	}
 	vus := maxVUs(o)
-	if vus == 0 {
+	if vus == 0 || !closedModel(o) {
 		return nil
 	}
 	if o.Verdict != runner.Passed {
@@ -120,6 +120,11 @@ func usersHeld(o *runner.Outcome) []Measurement {
 	}
 	return one(o, float64(vus), "peak VUs of a run that passed")
 }
+
+// closedModel reports whether every scenario of a run is a closed model
+// (VUs with think time), whose VUs are users; an open model's VUs are
+// workers serving an arrival rate.
+func closedModel(o *runner.Outcome) bool { return o.Generator == nil || len(o.Generator.Offered) == 0 }
 
 func maxVUs(o *runner.Outcome) int64 {
 	var n int64

@@ -86,10 +86,13 @@ func ladder(outs []*runner.Outcome) []LadderRow {
 	return rows
 }
 
-// loadRung is a run's baseline phase as a rung of the ladder, at the run's
-// peak VUs.
+// loadRung is a closed-model run's baseline phase as a rung of the
+// ladder, at the run's peak VUs.
 func loadRung(o *runner.Outcome) (LadderRow, bool) {
 	vus := maxVUs(o)
+	if !closedModel(o) {
+		return LadderRow{}, false
+	}
 	for _, p := range o.Phases {
 		if p.Name != "baseline" || vus == 0 || p.Ops == 0 {
 			continue
