@@ -24,6 +24,9 @@ type Assessment struct {
 	Verdict   Verdict
 	// Reasons say why the verdict is what it is, most severe first.
 	Reasons []string
+	// Notes are what the reader should know about how the runs were made
+	// (set by the caller: "--quick: every duration × 0.1").
+	Notes []string
 }
 
 // Run is one experiment of the suite.

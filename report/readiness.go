@@ -22,7 +22,7 @@ type rdView struct {
 	// Verdict is the readiness verdict; Class its CSS class (ready,
 	// conditions, not-ready); Mark its Markdown sign.
 	Verdict, Class, Mark string
-	Reasons              []string
+	Reasons, Notes       []string
 	// Summary counts the criteria by status and the experiments.
 	Summary  string
 	Criteria rdTable
@@ -54,7 +54,7 @@ type rdFindings struct {
 }
 
 func newRDView(a *readiness.Assessment) *rdView {
-	v := &rdView{Plan: a.Plan, File: a.File, Verdict: string(a.Verdict), Reasons: a.Reasons}
+	v := &rdView{Plan: a.Plan, File: a.File, Verdict: string(a.Verdict), Reasons: a.Reasons, Notes: a.Notes}
 	switch a.Verdict {
 	case readiness.Ready:
 		v.Class, v.Mark = "ready", "✅"
@@ -258,6 +258,9 @@ func ReadinessMarkdown(w io.Writer, a *readiness.Assessment) error {
 		ew.printf("- %s\n", mdText(r))
 	}
 	ew.printf("\n")
+	for _, n := range v.Notes {
+		ew.printf("> Note: %s\n\n", mdText(n))
+	}
 	mdTable(ew, v.Criteria)
 	for _, t := range v.Tables[:len(v.Tables)-1] {
 		mdTable(ew, t)

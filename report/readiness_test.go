@@ -40,8 +40,13 @@ var readinessFixtures = []struct {
 	name string
 	make func(t testing.TB) *readiness.Assessment
 }{
-	// the default criteria over a load, a fault and a stress run
-	{"readiness-suite", func(testing.TB) *readiness.Assessment { return readiness.Assess(readiness.Default(), suiteOutcomes()) }},
+	// the default criteria over a load, a fault and a stress run, made
+	// with --quick
+	{"readiness-suite", func(testing.TB) *readiness.Assessment {
+		a := readiness.Assess(readiness.Default(), suiteOutcomes())
+		a.Notes = []string{"--quick: every duration × 0.1"}
+		return a
+	}},
 	// a user's criteria over a failed run: not ready, naming the criterion
 	{"readiness-failed", failedSuite},
 }

@@ -55,6 +55,8 @@ type outputs struct {
 	// the bundled plan); readiness is the last judgement written.
 	criteria  *readiness.Criteria
 	readiness *readiness.Assessment
+	// notes go into the readiness report (how the runs were made).
+	notes []string
 
 	done  []*runner.Outcome
 	names map[string]int // --out file names used, to keep them apart
@@ -195,6 +197,7 @@ func (o *outputs) writeAll() []error {
 // DIR/readiness.md and DIR/readiness.html.
 func (o *outputs) writeReadiness() []error {
 	o.readiness = readiness.Assess(o.criteria, o.done)
+	o.readiness.Notes = o.notes
 	var errs []error
 	for _, f := range []struct {
 		name   string

@@ -55,6 +55,10 @@ offer), 130 interrupted (faults reverted, partial results written).`,
 				return usageError{err}
 			}
 			sel := &suite{tags: parseSuite(a.v.GetString("suite")), quick: a.v.GetBool("quick")}
+			if sel.quick {
+				outs.notes = append(outs.notes, fmt.Sprintf("--quick: every duration of the timeline × %g (at least %s); "+
+					"criteria on durations (sustained, recovery) and rates judge the shortened runs", config.QuickFactor, config.QuickFloor))
+			}
 			a.code = exitOK
 			for _, f := range files {
 				a.code = worse(a.code, a.runOne(cmd.Context(), f, sets, outs, sel))
