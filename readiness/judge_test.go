@@ -190,3 +190,16 @@ func TestOpenModelVUsAreNotUsers(t *testing.T) {
 		t.Fatalf("users held %s %q, ladder %+v; want not measured and no rung", j.Status, j.Shown, a.Ladder)
 	}
 }
+
+// TestShortRunHasNoMemoryTrend: the memory trend of a run shorter than a
+// minute is start-up growth: not measured.
+func TestShortRunHasNoMemoryTrend(t *testing.T) {
+	t.Parallel()
+	short := loadRun()
+	short.DurationS = 18
+	short.Resources.RSSSlope = ptr(300e6)
+	j := judgement(t, Assess(Default(), []*runner.Outcome{short}), "memory-stable")
+	if j.Status != NotMeasured || j.Why != "the 1 run(s) measured no rss_slope" {
+		t.Fatalf("memory trend of an 18 s run: %s %q (%s)", j.Status, j.Shown, j.Why)
+	}
+}

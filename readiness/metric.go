@@ -46,7 +46,7 @@ var metrics = map[string]metric{
 	"error_rate":            {Ratio, false, "the error rate of each steady-state phase (baseline, steady)", steadyErrors},
 	"cpu_share":             {Ratio, false, "the monitored processes' peak CPU as a share of the machine's cores", cpuShare},
 	"rss_peak":              {Bytes, false, "the monitored processes' peak resident memory, summed", rssPeak},
-	"rss_slope":             {ByteRate, false, "the monitored memory's trend over a run (least squares, bytes per minute)", rssSlope},
+	"rss_slope":             {ByteRate, false, "the monitored memory's trend over a run of at least a minute (least squares, bytes per minute; a shorter run's trend is start-up growth)", rssSlope},
 	"sustained":             {Duration, true, "how long a run's load ran, when the run passed (0 when it failed)", sustained},
 	"requests_rate":         {Rate, true, "operations that succeeded per second in a steady-state phase", okRate},
 	"operating_point_p95":   {Duration, false, "p95 latency measured at the operating point (80% of a stress run's capacity)", operatingP95},
@@ -189,8 +189,13 @@ func or(a, b string) string {
 	return b
 }
 
+// MinTrendS is how long a run must be for its memory trend to count: over
+// a shorter one the trend is the start-up's growth (caches filling, pools
+// opening), not a leak.
+const MinTrendS = 60
+
 func rssSlope(o *runner.Outcome) []Measurement {
-	if o.Resources == nil || o.Resources.RSSSlope == nil {
+	if o.Resources == nil || o.Resources.RSSSlope == nil || o.DurationS < MinTrendS {
 		return nil
 	}
 	return one(o, *o.Resources.RSSSlope, "RSS trend over %s s", sig(o.DurationS))
@@ -239,9 +244,9 @@ func breakingPoint(o *runner.Outcome) []Measurement {
 		return nil
 	}
 	if s.BreakingPoint == nil {
-		return one(o, 0, "every level held up to %g %s", s.To, s.Unit)
+		return one(o, 0, "every level held up to %g %s", s.To, unitName(s.Unit))
 	}
-	return one(o, 1, "at %g %s: %s", *s.BreakingPoint, s.Unit, strings.Join(s.BrokenBy, "; "))
+	return one(o, 1, "at %g %s: %s", *s.BreakingPoint, unitName(s.Unit), strings.Join(s.BrokenBy, "; "))
 }
 
 func recoveryValue(r *runner.Recovery) (float64, string) {
@@ -269,7 +274,7 @@ func overloadRecovery(o *runner.Outcome) []Measurement {
 		return nil
 	}
 	v, why := recoveryValue(o.Recovery)
-	return one(o, v, "after dropping to %g %s: %s", *o.Stress.RecoverAt, o.Stress.Unit, why)
+	return one(o, v, "after dropping to %g %s: %s", *o.Stress.RecoverAt, unitName(o.Stress.Unit), why)
 }
 
 func consistency(o *runner.Outcome) []Measurement {

@@ -88,13 +88,13 @@ func operatingPoint(outs []*runner.Outcome) []Finding {
 			continue
 		}
 		op := s.OperatingPoint
-		f := Finding{Text: fmt.Sprintf("Plan for at most %g %s (80%% of the capacity %g measured by %s).", op.Level, s.Unit, *s.Capacity, o.Experiment),
-			Figures: []Figure{{o.Experiment, "capacity (last level that held)", fmt.Sprintf("%g %s", *s.Capacity, s.Unit)}}}
+		f := Finding{Text: fmt.Sprintf("Plan for at most %g %s (80%% of the capacity %g measured by %s).", op.Level, unitName(s.Unit), *s.Capacity, o.Experiment),
+			Figures: []Figure{{o.Experiment, "capacity (last level that held)", fmt.Sprintf("%g %s", *s.Capacity, unitName(s.Unit))}}}
 		if s.BreakingPoint != nil {
-			f.Figures = append(f.Figures, Figure{o.Experiment, "breaking point", fmt.Sprintf("%g %s: %s", *s.BreakingPoint, s.Unit, strings.Join(s.BrokenBy, "; "))})
+			f.Figures = append(f.Figures, Figure{o.Experiment, "breaking point", fmt.Sprintf("%g %s: %s", *s.BreakingPoint, unitName(s.Unit), strings.Join(s.BrokenBy, "; "))})
 		}
 		if op.P95MS != nil {
-			f.Figures = append(f.Figures, Figure{o.Experiment, fmt.Sprintf("p95 at %g %s", *op.MeasuredAt, s.Unit), showMS(*op.P95MS)})
+			f.Figures = append(f.Figures, Figure{o.Experiment, fmt.Sprintf("p95 at %g %s", *op.MeasuredAt, unitName(s.Unit)), showMS(*op.P95MS)})
 		}
 		out = append(out, f)
 	}
@@ -115,19 +115,27 @@ func firstToSaturate(outs []*runner.Outcome) []Finding {
 		cores := o.Generator.Cores
 		share := *lv.CPUMax / 100 / float64(cores)
 		figs := []Figure{
-			{o.Experiment, "breaking point", fmt.Sprintf("%g %s: %s", lv.Level, s.Unit, strings.Join(s.BrokenBy, "; "))},
-			{o.Experiment, fmt.Sprintf("CPU of the monitored processes at %g %s", lv.Level, s.Unit), fmt.Sprintf("%s%% of one core = %s of %d cores", sig(*lv.CPUMax), Show(Ratio, share), cores)},
+			{o.Experiment, "breaking point", fmt.Sprintf("%g %s: %s", lv.Level, unitName(s.Unit), strings.Join(s.BrokenBy, "; "))},
+			{o.Experiment, fmt.Sprintf("CPU of the monitored processes at %g %s", lv.Level, unitName(s.Unit)), fmt.Sprintf("%s%% of one core = %s of %d cores", sig(*lv.CPUMax), Show(Ratio, share), cores)},
 		}
 		if lv.RSSMax != nil {
-			figs = append(figs, Figure{o.Experiment, fmt.Sprintf("memory at %g %s", lv.Level, s.Unit), showBytes(*lv.RSSMax)})
+			figs = append(figs, Figure{o.Experiment, fmt.Sprintf("memory at %g %s", lv.Level, unitName(s.Unit)), showBytes(*lv.RSSMax)})
 		}
-		text := fmt.Sprintf("CPU saturates first: at the breaking point (%g %s) the monitored processes used %s of the machine's cores; more cores, or less CPU per request, raise the capacity.", lv.Level, s.Unit, Show(Ratio, share))
+		text := fmt.Sprintf("CPU saturates first: at the breaking point (%g %s) the monitored processes used %s of the machine's cores; more cores, or less CPU per request, raise the capacity.", lv.Level, unitName(s.Unit), Show(Ratio, share))
 		if share < 0.8 {
-			text = fmt.Sprintf("The breaking point (%g %s) is not CPU-bound: the monitored processes used %s of the machine's cores there; the limit is elsewhere (what broke is cited).", lv.Level, s.Unit, Show(Ratio, share))
+			text = fmt.Sprintf("The breaking point (%g %s) is not CPU-bound: the monitored processes used %s of the machine's cores there; the limit is elsewhere (what broke is cited).", lv.Level, unitName(s.Unit), Show(Ratio, share))
 		}
 		out = append(out, Finding{Text: text, Figures: figs})
 	}
 	return out
+}
+
+// unitName names a stress unit for a reader.
+func unitName(unit string) string {
+	if unit == "rate" {
+		return "iterations/s"
+	}
+	return "users"
 }
 
 func levelAt(s *runner.StressResult, level float64) *runner.StressLevel {
@@ -175,7 +183,8 @@ func stressOnlyErrors(outs []*runner.Outcome) []Finding {
 			continue
 		}
 		for _, lv := range o.Stress.Levels {
-			for c, n := range classesIn(o, lv.StartS, lv.EndS) {
+			byClass, _ := classesIn(o, lv.StartS, lv.EndS)
+			for c, n := range byClass {
 				if lv.Passed {
 					calm[c] = true
 					continue
@@ -204,7 +213,7 @@ func memorySlope(outs []*runner.Outcome) []Finding {
 	var out []Finding
 	for _, o := range outs {
 		res := o.Resources
-		if res == nil || res.RSSSlope == nil || o.DurationS < 60 || res.RSSPeak <= 0 {
+		if res == nil || res.RSSSlope == nil || o.DurationS < MinTrendS || res.RSSPeak <= 0 {
 			continue
 		}
 		growth := *res.RSSSlope * o.DurationS / 60
@@ -238,16 +247,21 @@ func connectionChurn(outs []*runner.Outcome) []Finding {
 }
 
 func generatorBusy(outs []*runner.Outcome) []Finding {
-	var out []Finding
+	var runs []string
+	var figs []Figure
 	for _, o := range outs {
 		g := o.Generator
 		if g == nil || g.Busy == "" {
 			continue
 		}
-		out = append(out, Finding{
-			Text:    fmt.Sprintf("The load generator was busy in %s (%s): figures at that load are partly its own; run the load from more workers or another machine to separate them.", o.Experiment, g.Busy),
-			Figures: []Figure{{o.Experiment, "generator lag p99", showMS(g.LagP99MS)}, {o.Experiment, "generator CPU peak", fmt.Sprintf("%s of %d cores", Show(Ratio, g.CPUPeak), g.Cores)}},
-		})
+		runs = append(runs, o.Experiment)
+		figs = append(figs, Figure{o.Experiment, "generator", g.Busy})
 	}
-	return out
+	if len(runs) == 0 {
+		return nil
+	}
+	return []Finding{{
+		Text:    fmt.Sprintf("The load generator was busy beyond its limits in %d run(s) (%s): the figures at that load are partly its own; run the load from more workers or another machine to separate them.", len(runs), strings.Join(runs, ", ")),
+		Figures: figs,
+	}}
 }

@@ -34,6 +34,8 @@ func TestRules(t *testing.T) {
 	churny.Targets[0].Accepted = 30000 // for 50000 operations
 	busy := loadRun()
 	busy.Generator = &runner.GeneratorHealth{Cores: 2, LagP99MS: 12, CPUPeak: 0.97, Busy: "lag p99 12ms"}
+	busy2 := faultRun()
+	busy2.Generator = &runner.GeneratorHealth{Cores: 2, Busy: "CPU saturated 6s"}
 	for _, tc := range []struct {
 		rule    string
 		outs    []*runner.Outcome
@@ -42,16 +44,16 @@ func TestRules(t *testing.T) {
 	}{
 		// a capacity gives an operating point, with the breaking point and the p95 there
 		{"operating-point", []*runner.Outcome{stressRun()},
-			"Plan for at most 240 vus (80% of the capacity 300 measured by stress-breaking-point).",
-			"[{stress-breaking-point capacity (last level that held) 300 vus} {stress-breaking-point breaking point 400 vus: latency: p(95) < 100ms (p95 = 340ms)} {stress-breaking-point p95 at 200 vus 45ms}]"},
+			"Plan for at most 240 users (80% of the capacity 300 measured by stress-breaking-point).",
+			"[{stress-breaking-point capacity (last level that held) 300 users} {stress-breaking-point breaking point 400 users: latency: p(95) < 100ms (p95 = 340ms)} {stress-breaking-point p95 at 200 users 45ms}]"},
 		// CPU at 95% of the cores at the breaking point saturates first
 		{"first-to-saturate", []*runner.Outcome{cpuBound},
-			"CPU saturates first: at the breaking point (400 vus) the monitored processes used 95% of the machine's cores; more cores, or less CPU per request, raise the capacity.",
-			"[{stress-breaking-point breaking point 400 vus: latency: p(95) < 100ms (p95 = 340ms)} {stress-breaking-point CPU of the monitored processes at 400 vus 190% of one core = 95% of 2 cores} {stress-breaking-point memory at 400 vus 200MB}]"},
+			"CPU saturates first: at the breaking point (400 users) the monitored processes used 95% of the machine's cores; more cores, or less CPU per request, raise the capacity.",
+			"[{stress-breaking-point breaking point 400 users: latency: p(95) < 100ms (p95 = 340ms)} {stress-breaking-point CPU of the monitored processes at 400 users 190% of one core = 95% of 2 cores} {stress-breaking-point memory at 400 users 200MB}]"},
 		// CPU at 50% of the cores: the limit is not the CPU
 		{"first-to-saturate", []*runner.Outcome{waitBound},
-			"The breaking point (400 vus) is not CPU-bound: the monitored processes used 50% of the machine's cores there; the limit is elsewhere (what broke is cited).",
-			"[{stress-breaking-point breaking point 400 vus: latency: p(95) < 100ms (p95 = 340ms)} {stress-breaking-point CPU of the monitored processes at 400 vus 100% of one core = 50% of 2 cores} {stress-breaking-point memory at 400 vus 200MB}]"},
+			"The breaking point (400 users) is not CPU-bound: the monitored processes used 50% of the machine's cores there; the limit is elsewhere (what broke is cited).",
+			"[{stress-breaking-point breaking point 400 users: latency: p(95) < 100ms (p95 = 340ms)} {stress-breaking-point CPU of the monitored processes at 400 users 100% of one core = 50% of 2 cores} {stress-breaking-point memory at 400 users 200MB}]"},
 		// more than half the bound, with a flap
 		{"slow-recovery", []*runner.Outcome{slow},
 			"db-exhaustion recovered episode 1: pg-connections-exhausted in 20s, more than half its 30s bound: little margin.",
@@ -72,10 +74,10 @@ func TestRules(t *testing.T) {
 		{"connection-churn", []*runner.Outcome{churny},
 			"load-100-users: target api accepted 30000 connections for 50000 operations (0.6 per operation): connections are opened rather than reused; keep-alive or a pool would spare the handshakes.",
 			"[{load-100-users connections accepted by api 30000} {load-100-users operations 50000}]"},
-		// the generator's own limits
-		{"generator-busy", []*runner.Outcome{busy},
-			"The load generator was busy in load-100-users (lag p99 12ms): figures at that load are partly its own; run the load from more workers or another machine to separate them.",
-			"[{load-100-users generator lag p99 12ms} {load-100-users generator CPU peak 97% of 2 cores}]"},
+		// the generator's own limits: one finding for every busy run
+		{"generator-busy", []*runner.Outcome{busy, faultRun(), busy2},
+			"The load generator was busy beyond its limits in 2 run(s) (load-100-users, db-exhaustion): the figures at that load are partly its own; run the load from more workers or another machine to separate them.",
+			"[{load-100-users generator lag p99 12ms} {db-exhaustion generator CPU saturated 6s}]"},
 	} {
 		fs := only(tc.rule, tc.outs...)
 		if len(fs) != 1 {

@@ -10,7 +10,8 @@ import (
 	"github.com/chaosload/chaosload/runner"
 )
 
-// Capacity is what one stress run found.
+// Capacity is what one stress run found, in Unit (users or
+// iterations/s).
 type Capacity struct {
 	Run, Unit string
 	// Capacity is the last level that held; nil when the first broke.
@@ -34,7 +35,7 @@ func capacities(outs []*runner.Outcome) []Capacity {
 		if s == nil || len(s.Levels) == 0 {
 			continue
 		}
-		c := Capacity{Run: o.Experiment, Unit: s.Unit, Capacity: s.Capacity, BreakingPoint: s.BreakingPoint,
+		c := Capacity{Run: o.Experiment, Unit: unitName(s.Unit), Capacity: s.Capacity, BreakingPoint: s.BreakingPoint,
 			BrokenBy: s.BrokenBy, MaxLevel: s.Levels[len(s.Levels)-1].Level}
 		for _, lv := range s.Levels {
 			if lv.Passed {
@@ -156,11 +157,11 @@ func errorRows(outs []*runner.Outcome) []ErrorRow {
 	var rows []ErrorRow
 	for _, o := range outs {
 		for _, p := range o.Phases {
-			byClass := classesIn(o, p.StartS, p.EndS)
+			byClass, ops := classesIn(o, p.StartS, p.EndS)
 			for _, class := range slices.Sorted(maps.Keys(byClass)) {
 				r := ErrorRow{Run: o.Experiment, Phase: phaseName(p)[len("phase "):], Class: class, Count: byClass[class]}
-				if p.Ops > 0 {
-					r.Share = float64(r.Count) / float64(p.Ops)
+				if ops > 0 {
+					r.Share = float64(r.Count) / float64(ops)
 				}
 				rows = append(rows, r)
 			}
@@ -169,17 +170,20 @@ func errorRows(outs []*runner.Outcome) []ErrorRow {
 	return rows
 }
 
-// classesIn sums the errors by class of the intervals starting in [from, to).
-func classesIn(o *runner.Outcome, from, to float64) map[string]int64 {
-	out := map[string]int64{}
+// classesIn sums the errors by class, and the operations, of the
+// intervals starting in [from, to): a phase's errors at the recorder's
+// resolution, each share taken over the same intervals.
+func classesIn(o *runner.Outcome, from, to float64) (map[string]int64, int64) {
+	out, ops := map[string]int64{}, int64(0)
 	for _, iv := range o.Intervals {
 		if iv.TS >= from && iv.TS < to {
+			ops += iv.Ops
 			for c, n := range iv.ByClass {
 				out[c] += n
 			}
 		}
 	}
-	return out
+	return out, ops
 }
 
 // ResourceRow is what one run's monitored processes used, with the

@@ -121,7 +121,7 @@ func capacityTable(a *readiness.Assessment) rdTable {
 		Head: []string{"Run", "Capacity", "Breaking point", "What broke", "Operating point (80%)", "p95 there", "Most ok/s held"},
 		Num:  []bool{false, true, true, false, true, true, true}}
 	for _, c := range a.Capacity {
-		bp, what := "none up to "+fmt.Sprintf("%g", c.MaxLevel), "—"
+		bp, what := fmt.Sprintf("none up to %g", c.MaxLevel), "—"
 		if c.BreakingPoint != nil {
 			bp, what = fmt.Sprintf("%g", *c.BreakingPoint), strings.Join(c.BrokenBy, "; ")
 		}
