@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chaosload/chaosload/runner"
+)
+
+// readinessDemo is 20 users browsing the demo shop for 6 s, judged by
+// bounds a busy machine keeps (p95 under 2 s, errors under 10%).
+const readinessDemo = `version: 1
+name: readiness-demo
+tags: [load]
+stack: {name: demo, mode: graceful}
+targets:
+  api: {upstream: "${stack.api}", protocol: http}
+scenarios:
+  users:
+    executor: constant-vus
+    vus: 20
+    duration: 6s
+    steps:
+      - name: browse
+        http: {method: GET, url: "http://${targets.api}/api/products"}
+        think: 100ms
+thresholds:
+  latency: ["p(95) < 2s"]
+  errors: ["rate < 10%"]
+`
+
+// TestReadinessOnDemo: a run on the demo that passes is still "not ready"
+// against a plan whose memory bound the demo's processes exceed (10 MB):
+// the verdict names that criterion, its figure and the run; the latency
+// criterion is met.
+func TestReadinessOnDemo(t *testing.T) {
+	dir := t.TempDir()
+	criteria := filepath.Join(dir, "criteria.yaml")
+	if err := os.WriteFile(criteria, []byte(`version: 1
+name: tight memory
+criteria:
+  - {id: latency, text: p95 under 2 s, tag: load, metric: p95_ms, expect: "< 2s"}
+  - {id: memory, text: memory under 10 MB, tag: load, metric: rss_peak, expect: "< 10MB"}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	r := runYAML(t, readinessDemo, "--out", out, "--criteria", criteria)
+	r.expect(t, exitOK, runner.Passed)
+	md, err := os.ReadFile(filepath.Join(out, "readiness.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.SplitN(string(md), "\n## ", 2)[0]
+	for _, want := range []string{
+		"# ❌ Readiness: NOT READY",
+		"2 criteria: 1 met, 1 not met, 0 not measured · 1 experiments",
+		"\n- memory (memory under 10 MB): ",
+		" is not &lt; 10MB in readiness-demo, peak RSS of service+postgres",
+	} {
+		if !strings.Contains(head, want) {
+			t.Errorf("readiness.md lacks %q:\n%s", want, head)
+		}
+	}
+	if strings.Contains(head, "- latency") {
+		t.Errorf("the latency criterion is among the reasons:\n%s", head)
+	}
+	if !strings.Contains(r.stdout, "Readiness: NOT READY") {
+		t.Errorf("stdout lacks the readiness verdict:\n%s", r.stdout)
+	}
+}
