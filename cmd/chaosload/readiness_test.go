@@ -49,25 +49,33 @@ criteria:
 	out := filepath.Join(dir, "out")
 	r := runYAML(t, readinessDemo, "--out", out, "--criteria", criteria)
 	r.expect(t, exitOK, runner.Passed)
-	md, err := os.ReadFile(filepath.Join(out, "readiness.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head := strings.SplitN(string(md), "\n## ", 2)[0]
-	for _, want := range []string{
+	head := readinessHead(t, out,
 		"# ❌ Readiness: NOT READY",
 		"2 criteria: 1 met, 1 not met, 0 not measured · 1 experiments",
 		"\n- memory (memory under 10 MB): ",
 		" is not &lt; 10MB in readiness-demo, peak RSS of service+postgres",
-	} {
-		if !strings.Contains(head, want) {
-			t.Errorf("readiness.md lacks %q:\n%s", want, head)
-		}
-	}
+	)
 	if strings.Contains(head, "- latency") {
 		t.Errorf("the latency criterion is among the reasons:\n%s", head)
 	}
 	if !strings.Contains(r.stdout, "Readiness: NOT READY") {
 		t.Errorf("stdout lacks the readiness verdict:\n%s", r.stdout)
 	}
+}
+
+// readinessHead returns the verdict section of DIR/readiness.md (up to the
+// first table), failing the test unless it holds each of wants.
+func readinessHead(t *testing.T, dir string, wants ...string) string {
+	t.Helper()
+	md, err := os.ReadFile(filepath.Join(dir, "readiness.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.SplitN(string(md), "\n## ", 2)[0]
+	for _, want := range wants {
+		if !strings.Contains(head, want) {
+			t.Errorf("readiness.md lacks %q:\n%s", want, head)
+		}
+	}
+	return head
 }

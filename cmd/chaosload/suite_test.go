@@ -101,23 +101,14 @@ criteria:
 // checkSuiteReadiness checks the readiness report of TestSuiteDirectory.
 func checkSuiteReadiness(t *testing.T, out, stdout string) {
 	t.Helper()
-	md, err := os.ReadFile(filepath.Join(out, "readiness.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head := strings.SplitN(string(md), "\n## ", 2)[0]
-	for _, want := range []string{
+	readinessHead(t, out,
 		"# ❌ Readiness: NOT READY",
 		"Plan: **team plan**",
 		"2 criteria: 1 met, 1 not met, 0 not measured · 2 experiments",
 		"- busy (1000 requests per second): ",
 		"is not &gt;= 1000/s in a-load, successful operations per second in phase baseline",
 		"- experiment b-stress failed: latency: p(95) &lt; 1us in baseline: p95 = ",
-	} {
-		if !strings.Contains(head, want) {
-			t.Errorf("readiness.md lacks %q:\n%s", want, head)
-		}
-	}
+	)
 	html, err := os.ReadFile(filepath.Join(out, "readiness.html"))
 	if err != nil {
 		t.Fatal(err)
