@@ -23,6 +23,8 @@ func loadRun() *runner.Outcome {
 		Targets:   []runner.TargetResult{{Name: "api", Accepted: 40, BytesUp: 1e6, BytesDn: 5e6}},
 		Totals:    runner.Totals{Ops: 50000, Errors: 100, ByClass: map[string]int64{"timeout": 100}},
 		Verify:    []runner.VerifyResult{{Step: "order", Acknowledged: 400, Verified: 400, Passed: true}},
+		Steps: []runner.StepResult{{Name: "browse", Protocol: "http", Batch: 1, Ops: 25000, P95MS: 30},
+			{Name: "order", Protocol: "http", Batch: 1, Ops: 25000, Errors: 100, P95MS: 40}},
 	}
 }
 

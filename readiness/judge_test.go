@@ -203,3 +203,18 @@ func TestShortRunHasNoMemoryTrend(t *testing.T) {
 		t.Fatalf("memory trend of an 18 s run: %s %q (%s)", j.Status, j.Shown, j.Why)
 	}
 }
+
+// TestQueuedCommands: a bulk run's Redis step queued 1,000 commands per
+// operation; a step whose every operation failed does not count.
+func TestQueuedCommands(t *testing.T) {
+	t.Parallel()
+	bulk := &runner.Outcome{Experiment: "bulk", Tags: []string{"bulk"}, Verdict: runner.Passed, Steps: []runner.StepResult{
+		{Name: "queue", Protocol: "redis", Batch: 1000, Ops: 50, Errors: 2},
+		{Name: "flood", Protocol: "redis", Batch: 5000, Ops: 10, Errors: 10},
+		{Name: "get", Protocol: "http", Batch: 1, Ops: 10},
+	}}
+	j := judgement(t, Assess(Default(), []*runner.Outcome{bulk}), "queued-commands")
+	if j.Status != Met || j.Shown != "1000" || j.Decided.Figure != "commands per operation of step queue (48 of 50 operations succeeded)" {
+		t.Fatalf("queued commands %s %q by %+v", j.Status, j.Shown, j.Decided)
+	}
+}

@@ -60,6 +60,7 @@ var metrics = map[string]metric{
 	"peak_vus":              {Count, true, "the peak VUs of a run (each WebSocket VU holds one connection)", peakVUs},
 	"transfer_bytes":        {Bytes, true, "bytes through one target in one run, both ways", transferBytes},
 	"ok_ops":                {Count, true, "operations that succeeded in one run", okOps},
+	"queued_commands":       {Count, true, "the commands one operation of a Redis step carried (its pipeline times its repeat), for a step with an operation that succeeded", queuedCommands},
 	"baseline_regressions":  {Count, false, "metrics that regressed against --baseline beyond --max-regression, per run", regressions},
 	thresholdPrefix + "KEY": {AnyKind, false, "every check of the threshold KEY (e.g. threshold:ws_msgs, threshold:conn_rate): its observed value", nil},
 }
@@ -376,6 +377,17 @@ func thresholdValues(o *runner.Outcome, key string) []Measurement {
 			fig += fmt.Sprintf(" #%d", c.Episode)
 		}
 		out = append(out, Measurement{o.Experiment, *c.Value, fig})
+	}
+	return out
+}
+
+func queuedCommands(o *runner.Outcome) []Measurement {
+	var out []Measurement
+	for _, s := range o.Steps {
+		if s.Protocol == "redis" && s.Ops > s.Errors {
+			out = append(out, Measurement{o.Experiment, float64(s.Batch),
+				fmt.Sprintf("commands per operation of step %s (%d of %d operations succeeded)", s.Name, s.Ops-s.Errors, s.Ops)})
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package readiness
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -60,6 +61,9 @@ var rules = []rule{
 	{"memory-slope", "optimisation",
 		"Monitored memory grew by at least 10% of its peak over a run of at least a minute (the least-squares slope times the run's length): a leak candidate; cite the slope, the growth and the peak.",
 		memorySlope},
+	{"dominant-step", "optimisation",
+		"In a run of several steps, one step's p95 over the whole run is at least twice every other step's (and at least 10 ms): that step dominates the latency users see; cite each step's p95 and operations.",
+		dominantStep},
 	{"connection-churn", "optimisation",
 		"A target accepted at least one connection per two operations of the run (and at least 100): connections are not reused; cite the connections and operations.",
 		connectionChurn},
@@ -264,4 +268,31 @@ func generatorBusy(outs []*runner.Outcome) []Finding {
 		Text:    fmt.Sprintf("The load generator was busy beyond its limits in %d run(s) (%s): the figures at that load are partly its own; run the load from more workers or another machine to separate them.", len(runs), strings.Join(runs, ", ")),
 		Figures: figs,
 	}}
+}
+
+func dominantStep(outs []*runner.Outcome) []Finding {
+	var out []Finding
+	for _, o := range outs {
+		var timed []runner.StepResult
+		for _, s := range o.Steps {
+			if s.Ops > 0 {
+				timed = append(timed, s)
+			}
+		}
+		if len(timed) < 2 {
+			continue
+		}
+		slices.SortStableFunc(timed, func(a, b runner.StepResult) int { return cmp.Compare(b.P95MS, a.P95MS) })
+		top, next := timed[0], timed[1]
+		if top.P95MS < 10 || next.P95MS <= 0 || top.P95MS < 2*next.P95MS {
+			continue
+		}
+		f := Finding{Text: fmt.Sprintf("In %s, step %s dominates the latency: p95 %s, %s times the next step's (%s, %s); it is where time goes.",
+			o.Experiment, top.Name, showMS(top.P95MS), sig(top.P95MS/next.P95MS), next.Name, showMS(next.P95MS))}
+		for _, s := range timed {
+			f.Figures = append(f.Figures, Figure{o.Experiment, fmt.Sprintf("step %s p95 (%d operations)", s.Name, s.Ops), showMS(s.P95MS)})
+		}
+		out = append(out, f)
+	}
+	return out
 }

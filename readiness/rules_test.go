@@ -34,6 +34,8 @@ func TestRules(t *testing.T) {
 	churny.Targets[0].Accepted = 30000 // for 50000 operations
 	busy := loadRun()
 	busy.Generator = &runner.GeneratorHealth{Cores: 2, LagP99MS: 12, CPUPeak: 0.97, Busy: "lag p99 12ms"}
+	slowOrder := loadRun()
+	slowOrder.Steps[1].P95MS = 95 // 3.17 × browse's 30ms
 	busy2 := faultRun()
 	busy2.Generator = &runner.GeneratorHealth{Cores: 2, Busy: "CPU saturated 6s"}
 	for _, tc := range []struct {
@@ -70,6 +72,10 @@ func TestRules(t *testing.T) {
 		{"memory-slope", []*runner.Outcome{leaky},
 			"Memory of service+postgres grew 15MB over load-100-users's 180s run (12.5% of its peak): a leak candidate; a longer run shows whether it levels off.",
 			"[{load-100-users RSS slope 5MB/min} {load-100-users RSS peak 120MB} {load-100-users run length 180s}]"},
+		// one step's p95 is over twice the other's
+		{"dominant-step", []*runner.Outcome{slowOrder},
+			"In load-100-users, step order dominates the latency: p95 95ms, 3.17 times the next step's (browse, 30ms); it is where time goes.",
+			"[{load-100-users step order p95 (25000 operations) 95ms} {load-100-users step browse p95 (25000 operations) 30ms}]"},
 		// 0.6 connections per operation
 		{"connection-churn", []*runner.Outcome{churny},
 			"load-100-users: target api accepted 30000 connections for 50000 operations (0.6 per operation): connections are opened rather than reused; keep-alive or a pool would spare the handshakes.",

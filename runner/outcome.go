@@ -80,6 +80,8 @@ type Outcome struct {
 	// Stress is the breaking-point search (stress:); nil otherwise.
 	Stress *StressResult `json:"stress,omitempty"`
 	Totals Totals        `json:"totals"`
+	// Steps sums up each step of each scenario over the whole load.
+	Steps []StepResult `json:"steps,omitempty"`
 	// IntervalS is the length of each entry of Intervals.
 	IntervalS float64    `json:"interval_s"`
 	Intervals []Interval `json:"intervals"`
