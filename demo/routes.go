@@ -13,6 +13,7 @@ func (s *Service) newRoutes() http.Handler {
 	mux.HandleFunc("GET /api/products", s.handleProducts)
 	mux.HandleFunc("POST /api/orders", s.handleCreateOrder)
 	mux.HandleFunc("GET /api/orders/{id}", s.handleGetOrder)
+	mux.HandleFunc("POST /api/uploads", s.handleUpload)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.feed = newFeed(s.logger)
 	mux.HandleFunc("GET /ws/feed", s.feed.serve)

@@ -205,16 +205,22 @@ func TestShortRunHasNoMemoryTrend(t *testing.T) {
 }
 
 // TestQueuedCommands: a bulk run's Redis step queued 1,000 commands per
-// operation; a step whose every operation failed does not count.
+// operation (a step whose every operation failed does not count) and its
+// HTTP step sent 120 MB bodies.
 func TestQueuedCommands(t *testing.T) {
 	t.Parallel()
 	bulk := &runner.Outcome{Experiment: "bulk", Tags: []string{"bulk"}, Verdict: runner.Passed, Steps: []runner.StepResult{
 		{Name: "queue", Protocol: "redis", Batch: 1000, Ops: 50, Errors: 2},
 		{Name: "flood", Protocol: "redis", Batch: 5000, Ops: 10, Errors: 10},
-		{Name: "get", Protocol: "http", Batch: 1, Ops: 10},
+		{Name: "upload", Protocol: "http", Batch: 1, BodyBytes: 120e6, Ops: 3},
 	}}
-	j := judgement(t, Assess(Default(), []*runner.Outcome{bulk}), "queued-commands")
+	a := Assess(Default(), []*runner.Outcome{bulk})
+	j := judgement(t, a, "queued-commands")
 	if j.Status != Met || j.Shown != "1000" || j.Decided.Figure != "commands per operation of step queue (48 of 50 operations succeeded)" {
 		t.Fatalf("queued commands %s %q by %+v", j.Status, j.Shown, j.Decided)
+	}
+	j = judgement(t, a, "bulk-transfer")
+	if j.Status != Met || j.Shown != "120MB" || j.Decided.Figure != "the body of each operation of step upload (3 of 3 operations succeeded)" {
+		t.Fatalf("bulk transfer %s %q by %+v", j.Status, j.Shown, j.Decided)
 	}
 }

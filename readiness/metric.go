@@ -58,7 +58,7 @@ var metrics = map[string]metric{
 	"degradation_failures":  {Count, false, "degradation checks that failed while faults were in effect, per run", degradationFailures},
 	"probe_ok":              {Ratio, false, "the share of a probe's attempts that succeeded (monitoring stays functional)", probeOK},
 	"peak_vus":              {Count, true, "the peak VUs of a run (each WebSocket VU holds one connection)", peakVUs},
-	"transfer_bytes":        {Bytes, true, "bytes through one target in one run, both ways", transferBytes},
+	"transfer_bytes":        {Bytes, true, "the body one operation of an HTTP step sent (bodySize), for a step with an operation that succeeded", transferBytes},
 	"ok_ops":                {Count, true, "operations that succeeded in one run", okOps},
 	"queued_commands":       {Count, true, "the commands one operation of a Redis step carried (its pipeline times its repeat), for a step with an operation that succeeded", queuedCommands},
 	"baseline_regressions":  {Count, false, "metrics that regressed against --baseline beyond --max-regression, per run", regressions},
@@ -329,9 +329,10 @@ func peakVUs(o *runner.Outcome) []Measurement {
 
 func transferBytes(o *runner.Outcome) []Measurement {
 	var out []Measurement
-	for _, t := range o.Targets {
-		if b := t.BytesUp + t.BytesDn; b > 0 {
-			out = append(out, Measurement{o.Experiment, float64(b), "bytes through target " + t.Name})
+	for _, s := range o.Steps {
+		if s.BodyBytes > 0 && s.Ops > s.Errors {
+			out = append(out, Measurement{o.Experiment, float64(s.BodyBytes),
+				fmt.Sprintf("the body of each operation of step %s (%d of %d operations succeeded)", s.Name, s.Ops-s.Errors, s.Ops)})
 		}
 	}
 	return out
