@@ -2,10 +2,12 @@ package report
 
 import (
 	"fmt"
+	"html/template"
 	"io"
 	"strings"
 
 	"github.com/chaosload/chaosload/readiness"
+	"github.com/chaosload/chaosload/runner"
 )
 
 // The readiness report: a suite of runs judged against a plan's criteria
@@ -27,6 +29,8 @@ type rdView struct {
 	Summary  string
 	Criteria rdTable
 	Tables   []rdTable
+	// Curves are the stress runs' degradation curves (HTML only).
+	Curves []rdCurve
 	// Findings by kind: capacity first, then optimisation.
 	Findings []rdFindings
 }
@@ -48,6 +52,13 @@ type rdRow struct {
 	Cells []string
 }
 
+// rdCurve is one stress run's degradation curve, drawn from the users
+// ladder's rows of that run.
+type rdCurve struct {
+	Run string
+	SVG template.HTML
+}
+
 type rdFindings struct {
 	Title string
 	List  []readiness.Finding
@@ -65,6 +76,7 @@ func newRDView(a *readiness.Assessment) *rdView {
 	}
 	v.Criteria = criteriaTable(a)
 	v.Summary = summaryLine(a)
+	v.Curves = curves(a)
 	v.Tables = []rdTable{capacityTable(a), ladderTable(a), recoveryTable(a), errorTable(a), resourceTable(a), baselineTable(a), runTable(a)}
 	for _, kind := range []string{"capacity", "optimisation"} {
 		fs := rdFindings{Title: map[string]string{"capacity": "Capacity recommendations", "optimisation": "Optimisation opportunities"}[kind]}
@@ -157,6 +169,25 @@ func ladderTable(a *readiness.Assessment) rdTable {
 			fmtMS(r.P99MS), fmt.Sprintf("%.1f", r.OKPerS), fmt.Sprintf("%.2f%%", r.ErrorRate*100), optPct(r.CPU), optBytes(r.RSS), held}})
 	}
 	return t
+}
+
+// curves draws each stress run's rungs of the ladder as its degradation
+// curve (latency percentiles and ok/s against users), with its breaking
+// point.
+func curves(a *readiness.Assessment) []rdCurve {
+	var out []rdCurve
+	for _, c := range a.Capacity {
+		s := &runner.StressResult{BreakingPoint: c.BreakingPoint}
+		for _, r := range a.Ladder {
+			if r.Run == c.Run && r.Source == "stress level" {
+				s.Levels = append(s.Levels, runner.StressLevel{Level: r.Users, P50MS: r.P50MS, P95MS: r.P95MS, P99MS: r.P99MS, OKPerS: r.OKPerS})
+			}
+		}
+		if len(s.Levels) > 0 {
+			out = append(out, rdCurve{Run: c.Run, SVG: curveSVG(s)})
+		}
+	}
+	return out
 }
 
 func optPct(v *float64) string {
