@@ -85,6 +85,9 @@ func (r *run) judgeStress() {
 		r.out.Phases = append(r.out.Phases, phaseStats(r.m.rec, slo.Phase{Name: "after overload",
 			Start: rr.FaultEnd, End: r.m.loadEnd}))
 	}
+	if side := r.m.side; side != nil && side.probes != nil {
+		r.out.Probes = side.probes.results(r.m.loadEnd) // monitoring under stress, over the whole run
+	}
 	if minCap := r.exp.Stress.MinCapacity; minCap > 0 {
 		c := Check{Name: fmt.Sprintf("stress: capacity >= %g", minCap), Phase: "stress",
 			Expression: fmt.Sprintf("capacity >= %g", minCap), Observed: "no level held"}

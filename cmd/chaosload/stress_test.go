@@ -267,6 +267,11 @@ func TestStressBreakingPointShort(t *testing.T) {
 	if v := r.out.Verify; len(v) != 1 || v[0].Lost != 0 || v[0].Acknowledged == 0 {
 		t.Errorf("verify %+v", v)
 	}
+	// the health probe is summed up over the run, as in any run: what the
+	// readiness report's monitoring criterion reads
+	if p := r.out.Probes; len(p) != 1 || p[0].Name != "health" || p[0].Attempts == 0 {
+		t.Errorf("probes %+v, want the health probe's attempts", p)
+	}
 	if !strings.Contains(r.stdout, "Stress: VUs 100 → 300 by 100") {
 		t.Errorf("no stress section:\n%s", r.stdout)
 	}
