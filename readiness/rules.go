@@ -35,12 +35,19 @@ type rule struct {
 	apply func(outs []*runner.Outcome) []Finding
 }
 
+// RuleDoc documents one recommendation rule.
+type RuleDoc struct {
+	// Name names the rule in findings; Kind is capacity or optimisation;
+	// Doc says when it speaks and what it cites.
+	Name, Kind, Doc string
+}
+
 // Rules documents every recommendation rule, in the order their findings
 // are reported.
-func Rules() []struct{ Name, Kind, Doc string } {
-	out := make([]struct{ Name, Kind, Doc string }, len(rules))
+func Rules() []RuleDoc {
+	out := make([]RuleDoc, len(rules))
 	for i, r := range rules {
-		out[i] = struct{ Name, Kind, Doc string }{r.Name, r.Kind, r.Doc}
+		out[i] = RuleDoc{r.Name, r.Kind, r.Doc}
 	}
 	return out
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/chaosload/chaosload/readiness"
 	"github.com/chaosload/chaosload/runner"
 )
 
@@ -78,4 +80,24 @@ func readinessHead(t *testing.T, dir string, wants ...string) string {
 		}
 	}
 	return head
+}
+
+// TestCriteriaCommand: criteria prints the bundled file, which criteria
+// FILE checks and lists: one line per criterion with what it measures.
+func TestCriteriaCommand(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := invoke(t, context.Background(), "criteria")
+	if code != exitOK || stdout != string(readiness.DefaultYAML()) {
+		t.Fatalf("exit %d, printed %d bytes, want the bundled file\n%s", code, len(stdout), stderr)
+	}
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(file, []byte(stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = invoke(t, context.Background(), "criteria", file)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != exitOK || len(lines) != 1+len(readiness.Default().Criteria) ||
+		!strings.Contains(lines[0], "22 criteria (load and stress plan)") || !strings.Contains(stdout, "queued_commands >= 1000") {
+		t.Fatalf("exit %d:\n%s\n%s", code, stdout, stderr)
+	}
 }
