@@ -164,7 +164,7 @@ func slowRecovery(outs []*runner.Outcome) []Finding {
 		var text string
 		switch {
 		case r.MeasuredS == nil:
-			text = fmt.Sprintf("%s did not recover %s within %ss: %s.", r.Run, r.What, sig(r.WithinS), r.Detail)
+			text = fmt.Sprintf("%s did not recover after %s: %s.", r.Run, r.What, or(r.Detail, "not recovered within "+sig(r.WithinS)+"s"))
 		case *r.MeasuredS > r.WithinS/2:
 			text = fmt.Sprintf("%s recovered %s in %ss, more than half its %ss bound: little margin.", r.Run, r.What, sig(*r.MeasuredS), sig(r.WithinS))
 		case r.Flaps > 0:

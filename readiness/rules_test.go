@@ -62,7 +62,7 @@ func TestRules(t *testing.T) {
 			"[{db-exhaustion recovery episode 1: pg-connections-exhausted 20s} {db-exhaustion recovery bound 30s} {db-exhaustion flaps 1}]"},
 		// not recovered at all
 		{"slow-recovery", []*runner.Outcome{lost},
-			"db-exhaustion did not recover episode 1: pg-connections-exhausted within 30s: not recovered: p95 still 340ms at +30s.",
+			"db-exhaustion did not recover after episode 1: pg-connections-exhausted: not recovered: p95 still 340ms at +30s.",
 			"[{db-exhaustion recovery bound 30s} {db-exhaustion flaps 0}]"},
 		// http_503 only on the level that broke; timeout also where load held, so not cited
 		{"stress-only-errors", []*runner.Outcome{loadRun(), stressRun()},
