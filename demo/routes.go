@@ -14,6 +14,7 @@ func (s *Service) newRoutes() http.Handler {
 	mux.HandleFunc("POST /api/orders", s.handleCreateOrder)
 	mux.HandleFunc("GET /api/orders/{id}", s.handleGetOrder)
 	mux.HandleFunc("POST /api/uploads", s.handleUpload)
+	mux.HandleFunc("POST /api/login", newLogins(s.mode, LoginIterations, time.Now).serve)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.feed = newFeed(s.logger)
 	mux.HandleFunc("GET /ws/feed", s.feed.serve)
