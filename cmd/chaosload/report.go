@@ -14,8 +14,10 @@ func (a *app) reportCommand() *cobra.Command {
 		Short: "Re-render saved results as text, Markdown, JUnit or HTML",
 		Long: `report reads results saved with run --json and renders them again: the
 summary on stdout, and the files asked for (--json, --junit, --markdown,
---html, --out DIR), exactly as run would have written them. --baseline
-OLD.json compares each result with an older one, as run does.
+--html, --out DIR), exactly as run would have written them: with --out, the
+readiness report over every result, judged against --criteria FILE (or the
+bundled plan) without running anything again. --baseline OLD.json (or DIR)
+compares each result with an older one, as run does.
 
 The exit code is the saved verdict's (0 passed, 1 failed, 3 aborted,
 4 inconclusive or infrastructure error, 130 interrupted), made worse by a regression against
@@ -39,6 +41,7 @@ file cannot be read or is of a newer schema.`,
 			for _, out := range results {
 				a.code = worse(a.code, a.reportOne(out, outs))
 			}
+			readinessLine(a, outs)
 			return nil
 		},
 	}

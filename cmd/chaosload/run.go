@@ -27,10 +27,12 @@ terminal, a plain line every 10 s otherwise, and a line per fault applied or
 reverted (--quiet turns it off). Logs go to stderr.
 
 Reports, in any combination: --json, --junit, --markdown (also appended to
-$GITHUB_STEP_SUMMARY when set), --html, or --out DIR for all of them.
---baseline OLD.json compares p95 latency, throughput and recovery time per
-phase with a saved run and fails the run on a regression beyond
---max-regression (10%).
+$GITHUB_STEP_SUMMARY when set), --html, or --out DIR for all of them and the
+readiness report over every run (DIR/readiness.md, .html), judged against
+--criteria FILE or the bundled plan (chaosload criteria prints it).
+--baseline OLD.json (or DIR, an earlier --out: each experiment's NAME.json)
+compares p95 latency, throughput and recovery time per phase with a saved
+run and fails the run on a regression beyond --max-regression (10%).
 
 Suites: a directory argument runs every *.yaml and *.yml in it, in name order;
 --suite load,stress keeps the experiments whose tags: include one of the names

@@ -77,11 +77,7 @@ func selected(exp *config.Experiment, tags []string) bool {
 // verdict, when more than one experiment ran, and the readiness verdict
 // when --out wrote one.
 func suiteSummary(a *app, outs *outputs, skipped []string, code int) {
-	defer func() {
-		if r := outs.readiness; r != nil {
-			fmt.Fprintf(a.stdout, "Readiness: %s (%s)\n", strings.ToUpper(string(r.Verdict)), filepath.Join(outs.dir, "readiness.md"))
-		}
-	}()
+	defer readinessLine(a, outs)
 	if len(outs.done)+len(skipped) < 2 {
 		return
 	}
@@ -119,4 +115,11 @@ func (s *suite) admit(exp *config.Experiment) (*config.Experiment, error) {
 			config.QuickFactor, exp.File, err)
 	}
 	return q, nil
+}
+
+// readinessLine prints the readiness verdict when --out wrote one.
+func readinessLine(a *app, outs *outputs) {
+	if r := outs.readiness; r != nil {
+		fmt.Fprintf(a.stdout, "Readiness: %s (%s)\n", strings.ToUpper(string(r.Verdict)), filepath.Join(outs.dir, "readiness.md"))
+	}
 }
