@@ -69,7 +69,7 @@ var rules = []rule{
 		"Monitored memory grew by at least 10% of its peak over a run of at least a minute (the least-squares slope times the run's length): a leak candidate; cite the slope, the growth and the peak.",
 		memorySlope},
 	{"dominant-step", "optimisation",
-		"In a run of several steps, one step's p95 over the whole run is at least twice every other step's (and at least 10 ms): that step dominates the latency users see; cite each step's p95 and operations.",
+		"In a run of several steps, one step's p95 is at least twice every other step's (and at least 10 ms): that step dominates the latency users see. A stress run is judged at the level its operating point was measured at, any other run over the whole run; cite each step's p95 and operations.",
 		dominantStep},
 	{"connection-churn", "optimisation",
 		"A target accepted at least one connection per two operations of the run (and at least 100): connections are not reused; cite the connections and operations.",
@@ -280,8 +280,9 @@ func generatorBusy(outs []*runner.Outcome) []Finding {
 func dominantStep(outs []*runner.Outcome) []Finding {
 	var out []Finding
 	for _, o := range outs {
+		all, where := stepsAtOperatingPoint(o)
 		var timed []runner.StepResult
-		for _, s := range o.Steps {
+		for _, s := range all {
 			if s.Ops > 0 {
 				timed = append(timed, s)
 			}
@@ -294,12 +295,24 @@ func dominantStep(outs []*runner.Outcome) []Finding {
 		if top.P95MS < 10 || next.P95MS <= 0 || top.P95MS < 2*next.P95MS {
 			continue
 		}
-		f := Finding{Text: fmt.Sprintf("In %s, step %s dominates the latency: p95 %s, %s times the next step's (%s, %s); it is where time goes.",
-			o.Experiment, top.Name, showMS(top.P95MS), sig(top.P95MS/next.P95MS), next.Name, showMS(next.P95MS))}
+		f := Finding{Text: fmt.Sprintf("In %s, %s, step %s dominates the latency: p95 %s, %s times the next step's (%s, %s); it is where time goes.",
+			o.Experiment, where, top.Name, showMS(top.P95MS), sig(top.P95MS/next.P95MS), next.Name, showMS(next.P95MS))}
 		for _, s := range timed {
-			f.Figures = append(f.Figures, Figure{o.Experiment, fmt.Sprintf("step %s p95 (%d operations)", s.Name, s.Ops), showMS(s.P95MS)})
+			f.Figures = append(f.Figures, Figure{o.Experiment, fmt.Sprintf("step %s p95 %s (%d operations)", s.Name, where, s.Ops), showMS(s.P95MS)})
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// stepsAtOperatingPoint is a stress run's steps on the level its operating
+// point was measured at, else a run's steps over the whole run; where says
+// which.
+func stepsAtOperatingPoint(o *runner.Outcome) ([]runner.StepResult, string) {
+	if s := o.Stress; s != nil && s.OperatingPoint != nil && s.OperatingPoint.MeasuredAt != nil {
+		if lv := levelAt(s, *s.OperatingPoint.MeasuredAt); lv != nil && len(lv.Steps) > 0 {
+			return lv.Steps, fmt.Sprintf("at %g %s (where the operating point was measured)", lv.Level, unitName(s.Unit))
+		}
+	}
+	return o.Steps, "over the whole run"
 }

@@ -36,6 +36,9 @@ func TestRules(t *testing.T) {
 	busy.Generator = &runner.GeneratorHealth{Cores: 2, LagP99MS: 12, CPUPeak: 0.97, Busy: "lag p99 12ms"}
 	slowOrder := loadRun()
 	slowOrder.Steps[1].P95MS = 95 // 3.17 × browse's 30ms
+	stepStress := stressRun()
+	stepStress.Stress.Levels[1].Steps = []runner.StepResult{{Name: "browse", Ops: 900, P95MS: 3}, {Name: "order", Ops: 900, P95MS: 42}}
+	stepStress.Stress.Levels[3].Steps = []runner.StepResult{{Name: "browse", Ops: 900, P95MS: 300}, {Name: "order", Ops: 900, P95MS: 340}}
 	busy2 := faultRun()
 	busy2.Generator = &runner.GeneratorHealth{Cores: 2, Busy: "CPU saturated 6s"}
 	for _, tc := range []struct {
@@ -74,8 +77,12 @@ func TestRules(t *testing.T) {
 			"[{load-100-users RSS slope 5MB/min} {load-100-users RSS peak 120MB} {load-100-users run length 180s}]"},
 		// one step's p95 is over twice the other's
 		{"dominant-step", []*runner.Outcome{slowOrder},
-			"In load-100-users, step order dominates the latency: p95 95ms, 3.17 times the next step's (browse, 30ms); it is where time goes.",
-			"[{load-100-users step order p95 (25000 operations) 95ms} {load-100-users step browse p95 (25000 operations) 30ms}]"},
+			"In load-100-users, over the whole run, step order dominates the latency: p95 95ms, 3.17 times the next step's (browse, 30ms); it is where time goes.",
+			"[{load-100-users step order p95 over the whole run (25000 operations) 95ms} {load-100-users step browse p95 over the whole run (25000 operations) 30ms}]"},
+		// a stress run: at the level its operating point was measured at (200)
+		{"dominant-step", []*runner.Outcome{stepStress},
+			"In stress-breaking-point, at 200 users (where the operating point was measured), step order dominates the latency: p95 42ms, 14 times the next step's (browse, 3ms); it is where time goes.",
+			"[{stress-breaking-point step order p95 at 200 users (where the operating point was measured) (900 operations) 42ms} {stress-breaking-point step browse p95 at 200 users (where the operating point was measured) (900 operations) 3ms}]"},
 		// 0.6 connections per operation
 		{"connection-churn", []*runner.Outcome{churny},
 			"load-100-users: target api accepted 30000 connections for 50000 operations (0.6 per operation): connections are opened rather than reused; keep-alive or a pool would spare the handshakes.",

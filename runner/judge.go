@@ -26,7 +26,7 @@ func (r *run) judge() {
 		r.judgePhases()
 	}
 	r.out.Totals = totals(m.rec.Window(0, m.loadEnd+time.Hour, metrics.Selector{}))
-	r.out.Steps = steps(m.rec, r.exp, m.loadEnd)
+	r.out.Steps = steps(m.rec, r.exp, 0, m.loadEnd+time.Hour)
 	r.intervals()
 	r.out.Inconclusive = inconclusive(r.out)
 }

@@ -31,13 +31,13 @@ type StepResult struct {
 	P99MS  float64 `json:"p99_ms"`
 }
 
-// steps sums up every step of every scenario over the load, in file
-// order.
-func steps(rec *metrics.Recorder, exp *config.Experiment, end time.Duration) []StepResult {
+// steps sums up every step of every scenario over the operations intended
+// in [from, to), in file order.
+func steps(rec *metrics.Recorder, exp *config.Experiment, from, to time.Duration) []StepResult {
 	var out []StepResult
 	for _, sc := range exp.Scenarios {
 		for _, st := range sc.Steps {
-			a := rec.Window(0, end+time.Hour, metrics.Selector{Scenario: sc.Name, Step: st.Name})
+			a := rec.Window(from, to, metrics.Selector{Scenario: sc.Name, Step: st.Name})
 			s := StepResult{Scenario: sc.Name, Name: st.Name, Protocol: string(st.Protocol()), Batch: batch(st),
 				Ops: a.Ops, Errors: a.Errors}
 			if st.HTTP != nil {

@@ -75,6 +75,8 @@ type StressLevel struct {
 	// broke.
 	Inconclusive bool    `json:"inconclusive,omitempty"`
 	Checks       []Check `json:"checks"`
+	// Steps is each step's figures on the level (after the settle time).
+	Steps []StepResult `json:"steps,omitempty"`
 }
 
 // OperatingPoint is the recommended load and the latency measured near it.
@@ -213,6 +215,7 @@ func (r *run) judgeLevel(level float64, at, end time.Duration) StressLevel {
 	p := phaseStats(m.rec, slo.Phase{Name: "level", Start: from, End: end})
 	lv.Ops, lv.Errors, lv.OpsPerS, lv.OKPerS = p.Ops, p.Errors, p.OpsPerS, p.OKPerS
 	lv.P50MS, lv.P95MS, lv.P99MS = p.P50MS, p.P95MS, p.P99MS
+	lv.Steps = steps(m.rec, r.exp, from, end)
 	if p.Ops > 0 {
 		lv.ErrorRate = float64(p.Errors) / float64(p.Ops)
 	}
