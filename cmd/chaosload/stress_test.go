@@ -259,6 +259,9 @@ func TestStressBreakingPointShort(t *testing.T) {
 		if lv.Level != 100*float64(i+1) || lv.Ops == 0 || len(lv.Checks) != 3 || !lv.Passed {
 			t.Errorf("level %d: %+v, want level %d held, its 3 checks judged", i, lv, 100*(i+1))
 		}
+		if len(lv.Steps) != 2 || lv.Steps[0].Name != "browse" || lv.Steps[1].Name != "order" || lv.Steps[0].Ops == 0 || lv.Steps[1].Ops == 0 {
+			t.Errorf("level %d: steps %+v, want browse and order with their operations", i, lv.Steps)
+		}
 	}
 	if st.BreakingPoint != nil || st.Capacity == nil || *st.Capacity != 300 || r.out.Recovery != nil {
 		t.Errorf("every level held: capacity %v, breaking point %v, recovery %+v; want 300, none, none",
