@@ -61,9 +61,12 @@ var allowed = map[string][]string{
 	// renders nothing (no report) and never imports the demo stack.
 	"runner": {"config", "faults", "host", "load", "load/httpload", "load/pgload", "load/redisload", "load/wsload",
 		"metrics", "monitor", "proxy", "slo", "supervise"},
-	// report renders an Outcome; it runs nothing (no proxy, driver,
-	// process or host package).
-	"report": {"config", "faults", "load", "metrics", "runner", "slo"},
+	// readiness judges a suite's Outcomes against criteria; it renders
+	// nothing and runs nothing.
+	"readiness": {"runner"},
+	// report renders an Outcome and a readiness Assessment; it runs
+	// nothing (no proxy, driver, process or host package).
+	"report": {"config", "faults", "load", "metrics", "readiness", "runner", "slo"},
 	// gameday is the long-running mode on top of runner; it does not
 	// render through report (its session page is its own) nor start the
 	// demo stack itself.
@@ -73,7 +76,7 @@ var allowed = map[string][]string{
 	// tests.
 	"demo": {"host", "supervise"},
 	// cmd/chaosload is the thin shell: flags, settings, signals, exit codes.
-	"cmd/chaosload": {"config", "demo", "faults", "gameday", "host", "load", "report", "runner", "supervise"},
+	"cmd/chaosload": {"config", "demo", "faults", "gameday", "host", "load", "readiness", "report", "runner", "supervise"},
 	// The benchmark programs drive the proxy against the demo's servers.
 	"bench/proxyclients": {"demo", "faults", "proxy"},
 	"bench/httpserver":   nil,
