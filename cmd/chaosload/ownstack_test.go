@@ -133,15 +133,21 @@ func TestCPUStarvationNaiveFails(t *testing.T) {
 }
 
 // TestDiskFullGracefulPasses: PostgreSQL's data filesystem filled to the
-// last byte (its free space 0 while filled, back after), the graceful demo
-// answers the failed orders 503 and serves reads, and recovers.
+// last byte (its free space 0 while filled, the filler's space back after),
+// the graceful demo answers the failed orders 503 and serves reads, and
+// recovers. Free space after the revert is not compared with before: the
+// server writes between the two readings (one run in six differed).
 func TestDiskFullGracefulPasses(t *testing.T) {
 	r := runBundled(t, "disk-full", "graceful")
 	r.expect(t, exitOK, runner.Passed)
 	out, stdout := r.out, r.stdout
 	e := onlyFault(t, out, stdout).Effect.Host
-	if e.Written == 0 || e.FreeDuring == nil || *e.FreeDuring != 0 || e.FreeAfter == nil || *e.FreeAfter != *e.FreeBefore {
-		t.Fatalf("disk-fill effect %+v: want the filesystem full while filled and its space back after", e)
+	if e.Written == 0 || e.FreeDuring == nil || *e.FreeDuring != 0 || e.FreeAfter == nil || e.FreeBefore == nil {
+		t.Fatalf("disk-fill effect %+v: want the filesystem full while filled", e)
+	}
+	if *e.FreeAfter < e.Written/2 {
+		t.Fatalf("disk-fill: %d bytes written, free %d → %d → %d: the filler's space did not come back",
+			e.Written, *e.FreeBefore, *e.FreeDuring, *e.FreeAfter)
 	}
 	if out.Totals.ByClass["http_503"] == 0 {
 		t.Fatalf("no 503: the full disk never failed a write\n%s", stdout)
