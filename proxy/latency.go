@@ -61,10 +61,13 @@ func (s *latencyStage) Pipe(stub *toxics.ToxicStub) {
 func (s *latencyStage) hold(stub *toxics.ToxicStub, timer *time.Timer, c *stream.StreamChunk) bool {
 	due := c.Timestamp.Add(s.delay())
 	start := time.Now()
+	// Every chunk counts, with the time it waited here: one that reached
+	// the stage after its due time (its reader was late) was still held to
+	// the fault's delay, so the fault acted on it however busy the machine.
+	defer func() { s.count(len(c.Data), time.Since(start)) }()
 	if due.Sub(start) <= 0 {
 		return true
 	}
-	defer func() { s.count(len(c.Data), time.Since(start)) }()
 	if coarse := due.Sub(start) - timerGrain; coarse > 0 {
 		timer.Reset(coarse)
 		select {

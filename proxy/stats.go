@@ -76,9 +76,10 @@ type FaultStats struct {
 	// ConnsDelayed counts connections connect-delay held before dialling
 	// and those whose close slow-close held back.
 	ConnsDelayed int64
-	// ChunksDelayed counts the chunks latency or loss (model) held back;
-	// InjectedDelay is the time they, or the requests of a protocol-aware
-	// delay, were held in all.
+	// ChunksDelayed counts the chunks latency or loss (model) held back
+	// (for latency, every chunk it held to its delay, one already due when
+	// it reached the stage included); InjectedDelay is the time they, or the
+	// requests of a protocol-aware delay, waited in all.
 	ChunksDelayed int64
 	InjectedDelay time.Duration
 	// BytesHeld counts bytes held back: delayed by latency or loss, paced by
