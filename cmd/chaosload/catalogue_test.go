@@ -7,9 +7,9 @@ import (
 	"github.com/chaosload/chaosload/runner"
 )
 
-// The bundled fault-catalogue experiments, each shortened with --set to 30 s
-// of load: the default 5 s of warm-up, a baseline to 10 s, faults from 10 s
-// to 16 s, recovery judged within 10 s (hold 2 s, window 2 s). The rate, the
+// The bundled fault-catalogue experiments, each shortened with --set to 25 s
+// of load: the default 5 s of warm-up, a baseline to 8 s, faults from 8 s
+// to 13 s, recovery judged within 10 s (hold 1 s, window 1 s). The rate, the
 // fault kinds and their parameters and the error thresholds of the steady
 // state are the file's own.
 //
@@ -26,10 +26,10 @@ import (
 // 500 (errors{class:http_5xx}: count == 0 stays) or a hang (p(99) < 2s
 // stays), whatever the machine.
 var shortCatalogue = []string{
-	"--set", "scenarios.shoppers.duration=30s",
+	"--set", "scenarios.shoppers.duration=25s",
 	"--set", "recovery.within=10s",
-	"--set", "recovery.hold=2s",
-	"--set", "recovery.window=2s",
+	"--set", "recovery.hold=1s",
+	"--set", "recovery.window=1s",
 	"--set", "thresholds.latency=p(95) < 1s",
 }
 
@@ -43,12 +43,12 @@ var catalogue = []struct {
 	faults []string
 }{
 	{"cascading-failure", []string{
-		"faults.pg-slow.startTime=10s", "faults.pg-slow.duration=6s",
-		"faults.redis-down.startTime=12s", "faults.redis-down.duration=4s"}},
-	{"redis-latency", []string{"faults.redis-slow.startTime=10s", "faults.redis-slow.duration=6s"}},
-	{"packet-loss", []string{"faults.pg-loss.startTime=10s", "faults.pg-loss.duration=6s", shedding}},
-	{"resets", []string{"faults.pg-reset-peer.startTime=10s", "faults.pg-reset-peer.duration=6s",
-		"faults.pg-reset.startTime=10s", "faults.redis-reset.startTime=12s", shedding}},
+		"faults.pg-slow.startTime=8s", "faults.pg-slow.duration=5s",
+		"faults.redis-down.startTime=10s", "faults.redis-down.duration=3s"}},
+	{"redis-latency", []string{"faults.redis-slow.startTime=8s", "faults.redis-slow.duration=5s"}},
+	{"packet-loss", []string{"faults.pg-loss.startTime=8s", "faults.pg-loss.duration=5s", shedding}},
+	{"resets", []string{"faults.pg-reset-peer.startTime=8s", "faults.pg-reset-peer.duration=5s",
+		"faults.pg-reset.startTime=8s", "faults.redis-reset.startTime=10s", shedding}},
 }
 
 // runShortened runs one catalogue experiment against the demo in mode.

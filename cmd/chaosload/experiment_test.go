@@ -8,7 +8,7 @@ import (
 )
 
 // dbExhaustionFaults shortens experiments/db-exhaustion.yaml's faults to
-// 10 s .. 16 s of the 30 s of load shortCatalogue leaves, at 100 arrivals/s
+// 8 s .. 13 s of the 25 s of load shortCatalogue leaves, at 100 arrivals/s
 // like the other catalogue files instead of the file's 200 (400 requests/s
 // with the whole suite beside it starved a 2-core machine: the graceful
 // demo shed 16% of the baseline with 503s). The faults, the error
@@ -16,9 +16,9 @@ import (
 // the file at its full rate.
 var dbExhaustionFaults = []string{
 	"scenarios.shoppers.rate=100",
-	"faults.pg-connections-exhausted.startTime=10s",
-	"faults.pg-connections-exhausted.duration=6s",
-	"faults.drop-app-connections.startTime=10s",
+	"faults.pg-connections-exhausted.startTime=8s",
+	"faults.pg-connections-exhausted.duration=5s",
+	"faults.drop-app-connections.startTime=8s",
 }
 
 func runDBExhaustion(t *testing.T, mode string) e2eRun {

@@ -8,10 +8,10 @@ import (
 )
 
 // The bundled experiments of process and host faults on the demo stack,
-// shortened: 25–31 s of load at half the rate (39 s at the file's rate
+// shortened: 22–29 s of load at half the rate (36 s at the file's rate
 // for cpu-starvation, whose naive failure needs the load to outgrow the
-// starved database), the fault at 9 s,
-// recovery judged within 10 s (hold 2 s, window 2 s, as the catalogue's), and the steady
+// starved database), the fault at 8 s,
+// recovery judged within 10 s (hold 1 s, window 1 s, as the catalogue's), and the steady
 // state's latency bound 1 s instead of the file's 100 ms, which a busy 2-core
 // machine running the whole suite misses (p95 170 ms seen): each verdict
 // rests on what the fault does (errors, a restart, 5xx, the degradation's
@@ -21,23 +21,23 @@ import (
 // shortened are the --set overrides of each experiment's test run.
 var shortened = map[string][]string{
 	"service-crash": {
-		"--set", "scenarios.shoppers.duration=25s",
+		"--set", "scenarios.shoppers.duration=22s",
 		"--set", "scenarios.shoppers.rate=50",
-		"--set", "faults.service-killed.startTime=9s",
+		"--set", "faults.service-killed.startTime=8s",
 	},
 	// 20 s to recover: a query the graceful demo timed out during the
 	// starvation holds its pool slot until pgx has closed the connection,
 	// which pgx bounds by 15 s
 	"cpu-starvation": {
-		"--set", "scenarios.shoppers.duration=39s",
-		"--set", "faults.postgres-starved.startTime=9s",
+		"--set", "scenarios.shoppers.duration=36s",
+		"--set", "faults.postgres-starved.startTime=8s",
 		"--set", "faults.postgres-starved.duration=6s",
 		"--set", "recovery.within=20s",
 	},
 	"disk-full": {
-		"--set", "scenarios.shoppers.duration=31s",
+		"--set", "scenarios.shoppers.duration=29s",
 		"--set", "scenarios.shoppers.rate=50",
-		"--set", "faults.data-disk-full.startTime=9s",
+		"--set", "faults.data-disk-full.startTime=8s",
 		"--set", "faults.data-disk-full.duration=8s",
 	},
 }
@@ -46,7 +46,7 @@ var shortened = map[string][]string{
 func runBundled(t *testing.T, name, mode string) e2eRun {
 	t.Helper()
 	args := append([]string{"--set", "stack.mode=" + mode,
-		"--set", "recovery.within=10s", "--set", "recovery.hold=2s", "--set", "recovery.window=2s",
+		"--set", "recovery.within=10s", "--set", "recovery.hold=1s", "--set", "recovery.window=1s",
 		"--set", "thresholds.latency=p(95) < 1s"}, shortened[name]...)
 	return runFile(t, "../../experiments/"+name+".yaml", args...)
 }

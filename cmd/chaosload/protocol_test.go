@@ -8,12 +8,12 @@ import (
 )
 
 // serializationFaults shortens experiments/pg-serialization-errors.yaml's
-// fault to 10 s .. 16 s of the 30 s of load shortCatalogue leaves: the rate,
+// fault to 8 s .. 13 s of the 25 s of load shortCatalogue leaves: the rate,
 // the 30 % probability, the match and the error thresholds are the file's
 // own.
 var serializationFaults = []string{
-	"faults.order-serialization-failures.startTime=10s",
-	"faults.order-serialization-failures.duration=6s",
+	"faults.order-serialization-failures.startTime=8s",
+	"faults.order-serialization-failures.duration=5s",
 }
 
 // TestPGSerializationErrors: the graceful demo retries the order
