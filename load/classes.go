@@ -10,7 +10,11 @@ import (
 // Error classes shared by every driver. Protocol drivers add their own
 // (pg_<SQLSTATE>, redis_<PREFIX>, ws_closed).
 const (
-	ClassHTTP4xx = "http_4xx"
+	// ClassHTTP429 is 429 Too Many Requests: a rate limit answered, the
+	// refusal a service should give beyond its limit, apart from the other
+	// 4xx (a client's mistake).
+	ClassHTTP429 = "http_429"
+	ClassHTTP4xx = "http_4xx" // every 4xx but 429
 	ClassHTTP5xx = "http_5xx" // every 5xx but 503
 	ClassHTTP503 = "http_503"
 	// ClassHTTPUnexpected is a status below 400 that the step's expect
@@ -24,7 +28,7 @@ const (
 )
 
 // BuiltinClasses lists the classes every run may produce.
-var BuiltinClasses = []string{ClassHTTP4xx, ClassHTTP5xx, ClassHTTP503, ClassHTTPUnexpected, ClassTimeout,
+var BuiltinClasses = []string{ClassHTTP429, ClassHTTP4xx, ClassHTTP5xx, ClassHTTP503, ClassHTTPUnexpected, ClassTimeout,
 	ClassConnRefused, ClassConnReset, ClassDropped, ClassOther}
 
 // ErrDropped is the Err of a dropped arrival's Result.

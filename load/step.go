@@ -99,7 +99,7 @@ type HTTPRequest struct {
 // HTTPExpect is what an HTTP step expects of its response.
 type HTTPExpect struct {
 	// Status lists the statuses that count as success. A status outside
-	// it is an error: of its usual class from 400 on (http_4xx, http_503,
+	// it is an error: of its usual class from 400 on (http_4xx, http_429, http_503,
 	// http_5xx), so a 5xx the step did not expect is still a 5xx; below
 	// 400, of class http_unexpected.
 	Status []int `yaml:"status"`

@@ -24,7 +24,7 @@ import "time"
 // close. It counts in ops, errors and conn_rate but not in latency (its
 // length is the hold, not a measurement; ws_connect and ws_rtt are the
 // timings). It fails with the connect's class (conn_refused, timeout,
-// http_4xx when the handshake is refused, ...), else ws_closed when the
+// http_4xx or http_429 when the handshake is refused, ...), else ws_closed when the
 // server ended the connection before the step did, else timeout when an
 // expected reply never came.
 type WSSession struct {

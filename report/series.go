@@ -66,7 +66,7 @@ var (
 	colOps, colOK           = "#2ca02c", "#17becf"
 	colVUs, colBusy, colArr = "#8c6d31", "#e7ba52", "#843c39"
 	classColors             = map[string]string{
-		"http_503": "#e377c2", "http_5xx": "#8c564b", "http_4xx": "#bcbd22", "timeout": "#9467bd",
+		"http_503": "#e377c2", "http_5xx": "#8c564b", "http_4xx": "#bcbd22", "http_429": "#dbdb8d", "timeout": "#9467bd",
 		"conn_refused": "#7f7f7f", "conn_reset": "#393b79", "dropped": "#637939", "error": "#ad494a",
 	}
 	extraColors    = []string{"#6b6ecf", "#b5cf6b", "#cedb9c", "#e7969c", "#de9ed6", "#a55194", "#9c9ede", "#8ca252"}

@@ -9,8 +9,8 @@ import (
 )
 
 // classOfStatus maps a status code to its error class: "" below 400,
-// http_503 for 503 (the graceful refusal), http_5xx for any other 5xx, and
-// http_4xx for the rest. Transport errors go through load.ClassOf.
+// http_503 for 503 (the graceful refusal), http_5xx for any other 5xx,
+// http_429 for 429 (a rate limit answered) and http_4xx for the rest. Transport errors go through load.ClassOf.
 func classOfStatus(code int) string {
 	switch {
 	case code < 400:
@@ -19,6 +19,8 @@ func classOfStatus(code int) string {
 		return load.ClassHTTP503
 	case code >= 500:
 		return load.ClassHTTP5xx
+	case code == http.StatusTooManyRequests:
+		return load.ClassHTTP429
 	}
 	return load.ClassHTTP4xx
 }

@@ -33,7 +33,7 @@ func TestStatusClasses(t *testing.T) {
 			{204, ""},                // success without a body
 			{302, ""},                // a redirect is the response, not followed
 			{404, load.ClassHTTP4xx}, // client error
-			{429, load.ClassHTTP4xx}, // rate limited is a 4xx too
+			{429, load.ClassHTTP429}, // rate limited: a class of its own
 			{500, load.ClassHTTP5xx}, // a server failure
 			{502, load.ClassHTTP5xx}, // every 5xx but 503
 			{503, load.ClassHTTP503}, // the graceful refusal, its own class
@@ -72,6 +72,7 @@ func TestExpectStatus(t *testing.T) {
 			{500, []int{200}, load.ClassHTTP5xx},        // an unlisted 5xx stays a 5xx
 			{503, []int{200, 201}, load.ClassHTTP503},   // and a 503 a 503
 			{409, []int{201}, load.ClassHTTP4xx},        // an unlisted 4xx a 4xx
+			{429, []int{200}, load.ClassHTTP429},        // and an unlisted 429 a 429
 		}
 		for _, tt := range tests {
 			step := get(srv.URL + "/?code=" + strconv.Itoa(tt.code))

@@ -166,6 +166,8 @@ func dialClass(err error, resp *http.Response) string {
 			return load.ClassHTTP503
 		case code >= 500:
 			return load.ClassHTTP5xx
+		case code == http.StatusTooManyRequests:
+			return load.ClassHTTP429
 		case code >= 400:
 			return load.ClassHTTP4xx
 		}
