@@ -23,6 +23,24 @@ type Monitor struct {
 	Processes []string `yaml:"processes"`
 	// Every is the sampling period (default 1s).
 	Every time.Duration `yaml:"every"`
+	// Trend is how long the load must run after the warm-up for the
+	// memory trend to be measured (the readiness report judges a trend
+	// fitted over at least a minute; a shorter run's is not judged).
+	// --quick keeps such a file's warm-up and at least warm-up + Trend +
+	// one sampling period of each scenario's duration (Experiment.Quick).
+	// 0: no such floor.
+	Trend time.Duration `yaml:"trend"`
+}
+
+// TrendFloor is the shortest a scenario's duration becomes under --quick
+// (when it was longer): the warm-up, monitor.trend and one sampling period,
+// so that the samples after the warm-up span the trend; 0 without
+// monitor.trend.
+func (e *Experiment) TrendFloor() time.Duration {
+	if e.Monitor == nil || e.Monitor.Trend <= 0 {
+		return 0
+	}
+	return e.WarmupOrDefault() + e.Monitor.Trend + e.MonitorEvery()
 }
 
 // DefaultMonitorEvery is Monitor.Every's default.
@@ -71,8 +89,18 @@ func (c *checker) monitor() {
 	if m.Every < 0 || (m.Every > 0 && m.Every < 100*time.Millisecond) {
 		c.errorf("monitor.every", "must be at least 100ms (default 1s)")
 	}
+	c.trend(m.Trend)
 	if !c.e.Monitored() {
 		c.errorf("monitor", "names no process: set pids, processes, or stack: true with a demo stack")
+	}
+}
+
+// trend checks monitor.trend. A run shorter than its warm-up plus the trend
+// is valid (--set shortens a file for a smoke test): its memory trend is
+// simply not judged.
+func (c *checker) trend(d time.Duration) {
+	if d < 0 {
+		c.errorf("monitor.trend", "must be a positive duration, e.g. 60s (or absent)")
 	}
 }
 

@@ -35,6 +35,11 @@ const (
 // monitor periods, an abort condition's `for`, the stack's services' ready
 // timeout and restart backoff (a real process starts no faster in a quick
 // run).
+//
+// A file with monitor.trend keeps its warm-up and at least TrendFloor of
+// each scenario's duration: a memory trend fitted over a few seconds is the
+// start-up's growth, not a leak, so --quick does not shorten it below what
+// the file asks.
 func (e *Experiment) Quick(factor float64) (*Experiment, error) {
 	if !(factor > 0 && factor <= 1) {
 		return nil, fmt.Errorf("quick factor %g: want a factor above 0 and at most 1 (a run is never lengthened)", factor)
@@ -45,10 +50,31 @@ func (e *Experiment) Quick(factor float64) (*Experiment, error) {
 			*d = max(time.Duration(float64(*d)*factor), min(*d, QuickFloor))
 		}
 	})
+	q.keepTrend(e)
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
 	return q, nil
+}
+
+// keepTrend undoes the scaling where orig's memory trend needs it
+// (monitor.trend): the warm-up stays as e had it, and each scenario's
+// duration at least orig.TrendFloor() (when it was that long), so the trend is
+// fitted after the start-up over as long as the file asks.
+func (e *Experiment) keepTrend(orig *Experiment) {
+	floor := orig.TrendFloor()
+	if floor == 0 {
+		return
+	}
+	if orig.Warmup != nil {
+		w := *orig.Warmup
+		e.Warmup = &w
+	}
+	for i := range e.Scenarios {
+		if d := &e.Scenarios[i].Duration; *d > 0 {
+			*d = max(*d, min(orig.Scenarios[i].Duration, floor))
+		}
+	}
 }
 
 // scaleTimeline applies scale to every duration of the timeline (Quick

@@ -36,6 +36,7 @@ var (
 		"probes.*.every":                        "a sampling period",
 		"probes.*.timeout":                      "a client's patience",
 		"monitor.every":                         "a sampling period",
+		"monitor.trend":                         "how long the memory trend is measured (it floors the scenarios: TestQuickKeepsTheTrend)",
 		"stack.services.*.ready.timeout":        "a real process starts no faster",
 		"stack.services.*.backoff":              "a real process starts no faster",
 	}
@@ -226,6 +227,42 @@ func TestQuickCases(t *testing.T) {
 	_, err = e.Quick(0.01)
 	if err == nil || !strings.Contains(err.Error(), "x.yaml:") || !strings.Contains(err.Error(), "1.5s") {
 		t.Errorf("Quick(0.01): %v, want the observation period refused", err)
+	}
+}
+
+// TestQuickKeepsTheTrend: a file with monitor.trend keeps its warm-up, and
+// each scenario at least warm-up + trend + one sampling period (or its own
+// length when shorter); its other durations are scaled as usual.
+func TestQuickKeepsTheTrend(t *testing.T) {
+	t.Parallel()
+	e := mustParse(t, `version: 1
+name: trend
+targets:
+  api: {upstream: "127.0.0.1:7000", protocol: http}
+scenarios:
+  long: {executor: constant-vus, vus: 1, duration: 180s, steps: [{name: a, http: {url: "http://${targets.api}/"}}]}
+  short: {executor: constant-vus, vus: 1, duration: 30s, steps: [{name: b, http: {url: "http://${targets.api}/"}}]}
+warmup: 10s
+thresholds:
+  latency: ["p(95) < 100ms"]
+monitor: {pids: [1], trend: 60s}
+`, Options{})
+	q, err := e.Quick(QuickFactor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *q.Warmup != 10*time.Second {
+		t.Errorf("warm-up %v, want 10s kept", *q.Warmup)
+	}
+	// 180 s: 10 s warm-up + 60 s trend + 1 s sampling; 30 s: under the
+	// floor already, so kept as it was (never lengthened)
+	for i, want := range []time.Duration{71 * time.Second, 30 * time.Second} {
+		if got := q.Scenarios[i].Duration; got != want {
+			t.Errorf("scenario %s: %v, want %v", q.Scenarios[i].Name, got, want)
+		}
+	}
+	if e.Scenarios[0].Duration != 180*time.Second || *e.Warmup != 10*time.Second {
+		t.Errorf("Quick changed the caller's experiment")
 	}
 }
 

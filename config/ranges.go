@@ -127,6 +127,7 @@ var numberSpans = map[string]span{
 	"verify.*.http.expect":           counts(100, 599),
 	"monitor.pids.*":                 counts(1, 1<<22), // Linux's pid_max limit
 	"monitor.every":                  durations(100*time.Millisecond, time.Hour),
+	"monitor.trend":                  durations(time.Second, 24*time.Hour),
 	"probes.*.expect":                counts(100, 599),
 	"probes.*.every":                 durations(time.Millisecond, time.Hour),
 	"probes.*.timeout":               durations(time.Millisecond, maxWait),

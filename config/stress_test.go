@@ -40,6 +40,10 @@ func TestStressProbeMonitorValidation(t *testing.T) {
 		// resource thresholds need something monitored
 		{"gauge unmonitored", base + "thresholds:\n  target_rss: [\"max < 500MB\"]\n", "target_rss needs a monitored process"},
 		{"gauge monitored", base + "monitor: {pids: [1]}\nthresholds:\n  target_rss: [\"max < 500MB\"]\n  target_rss_slope: [\"value < 1MB\"]\n", ""},
+		// a memory trend is a positive span; longer than the load is valid
+		// (--set shortens a file): the trend is then not judged
+		{"trend negative", base + "monitor: {pids: [1], trend: -1s}\n", "monitor.trend: must be a positive duration"},
+		{"trend longer than the load", base + "monitor: {pids: [1], trend: 600s}\n", ""},
 		// tags do not apply to resource metrics
 		{"gauge tag", base + "monitor: {pids: [1]}\nthresholds:\n  \"target_cpu{step:x}\": [\"max < 70\"]\n", "takes no tags"},
 		// an HTTP verify needs {id}

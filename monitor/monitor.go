@@ -30,6 +30,12 @@ type Usage struct {
 	CPU float64
 	// RSS is resident memory in bytes.
 	RSS uint64
+	// Private is the part of RSS not shared: RSS less the resident pages
+	// of files and shared memory (Linux's RssAnon), where a heap that
+	// leaks shows. A PostgreSQL backend's RSS grows as it touches more of
+	// the shared buffer pool, which summed over the backends counts the
+	// same pages many times; Private does not.
+	Private uint64
 	// FDs counts open file descriptors; Threads, threads.
 	FDs, Threads int64
 	// Procs counts the processes read (roots and their children).
@@ -169,6 +175,7 @@ func (m *Monitor) Sample(ctx context.Context) Sample {
 func (u *Usage) add(r usage) {
 	u.Procs++
 	u.RSS += r.rss
+	u.Private += r.private
 	u.FDs += r.fds
 	u.Threads += r.threads
 }
@@ -176,6 +183,7 @@ func (u *Usage) add(r usage) {
 func (u *Usage) sum(o Usage) {
 	u.CPU += o.CPU
 	u.RSS += o.RSS
+	u.Private += o.Private
 	u.FDs += o.FDs
 	u.Threads += o.Threads
 	u.Procs += o.Procs
@@ -239,7 +247,7 @@ func childrenByParent(ctx context.Context) map[int32][]int32 {
 // usage is one process's reading.
 type usage struct {
 	cpu          float64 // user + system seconds since it started
-	rss          uint64
+	rss, private uint64
 	fds, threads int64
 	created      time.Time
 }
@@ -250,11 +258,11 @@ func read(ctx context.Context, p *process.Process) (u usage, ok bool) {
 	if err != nil {
 		return u, false
 	}
-	mem, err := p.MemoryInfoWithContext(ctx)
+	mem, err := p.MemoryInfoExWithContext(ctx) // one read of /proc/PID/statm
 	if err != nil {
 		return u, false
 	}
-	u.cpu, u.rss = t.User+t.System, mem.RSS
+	u.cpu, u.rss, u.private = t.User+t.System, mem.RSS, mem.RSS-min(mem.Shared, mem.RSS)
 	if n, err := p.NumFDsWithContext(ctx); err == nil {
 		u.fds = int64(n)
 	}

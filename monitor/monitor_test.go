@@ -129,8 +129,8 @@ func TestMemoryAndFDs(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if s.RSS < 90<<20 || s.FDs < 50 || s.Threads < 1 {
-		t.Fatalf("holding process: %+v, want RSS ≥ 90 MiB, ≥ 50 fds", s)
+	if s.RSS < 90<<20 || s.Private < 90<<20 || s.Private > s.RSS || s.FDs < 50 || s.Threads < 1 {
+		t.Fatalf("holding process: %+v, want RSS and private memory (its heap) ≥ 90 MiB, ≥ 50 fds", s)
 	}
 	parent := New(WithChildren(os.Getpid()), Config{}).Sample(context.Background())
 	alone := New([]Root{{PID: os.Getpid()}}, Config{}).Sample(context.Background())

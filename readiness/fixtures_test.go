@@ -18,6 +18,7 @@ func loadRun() *runner.Outcome {
 		Intervals: []runner.Interval{{TS: 0, VUs: 100, Ops: 25000, Errors: 50, ByClass: map[string]int64{"timeout": 50}},
 			{TS: 90, VUs: 100, Ops: 25000, Errors: 50, ByClass: map[string]int64{"timeout": 50}}},
 		Resources: &runner.Resources{Samples: 100, CPUPeak: 60, RSSPeak: 120e6, RSSSlope: ptr(0.1e6),
+			PrivateSlope: ptr(0.05e6), TrendFromS: 5, TrendToS: 180,
 			Processes: []runner.ProcessResources{{Name: "service"}, {Name: "postgres"}}},
 		Generator: &runner.GeneratorHealth{Cores: 2},
 		Targets:   []runner.TargetResult{{Name: "api", Accepted: 40, BytesUp: 1e6, BytesDn: 5e6}},

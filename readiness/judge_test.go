@@ -34,7 +34,7 @@ func TestJudgeDefaultCriteria(t *testing.T) {
 		{"error-rate", Met, "0.2%", "load-100-users"},             // 100 of 50000
 		{"cpu", Met, "30%", "load-100-users"},                     // 60% of one core on 2 cores
 		{"memory", Met, "120MB", "load-100-users"},                // RSS peak
-		{"memory-stable", Met, "100KB/min", "load-100-users"},     // the slope
+		{"memory-stable", Met, "50KB/min", "load-100-users"},      // the slope
 		{"connections", Met, "60/s (3600/min)", "load-100-users"}, // from the conn_rate threshold's check
 		{"sustained", Met, "180s", "load-100-users"},              // 3 minutes, passed
 		{"requests-per-minute", Met, "277/s (16632/min)", "load-100-users"},
@@ -191,16 +191,23 @@ func TestOpenModelVUsAreNotUsers(t *testing.T) {
 	}
 }
 
-// TestShortRunHasNoMemoryTrend: the memory trend of a run shorter than a
-// minute is start-up growth: not measured.
+// TestShortRunHasNoMemoryTrend: a memory trend fitted over less than a
+// minute after the warm-up is start-up growth: not measured; over a minute
+// it is judged, with the span it was fitted over.
 func TestShortRunHasNoMemoryTrend(t *testing.T) {
 	t.Parallel()
 	short := loadRun()
 	short.DurationS = 18
-	short.Resources.RSSSlope = ptr(300e6)
+	short.Resources.PrivateSlope, short.Resources.TrendFromS, short.Resources.TrendToS = ptr(300e6), 0.5, 18
 	j := judgement(t, Assess(Default(), []*runner.Outcome{short}), "memory-stable")
-	if j.Status != NotMeasured || j.Why != "the 1 run(s) measured no rss_slope" {
+	if j.Status != NotMeasured || j.Why != "the 1 run(s) measured no memory_trend" {
 		t.Fatalf("memory trend of an 18 s run: %s %q (%s)", j.Status, j.Shown, j.Why)
+	}
+	minute := loadRun()
+	minute.Resources.PrivateSlope, minute.Resources.TrendFromS, minute.Resources.TrendToS = ptr(12e6), 5, 65
+	j = judgement(t, Assess(Default(), []*runner.Outcome{minute}), "memory-stable")
+	if j.Status != NotMet || j.Decided.Figure != "private memory (RSS less shared pages) of service+postgres from 5s to 65s, after the warm-up" {
+		t.Fatalf("memory trend over a minute: %s %q (%s)", j.Status, j.Shown, j.Decided.Figure)
 	}
 }
 

@@ -47,6 +47,7 @@ var metrics = map[string]metric{
 	"cpu_share":             {Ratio, false, "the monitored processes' peak CPU as a share of the machine's cores", cpuShare},
 	"rss_peak":              {Bytes, false, "the monitored processes' peak resident memory, summed", rssPeak},
 	"rss_slope":             {ByteRate, false, "the monitored memory's trend over a run of at least a minute (least squares, bytes per minute; a shorter run's trend is start-up growth)", rssSlope},
+	"memory_trend":          {ByteRate, false, "the monitored processes' private memory (RSS less shared pages) trend after the warm-up, fitted over at least a minute (least squares, bytes per minute; monitor.trend keeps that under --quick)", memoryTrend},
 	"sustained":             {Duration, true, "how long a run's load ran, when the run passed (0 when it failed)", sustained},
 	"requests_rate":         {Rate, true, "operations that succeeded per second in a steady-state phase", okRate},
 	"operating_point_p95":   {Duration, false, "p95 latency measured at the operating point (80% of a stress run's capacity)", operatingP95},
@@ -190,9 +191,10 @@ func or(a, b string) string {
 	return b
 }
 
-// MinTrendS is how long a run must be for its memory trend to count: over
-// a shorter one the trend is the start-up's growth (caches filling, pools
-// opening), not a leak.
+// MinTrendS is how long a run (rss_slope), or the span after its warm-up
+// (memory_trend), must be for its memory trend to count: over a shorter
+// one the trend is the start-up's growth (caches filling, pools opening),
+// not a leak.
 const MinTrendS = 60
 
 func rssSlope(o *runner.Outcome) []Measurement {
@@ -200,6 +202,17 @@ func rssSlope(o *runner.Outcome) []Measurement {
 		return nil
 	}
 	return one(o, *o.Resources.RSSSlope, "RSS trend over %s s", sig(o.DurationS))
+}
+
+// memoryTrend is the private memory's trend after the warm-up, when it was
+// fitted over at least MinTrendS.
+func memoryTrend(o *runner.Outcome) []Measurement {
+	r := o.Resources
+	if r == nil || r.PrivateSlope == nil || r.TrendToS-r.TrendFromS < MinTrendS {
+		return nil
+	}
+	return one(o, *r.PrivateSlope, "private memory (RSS less shared pages) of %s from %ss to %ss, after the warm-up",
+		monitored(r), sig(r.TrendFromS), sig(r.TrendToS))
 }
 
 func sustained(o *runner.Outcome) []Measurement {

@@ -66,7 +66,7 @@ var rules = []rule{
 		"An error class seen on stress levels that broke but on no level that held and in no phase of a non-stress run: it appears only under overload; cite its count and levels.",
 		stressOnlyErrors},
 	{"memory-slope", "optimisation",
-		"Monitored memory grew by at least 10% of its peak over a run of at least a minute (the least-squares slope times the run's length): a leak candidate; cite the slope, the growth and the peak.",
+		"Monitored private memory (RSS less shared pages) grew by at least 10% of the peak RSS over at least a minute after the warm-up (the least-squares slope times that span): a leak candidate; cite the slope, the span and the peak.",
 		memorySlope},
 	{"dominant-step", "optimisation",
 		"In a run of several steps, one step's p95 is at least twice every other step's (and at least 10 ms): that step dominates the latency users see. A stress run is judged at the level its operating point was measured at, any other run over the whole run; cite each step's p95 and operations.",
@@ -224,17 +224,19 @@ func memorySlope(outs []*runner.Outcome) []Finding {
 	var out []Finding
 	for _, o := range outs {
 		res := o.Resources
-		if res == nil || res.RSSSlope == nil || o.DurationS < MinTrendS || res.RSSPeak <= 0 {
+		if res == nil || res.PrivateSlope == nil || res.TrendToS-res.TrendFromS < MinTrendS || res.RSSPeak <= 0 {
 			continue
 		}
-		growth := *res.RSSSlope * o.DurationS / 60
+		span := res.TrendToS - res.TrendFromS
+		growth := *res.PrivateSlope * span / 60
 		if growth < 0.1*res.RSSPeak {
 			continue
 		}
 		out = append(out, Finding{
-			Text: fmt.Sprintf("Memory of %s grew %s over %s's %ss run (%s of its peak): a leak candidate; a longer run shows whether it levels off.",
-				monitored(res), showBytes(growth), o.Experiment, sig(o.DurationS), Show(Ratio, growth/res.RSSPeak)),
-			Figures: []Figure{{o.Experiment, "RSS slope", showBytes(*res.RSSSlope) + "/min"}, {o.Experiment, "RSS peak", showBytes(res.RSSPeak)}, {o.Experiment, "run length", sig(o.DurationS) + "s"}},
+			Text: fmt.Sprintf("Private memory of %s grew %s over %ss after %s's warm-up (%s of its peak RSS): a leak candidate; a longer run shows whether it levels off.",
+				monitored(res), showBytes(growth), sig(span), o.Experiment, Show(Ratio, growth/res.RSSPeak)),
+			Figures: []Figure{{o.Experiment, "private memory slope", showBytes(*res.PrivateSlope) + "/min"}, {o.Experiment, "RSS peak", showBytes(res.RSSPeak)},
+				{o.Experiment, "trend fitted", fmt.Sprintf("%ss to %ss", sig(res.TrendFromS), sig(res.TrendToS))}},
 		})
 	}
 	return out

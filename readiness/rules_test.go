@@ -29,7 +29,7 @@ func TestRules(t *testing.T) {
 	lost := faultRun()
 	lost.Episodes[0].Recovery = &runner.Recovery{WithinS: 30, Detail: "not recovered: p95 still 340ms at +30s"}
 	leaky := loadRun()
-	leaky.Resources.RSSSlope = ptr(5e6) // 5 MB/min over 3 min = 15 MB of a 120 MB peak
+	leaky.Resources.PrivateSlope = ptr(6e6) // 6 MB/min over 175 s = 17.5 MB of a 120 MB peak
 	churny := loadRun()
 	churny.Targets[0].Accepted = 30000 // for 50000 operations
 	busy := loadRun()
@@ -73,8 +73,8 @@ func TestRules(t *testing.T) {
 			"[{stress-breaking-point http_503 errors on levels that broke 70} {stress-breaking-point http_503 errors on levels that held and in other runs 0}]"},
 		// 15 MB growth of a 120 MB peak over 180 s
 		{"memory-slope", []*runner.Outcome{leaky},
-			"Memory of service+postgres grew 15MB over load-100-users's 180s run (12.5% of its peak): a leak candidate; a longer run shows whether it levels off.",
-			"[{load-100-users RSS slope 5MB/min} {load-100-users RSS peak 120MB} {load-100-users run length 180s}]"},
+			"Private memory of service+postgres grew 17.5MB over 175s after load-100-users's warm-up (14.6% of its peak RSS): a leak candidate; a longer run shows whether it levels off.",
+			"[{load-100-users private memory slope 6MB/min} {load-100-users RSS peak 120MB} {load-100-users trend fitted 5s to 180s}]"},
 		// one step's p95 is over twice the other's
 		{"dominant-step", []*runner.Outcome{slowOrder},
 			"In load-100-users, over the whole run, step order dominates the latency: p95 95ms, 3.17 times the next step's (browse, 30ms); it is where time goes.",

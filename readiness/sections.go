@@ -193,11 +193,15 @@ type ResourceRow struct {
 	// Processes names what was monitored ("service+postgres+redis").
 	Processes string
 	// CPUPeak is in percent of one core, on Cores cores; RSSPeak in bytes;
-	// RSSSlope in bytes per minute (nil: too few samples).
+	// RSSSlope in bytes per minute over the whole run (nil: too few
+	// samples); Trend the private memory's after the warm-up (the one
+	// judged: memory_trend), fitted over TrendS seconds.
 	CPUPeak  float64
 	Cores    int
 	RSSPeak  float64
 	RSSSlope *float64
+	Trend    *float64
+	TrendS   float64
 	// CPUHeadroom and MemHeadroom say what is left below the criteria's
 	// bounds (cpu_share, rss_peak); "" without such a criterion.
 	CPUHeadroom, MemHeadroom string
@@ -210,7 +214,8 @@ func resourceRows(c *Criteria, outs []*runner.Outcome) []ResourceRow {
 		if res == nil || res.Samples == 0 {
 			continue
 		}
-		r := ResourceRow{Run: o.Experiment, Processes: monitored(res), CPUPeak: res.CPUPeak, RSSPeak: res.RSSPeak, RSSSlope: res.RSSSlope}
+		r := ResourceRow{Run: o.Experiment, Processes: monitored(res), CPUPeak: res.CPUPeak, RSSPeak: res.RSSPeak, RSSSlope: res.RSSSlope,
+			Trend: res.PrivateSlope, TrendS: res.TrendToS - res.TrendFromS}
 		if o.Generator != nil {
 			r.Cores = o.Generator.Cores
 		}

@@ -229,12 +229,12 @@ func errorTable(a *readiness.Assessment) rdTable {
 
 func resourceTable(a *readiness.Assessment) rdTable {
 	t := rdTable{ID: "resources", Code: -1, Title: "Resources and headroom", Empty: "No resources monitored (monitor:, or the demo stack).",
-		Head: []string{"Run", "Processes", "CPU peak (one core = 100%)", "CPU headroom", "Memory peak", "Memory headroom", "Memory trend"},
+		Head: []string{"Run", "Processes", "CPU peak (one core = 100%)", "CPU headroom", "Memory peak", "Memory headroom", "Memory trend (private, after warm-up)"},
 		Num:  []bool{false, false, true, false, true, false, true}}
 	for _, r := range a.Resources {
 		slope := "—"
-		if r.RSSSlope != nil {
-			slope = fmtBytes(*r.RSSSlope) + "/min"
+		if r.Trend != nil {
+			slope = fmt.Sprintf("%s/min over %.0fs", fmtBytes(*r.Trend), r.TrendS)
 		}
 		cpu := fmt.Sprintf("%.0f%%", r.CPUPeak)
 		if r.Cores > 0 {

@@ -79,6 +79,7 @@ func (r *run) intervals() {
 	m.samples.fill(r.out.Intervals, m.rec.Interval())
 	fillResources(r.out, m.side.samples(), m.rec.Interval())
 	m.side.fillProcesses(r.out.Resources)
+	m.side.fillTrend(r.out.Resources, r.exp.WarmupOrDefault())
 	r.judgeGenerator(m.health)
 }
 

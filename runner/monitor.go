@@ -201,6 +201,32 @@ func fillResources(out *Outcome, samples []slo.Sample, iv time.Duration) {
 	sort.Ints(res.PIDs)
 }
 
+// fillTrend sets the trend of the monitored processes' private memory after
+// the warm-up (least squares over the samples from its end to the last, in
+// bytes per minute) and the span it was fitted over. The warm-up is left
+// out because a service's start-up grows its memory (pools opening, caches
+// filling) without leaking; private memory because shared pages (a
+// PostgreSQL backend touching more of the shared buffer pool) are not a
+// leak either, and summed over processes they count many times.
+func (sc *sidecars) fillTrend(res *Resources, warmup time.Duration) {
+	if sc == nil || sc.mon == nil || res == nil {
+		return
+	}
+	var after []slo.Sample
+	for _, s := range sc.mon.Samples() {
+		if s.At >= warmup {
+			after = append(after, slo.Sample{At: s.At, Values: map[string]float64{"private": float64(s.Private)}})
+		}
+	}
+	if len(after) < 2 {
+		return
+	}
+	last := after[len(after)-1].At
+	if v, ok := slo.Slope(after, "private", warmup, last+time.Nanosecond); ok {
+		res.PrivateSlope, res.TrendFromS, res.TrendToS = &v, seconds(after[0].At), seconds(last)
+	}
+}
+
 // Resources is what the resource monitor saw of the target processes
 // (summed over them, and each on its own), over the whole run; the
 // per-interval figures are in Interval.Resources.
@@ -222,6 +248,14 @@ type Resources struct {
 	// RSSSlope is the RSS trend over the run in bytes per minute (least
 	// squares); nil with fewer than two samples.
 	RSSSlope *float64 `json:"rss_slope_per_min,omitempty"`
+	// PrivateSlope is the trend of private memory (RSS less shared pages:
+	// monitor.Usage.Private) after the warm-up, from TrendFromS to TrendToS
+	// (the first and last samples then), in bytes per minute (least
+	// squares); nil with fewer than two samples after the warm-up. It is
+	// the memory trend the readiness report judges (metric memory_trend).
+	PrivateSlope *float64 `json:"private_slope_per_min,omitempty"`
+	TrendFromS   float64  `json:"trend_from_s,omitempty"`
+	TrendToS     float64  `json:"trend_to_s,omitempty"`
 	// Processes is each root process monitored, on its own: the stack's
 	// roles first (service, then its dependencies), then monitor.pids,
 	// then monitor.processes.
