@@ -62,7 +62,7 @@ var metrics = map[string]metric{
 	"transfer_bytes":        {Bytes, true, "the body one operation of an HTTP step sent (bodySize), for a step with an operation that succeeded", transferBytes},
 	"ok_ops":                {Count, true, "operations that succeeded in one run", okOps},
 	"queued_commands":       {Count, true, "the commands one operation of a Redis step carried (its pipeline times its repeat), for a step with an operation that succeeded", queuedCommands},
-	"baseline_regressions":  {Count, false, "metrics that regressed against --baseline beyond --max-regression, per run", regressions},
+	"baseline_regressions":  {Count, false, "metrics that regressed beyond --max-regression, per run compared with a baseline: --baseline, or without it the suite's own baseline run (a --suite with performance runs its first performance experiment again and compares)", regressions},
 	thresholdPrefix + "KEY": {AnyKind, false, "every check of the threshold KEY (e.g. threshold:ws_msgs, threshold:conn_rate): its observed value", nil},
 }
 
@@ -372,7 +372,13 @@ func regressions(o *runner.Outcome) []Measurement {
 		}
 	}
 	if n == 0 {
-		return one(o, 0, "%d metrics compared with %s", len(c.Metrics), c.Baseline)
+		var skipped int
+		for _, m := range c.Metrics {
+			if m.Skipped {
+				skipped++
+			}
+		}
+		return one(o, 0, "none of %d metrics (%d skipped) regressed against %s", len(c.Metrics), skipped, c.Baseline)
 	}
 	return one(o, float64(n), "regressed against %s: %s", c.Baseline, strings.Join(what, ", "))
 }

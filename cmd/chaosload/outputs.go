@@ -50,6 +50,10 @@ type outputs struct {
 	// baselineDir is a --baseline directory: the --out of an earlier run,
 	// whose NAME.json is each experiment's baseline.
 	baselineDir string
+	// suiteBase is, without --baseline, the run a second run of the same
+	// experiment is compared with (recheck.go), named suiteBaseName.
+	suiteBase     *runner.Outcome
+	suiteBaseName string
 
 	// criteria are what readiness is judged against (--criteria, else
 	// the bundled plan); readiness is the last judgement written.
@@ -122,9 +126,14 @@ func readResult(path string) (*runner.Outcome, error) {
 // compare sets out against the baseline, if there is one: a regression
 // beyond the bound fails a run that passed. With a --baseline directory the
 // baseline is the experiment's own result there (DIR/NAME.json); a run
-// without one gets a warning and no comparison.
+// without one gets a warning and no comparison. Without --baseline, the
+// suite's own baseline run (recheck.go) is the baseline of a later run of
+// its experiment.
 func (o *outputs) compare(out *runner.Outcome) {
 	base, name := o.baseline, o.baselineName
+	if s := o.suiteBase; s != nil && base == nil && o.baselineDir == "" && s != out && s.Experiment == out.Experiment {
+		base, name = s, o.suiteBaseName
+	}
 	if o.baselineDir != "" {
 		name = filepath.Join(o.baselineDir, safeName(out.Experiment)+".json")
 		var err error

@@ -37,7 +37,11 @@ run and fails the run on a regression beyond --max-regression (10%).
 Suites: a directory argument runs every *.yaml and *.yml in it, in name order;
 --suite load,stress keeps the experiments whose tags: include one of the names
 (all: every one); --quick multiplies every duration of the timeline by 0.1
-(each at least 0.5s, never lengthened) for a fast check. Several experiments give
+(each at least 0.5s, never lengthened; a file's monitor.trend keeps its
+warm-up and a minute of load) for a fast check. With --out and no
+--baseline, a --suite that takes performance (or all) runs its first
+experiment tagged performance once more at the end and compares the second
+run with the first, this suite's baseline run. Several experiments give
 one exit code, the worst, and combined reports: --junit (a testsuite per
 experiment), --markdown, or --out DIR (a file per experiment and junit.xml).
 
@@ -56,9 +60,10 @@ offer), 130 interrupted (faults reverted, partial results written).`,
 			if err != nil {
 				return usageError{err}
 			}
-			sel := &suite{tags: parseSuite(a.v.GetString("suite")), quick: a.v.GetBool("quick")}
+			sel := &suite{tags: parseSuite(a.v.GetString("suite")), named: a.v.GetString("suite") != "", quick: a.v.GetBool("quick")}
 			if sel.quick {
 				outs.notes = append(outs.notes, fmt.Sprintf("--quick: every duration of the timeline × %g (at least %s); "+
+					"a file's monitor.trend keeps its warm-up and a minute of load after it; "+
 					"criteria on durations (sustained, recovery) and rates judge the shortened runs", config.QuickFactor, config.QuickFloor))
 			}
 			a.code = exitOK
@@ -71,6 +76,9 @@ offer), 130 interrupted (faults reverted, partial results written).`,
 			if len(sel.tags) > 0 && len(outs.done) == 0 && a.code == exitOK {
 				return usageError{fmt.Errorf("--suite %s selects none of the %d experiments (by their tags:)",
 					strings.Join(sel.tags, ","), len(files))}
+			}
+			if a.code != exitInterrupted {
+				a.code = worse(a.code, a.recheckBaseline(cmd.Context(), sets, outs, sel)) // recheck.go
 			}
 			suiteSummary(a, outs, sel.skipped, a.code)
 			return nil

@@ -93,7 +93,9 @@ func suiteSummary(a *app, outs *outputs, skipped []string, code int) {
 
 // suite is the selection of a run over several experiments.
 type suite struct {
-	tags    []string
+	tags []string
+	// named is set when --suite was given (all included).
+	named   bool
 	quick   bool
 	skipped []string
 }

@@ -37,16 +37,19 @@ thresholds:
 
 // TestSuiteDirectory: a directory runs its files in name order; --suite
 // keeps the tagged ones; --quick runs 30 s scenarios in 3 s; the exit code
-// is the worst (one failed: 1); --junit holds a testsuite per experiment
-// run and --out a result per experiment, and the readiness report judged
-// against --criteria: not ready, naming the criterion a-load missed and the
-// experiment that failed.
+// is the worst (one failed: 1); without --baseline the suite's first
+// performance run, a-load, runs again at the end and is compared with its
+// first run (recheck.go); --junit holds a testsuite per experiment run and
+// --out a result per experiment, and the readiness report judged against
+// --criteria: not ready, naming the criterion a-load missed and the
+// experiment that failed; the regression criterion measured by a-load's
+// second run.
 func TestSuiteDirectory(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	files := map[string]string{
-		"a-load.yaml":  suiteFile("a-load", "load", srv.URL, "p(95) < 2s"),
+		"a-load.yaml":  suiteFile("a-load", "load, performance", srv.URL, "p(95) < 2s"),
 		"b-stress.yml": suiteFile("b-stress", "stress, slow", srv.URL, "p(95) < 1us"),
 		"c-other.yaml": suiteFile("c-other", "other", srv.URL, "p(95) < 2s"),
 		"notes.txt":    "not an experiment",
@@ -62,11 +65,12 @@ name: team plan
 criteria:
   - {id: fast, text: p95 under 2 s, tag: load, metric: p95_ms, expect: "< 2s"}
   - {id: busy, text: 1000 requests per second, tag: load, metric: requests_rate, expect: ">= 1000/s"}
+  - {id: same, text: no regression, tag: performance, metric: baseline_regressions, expect: "== 0"}
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, junit := t.TempDir(), filepath.Join(t.TempDir(), "junit.xml")
-	r := chaosload(t, nil, "run", dir, "--suite", "load,stress", "--quick", "--quiet", "--junit", junit, "--out", out, "--criteria", criteria)
+	r := chaosload(t, nil, "run", dir, "--suite", "load,stress,performance", "--quick", "--quiet", "--junit", junit, "--out", out, "--criteria", criteria)
 	a, err := readResult(filepath.Join(out, "a-load.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +83,7 @@ criteria:
 		t.Fatalf("exit %d, a-load %s, b-stress %s; want 1 (b-stress fails, a-load passes)\n%s\n%s",
 			r.code, a.Verdict, b.Verdict, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"Suite: 2 experiments", "PASSED       a-load", "FAILED       b-stress", "not selected c-other"} {
+	for _, want := range []string{"Suite: 3 experiments", "PASSED       a-load", "FAILED       b-stress", "not selected c-other"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
@@ -88,14 +92,33 @@ criteria:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(x), "<testsuite "); n != 2 {
-		t.Errorf("junit has %d testsuites, want 2:\n%s", n, x)
+	if n := strings.Count(string(x), "<testsuite "); n != 3 {
+		t.Errorf("junit has %d testsuites, want 3:\n%s", n, x)
 	}
+	checkRecheck(t, out, a)
 	// --quick scaled the 30 s scenario to 3 s: 20/s for 3 s is 60 arrivals.
 	if got := a.Totals.Ops; got != 60 {
 		t.Errorf("a-load: %d operations, want 60 (20/s for 30 s × 0.1)", got)
 	}
 	checkSuiteReadiness(t, out, r.stdout)
+}
+
+// checkRecheck checks a-load's second run: compared with the first, the
+// suite's baseline run, whose 60 operations are too few to compare p95 and
+// throughput (report.MinCompareOps), so nothing regressed.
+func checkRecheck(t *testing.T, out string, first *runner.Outcome) {
+	t.Helper()
+	second, err := readResult(filepath.Join(out, "a-load-2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "this suite's baseline run a-load (" + filepath.Join(out, "a-load.json") + ")"
+	if c := second.Comparison; c == nil || c.Baseline != want || !c.Passed || !c.BaselineStartedAt.Equal(first.StartedAt) || len(c.Metrics) == 0 {
+		t.Fatalf("a-load's second run compared with %+v, want %q (started %v), passed", c, want, first.StartedAt)
+	}
+	if first.Comparison != nil {
+		t.Errorf("a-load's first run, the baseline, was compared with %s", first.Comparison.Baseline)
+	}
 }
 
 // checkSuiteReadiness checks the readiness report of TestSuiteDirectory.
@@ -104,7 +127,8 @@ func checkSuiteReadiness(t *testing.T, out, stdout string) {
 	readinessHead(t, out,
 		"# ❌ Readiness: NOT READY",
 		"Plan: **team plan**",
-		"2 criteria: 1 met, 1 not met, 0 not measured · 2 experiments",
+		"3 criteria: 2 met, 1 not met, 0 not measured · 3 experiments",
+		"no --baseline: a-load ran a second time at the end of the suite",
 		"- busy (1000 requests per second): ",
 		"is not &gt;= 1000/s in a-load, successful operations per second in phase baseline",
 		"- experiment b-stress failed: latency: p(95) &lt; 1us in baseline: p95 = ",
