@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosload/chaosload/internal/headless"
 	"github.com/gorilla/websocket"
 )
 
@@ -34,26 +35,13 @@ type browser struct {
 	id   atomic.Int64
 }
 
-// chromium returns Chromium's path, skipping the test when it is missing
-// (scripts/deps.sh installs Debian's chromium).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("chromium not installed (make deps installs it)")
-	return ""
-}
-
 var devtoolsLine = regexp.MustCompile(`DevTools listening on (ws://[^\s]+)`)
 
 // openBrowser starts Chromium on url in its own process group, which the
 // test kills when it ends, and attaches to the page.
 func openBrowser(t *testing.T, url string) *browser {
 	t.Helper()
-	bin := chromium(t)
+	bin := headless.Chromium(t)
 	args := append(append([]string{}, chromiumFlags...), "--user-data-dir="+filepath.Join(t.TempDir(), "profile"), url)
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

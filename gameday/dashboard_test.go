@@ -3,6 +3,8 @@ package gameday
 import (
 	"testing"
 	"time"
+
+	"github.com/chaosload/chaosload/internal/headless"
 )
 
 const dashboardFile = `
@@ -34,7 +36,7 @@ recovery: {within: 20s, hold: 1s, window: 1s}
 // that a busy machine (Chromium runs beside the load) can neither pass for
 // the fault nor keep the recovery from being seen: only a defect does.
 func TestDashboardInChromium(t *testing.T) {
-	chromium(t)
+	headless.Chromium(t)
 	s, srv := session(t, experiment(t, okServer(t), dashboardFile), Config{LoadDuration: 5 * time.Minute})
 	if err := s.StartLoad("test", 1); err != nil {
 		t.Fatal(err)

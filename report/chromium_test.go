@@ -1,40 +1,16 @@
 package report
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/chaosload/chaosload/internal/headless"
 )
-
-// chromiumFlags keep headless Chromium off the network and out of the
-// machine's profile (without the background-networking flags it floods a
-// closed network with connection attempts).
-var chromiumFlags = []string{
-	"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-	"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-}
-
-// chromium returns Chromium's path, skipping the test when it is missing
-// (scripts/deps.sh installs Debian's chromium for `make test` and CI).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("chromium not installed (make deps installs it)")
-	return ""
-}
 
 // screenshot renders page in headless Chromium at the given window size and
 // returns the picture.
@@ -45,7 +21,7 @@ func screenshot(t *testing.T, bin, page string, width, height int) image.Image {
 	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := runChromium(t, bin, dir, fmt.Sprintf("--window-size=%d,%d", width, height), "--screenshot="+shot, "file://"+file)
+	out := headless.Run(t, bin, dir, fmt.Sprintf("--window-size=%d,%d", width, height), "--screenshot="+shot, "file://"+file)
 	f, err := os.Open(shot)
 	if err != nil {
 		t.Fatalf("no screenshot: %v\n%s", err, out)
@@ -56,30 +32,6 @@ func screenshot(t *testing.T, bin, page string, width, height int) image.Image {
 		t.Fatalf("screenshot: %v", err)
 	}
 	return img
-}
-
-// runChromium runs headless Chromium with args (its profile in dir) and
-// returns what it printed. Chromium and its helpers run in their own
-// process group, which is killed when it is done.
-func runChromium(t *testing.T, bin, dir string, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	all := append(append([]string{}, chromiumFlags...), "--user-data-dir="+filepath.Join(dir, "profile"))
-	cmd := exec.CommandContext(ctx, bin, append(all, args...)...)
-	var out, errs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	pgid := cmd.Process.Pid
-	defer func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) }() // helpers left behind, if any
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("chromium: %v\n%s%s", err, out.Bytes(), errs.Bytes())
-	}
-	return out.Bytes()
 }
 
 // colorCounts counts the pixels of each wanted colour ("#rrggbb"), allowing
@@ -115,7 +67,7 @@ func abs(v int) int { return max(v, -v) }
 // shaded and the recovery point is drawn. The same check on a report
 // without data finds none of it, so it can fail.
 func TestHTMLInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := headless.Chromium(t)
 	fault, recovered := "#fbe1de", "#00a651"
 	series := []string{colP50, colP95, colP99, colOps, colOK, classColors["http_503"], classColors["timeout"], colVUs, colBusy, colArr}
 	all := append([]string{fault, recovered}, series...)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/chaosload/chaosload/internal/headless"
 	"github.com/chaosload/chaosload/readiness"
 	"github.com/chaosload/chaosload/runner"
 )
@@ -36,7 +38,8 @@ thresholds:
 // TestReadinessOnDemo: a run on the demo that passes is still "not ready"
 // against a plan whose memory bound the demo's processes exceed (10 MB):
 // the verdict names that criterion, its figure and the run; the latency
-// criterion is met.
+// criterion is met. The readiness.html the run wrote, opened offline in
+// headless Chromium, shows the same verdict and criteria.
 func TestReadinessOnDemo(t *testing.T) {
 	dir := t.TempDir()
 	criteria := filepath.Join(dir, "criteria.yaml")
@@ -62,6 +65,21 @@ criteria:
 	}
 	if !strings.Contains(r.stdout, "Readiness: NOT READY") {
 		t.Errorf("stdout lacks the readiness verdict:\n%s", r.stdout)
+	}
+	readinessInChromium(t, filepath.Join(out, "readiness.html"), "not ready", "not-ready",
+		headless.Row{ID: "latency", Status: "met"}, headless.Row{ID: "memory", Status: "not-met"})
+}
+
+// readinessInChromium opens page in headless Chromium (offline) and fails
+// the test unless the DOM shows the verdict (its text and class) and
+// exactly the criteria rows, in order. It skips, saying so, only when
+// Chromium is not installed.
+func readinessInChromium(t *testing.T, page, verdict, class string, rows ...headless.Row) {
+	t.Helper()
+	dom := headless.DumpDOM(t, page)
+	got, ok := headless.ReadReadiness(dom)
+	if !ok || got.Verdict != verdict || got.Class != class || !slices.Equal(got.Rows, rows) {
+		t.Fatalf("%s in Chromium: verdict %q (%s), rows %+v; want %q (%s), %+v", page, got.Verdict, got.Class, got.Rows, verdict, class, rows)
 	}
 }
 

@@ -83,6 +83,8 @@ var allowed = map[string][]string{
 	// This package and the docs checks hold tests only.
 	"internal/layering": nil,
 	"internal/doccheck": nil,
+	// headless runs Chromium for tests (report's, cmd's); stdlib only.
+	"internal/headless": nil,
 }
 
 // testAllowed lists what a package's tests may import beyond what the
@@ -106,10 +108,13 @@ var testAllowed = map[string][]string{
 	// The runner's tests run experiments on the demo stack.
 	"runner": {"demo"},
 	// The game-day session report is checked against report's rendering.
-	"gameday": {"report"},
+	"gameday": {"report", "internal/headless"},
 	// The fault reference is checked against the kinds faults accepts and
 	// its examples parsed as config parses a file.
 	"internal/doccheck": {"config", "faults"},
+	// Reports are read in headless Chromium.
+	"report":        {"internal/headless"},
+	"cmd/chaosload": {"internal/headless"},
 }
 
 // homes lists the heavy dependencies and the only packages that may import
