@@ -212,8 +212,14 @@ func (sc *sidecars) fillTrend(res *Resources, warmup time.Duration) {
 	if sc == nil || sc.mon == nil || res == nil {
 		return
 	}
+	fillTrend(res, sc.mon.Samples(), warmup)
+}
+
+// fillTrend fits the private memory of samples after warmup (see
+// sidecars.fillTrend).
+func fillTrend(res *Resources, samples []monitor.Sample, warmup time.Duration) {
 	var after []slo.Sample
-	for _, s := range sc.mon.Samples() {
+	for _, s := range samples {
 		if s.At >= warmup {
 			after = append(after, slo.Sample{At: s.At, Values: map[string]float64{"private": float64(s.Private)}})
 		}
@@ -223,7 +229,7 @@ func (sc *sidecars) fillTrend(res *Resources, warmup time.Duration) {
 	}
 	last := after[len(after)-1].At
 	if v, ok := slo.Slope(after, "private", warmup, last+time.Nanosecond); ok {
-		res.PrivateSlope, res.TrendFromS, res.TrendToS = &v, seconds(after[0].At), seconds(last)
+		res.PrivateSlope, res.TrendFromS, res.TrendToS = &v, seconds(warmup), seconds(last)
 	}
 }
 
