@@ -26,12 +26,18 @@ type depHealth struct {
 	Error     string  `json:"error,omitempty"`
 }
 
-// poolStat is the PostgreSQL pool's state.
+// poolStat is the PostgreSQL pool's state, and its counters since the
+// service started: acquires, the acquires that found the pool empty and
+// waited for a connection to be released or opened, and how long those
+// waited, summed (pgxpool's EmptyAcquireCount and EmptyAcquireWaitTime).
 type poolStat struct {
-	Max      int32 `json:"max"`
-	Total    int32 `json:"total"`
-	Idle     int32 `json:"idle"`
-	Acquired int32 `json:"acquired"`
+	Max         int32   `json:"max"`
+	Total       int32   `json:"total"`
+	Idle        int32   `json:"idle"`
+	Acquired    int32   `json:"acquired"`
+	Acquires    int64   `json:"acquires"`
+	EmptyWaits  int64   `json:"empty_waits"`
+	EmptyWaitMS float64 `json:"empty_wait_ms"`
 }
 
 // handleHealth serves GET /healthz: always 200 while the service runs (it
@@ -50,7 +56,8 @@ func (s *Service) handleHealth(w http.ResponseWriter, r *http.Request) {
 		h.Status = "degraded"
 	}
 	st := s.db.Stat()
-	h.Pool = poolStat{Max: st.MaxConns(), Total: st.TotalConns(), Idle: st.IdleConns(), Acquired: st.AcquiredConns()}
+	h.Pool = poolStat{Max: st.MaxConns(), Total: st.TotalConns(), Idle: st.IdleConns(), Acquired: st.AcquiredConns(),
+		Acquires: st.AcquireCount(), EmptyWaits: st.EmptyAcquireCount(), EmptyWaitMS: ms(st.EmptyAcquireWaitTime())}
 	writeJSON(w, http.StatusOK, h)
 }
 

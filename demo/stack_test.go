@@ -37,6 +37,7 @@ func TestStack(t *testing.T) {
 	if h := decode[health](t, c.get("/healthz")); h.Status != "ok" || h.Mode != ModeNaive {
 		t.Errorf("healthz: %+v", h)
 	}
+	checkPoolCounters(t, st, c)
 
 	svcPID := st.Service().PID()
 	if svcPID == os.Getpid() || parentOf(t, svcPID) != os.Getpid() {
@@ -66,6 +67,23 @@ func TestStack(t *testing.T) {
 	}
 	if rep := c.get("/healthz"); rep.err == nil {
 		t.Errorf("service still answering after Close: %v", rep)
+	}
+}
+
+// checkPoolCounters: the pool counters the stack reads from the service
+// count the acquire of an order placed between two readings.
+func checkPoolCounters(t *testing.T, st *Stack, c *client) {
+	t.Helper()
+	before, _, _, err := st.PoolCounters(context.Background())
+	if err != nil {
+		t.Fatalf("PoolCounters: %v", err)
+	}
+	if rep := c.postOrder(1, 1); rep.status != http.StatusCreated {
+		t.Fatalf("POST order: %v", rep)
+	}
+	after, waits, wait, err := st.PoolCounters(context.Background())
+	if err != nil || after <= before || waits < 0 || wait < 0 {
+		t.Fatalf("PoolCounters after an order: %d acquires (%d before), %d waits of %v, %v", after, before, waits, wait, err)
 	}
 }
 

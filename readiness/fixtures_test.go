@@ -21,6 +21,7 @@ func loadRun() *runner.Outcome {
 			PrivateSlope: ptr(0.05e6), TrendFromS: 5, TrendToS: 180,
 			Processes: []runner.ProcessResources{{Name: "service"}, {Name: "postgres"}}},
 		Generator: &runner.GeneratorHealth{Cores: 2},
+		Pool:      &runner.PoolWait{Acquires: 20000, Waited: 10, WaitMS: 5},
 		Targets:   []runner.TargetResult{{Name: "api", Accepted: 40, BytesUp: 1e6, BytesDn: 5e6}},
 		Totals:    runner.Totals{Ops: 50000, Errors: 100, ByClass: map[string]int64{"timeout": 100}},
 		Verify:    []runner.VerifyResult{{Step: "order", Acknowledged: 400, Verified: 400, Passed: true}},

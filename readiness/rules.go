@@ -74,6 +74,9 @@ var rules = []rule{
 	{"connection-churn", "optimisation",
 		"A target accepted at least one connection per two operations of the run (and at least 100): connections are not reused; cite the connections and operations.",
 		connectionChurn},
+	{"pool-wait", "capacity",
+		"In a run without faults, at least 5% of the service's PostgreSQL connection acquires (and at least 100 acquires) found its pool empty and waited, on average at least 1 ms: requests queue for a pooled connection; cite the acquires, those that waited and the time they waited (the demo stack's pool counters).",
+		poolWaits},
 	{"generator-busy", "capacity",
 		"The load generator was busy beyond its limits in a run (its own lag or CPU): the figures near that load are the generator's as much as the service's; cite what it reported.",
 		generatorBusy},
@@ -255,6 +258,34 @@ func connectionChurn(outs []*runner.Outcome) []Finding {
 				Figures: []Figure{{o.Experiment, "connections accepted by " + t.Name, fmt.Sprint(t.Accepted)}, {o.Experiment, "operations", fmt.Sprint(o.Totals.Ops)}},
 			})
 		}
+	}
+	return out
+}
+
+// The pool-wait rule's thresholds.
+const (
+	minPoolAcquires  = 100
+	minPoolWaitShare = 0.05
+	minPoolMeanMS    = 1
+)
+
+func poolWaits(outs []*runner.Outcome) []Finding {
+	var out []Finding
+	for _, o := range outs {
+		p := o.Pool
+		if p == nil || len(o.Faults) > 0 || len(o.Episodes) > 0 || p.Acquires < minPoolAcquires || p.Waited == 0 {
+			continue
+		}
+		share, mean := float64(p.Waited)/float64(p.Acquires), p.WaitMS/float64(p.Waited)
+		if share < minPoolWaitShare || mean < minPoolMeanMS {
+			continue
+		}
+		out = append(out, Finding{
+			Text: fmt.Sprintf("%s: %d of %d PostgreSQL connection acquires (%s) found the service's pool empty and waited %s ms on average: requests queue for a pooled connection; a larger pool (within the server's max_connections) or shorter-held connections would cut that wait.",
+				o.Experiment, p.Waited, p.Acquires, Show(Ratio, share), sig(mean)),
+			Figures: []Figure{{o.Experiment, "pool acquires", fmt.Sprint(p.Acquires)}, {o.Experiment, "acquires that waited for a connection", fmt.Sprint(p.Waited)},
+				{o.Experiment, "time they waited, summed", sig(p.WaitMS) + " ms"}},
+		})
 	}
 	return out
 }

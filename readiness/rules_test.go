@@ -30,6 +30,8 @@ func TestRules(t *testing.T) {
 	lost.Episodes[0].Recovery = &runner.Recovery{WithinS: 30, Detail: "not recovered: p95 still 340ms at +30s"}
 	leaky := loadRun()
 	leaky.Resources.PrivateSlope = ptr(6e6) // 6 MB/min over 175 s = 17.5 MB of a 120 MB peak
+	queued := loadRun()
+	queued.Pool = &runner.PoolWait{Acquires: 20000, Waited: 3000, WaitMS: 12000} // 15% waited, 4 ms each
 	churny := loadRun()
 	churny.Targets[0].Accepted = 30000 // for 50000 operations
 	busy := loadRun()
@@ -87,6 +89,10 @@ func TestRules(t *testing.T) {
 		{"connection-churn", []*runner.Outcome{churny},
 			"load-100-users: target api accepted 30000 connections for 50000 operations (0.6 per operation): connections are opened rather than reused; keep-alive or a pool would spare the handshakes.",
 			"[{load-100-users connections accepted by api 30000} {load-100-users operations 50000}]"},
+		// 15% of the acquires waited 4 ms each for a pooled connection
+		{"pool-wait", []*runner.Outcome{queued},
+			"load-100-users: 3000 of 20000 PostgreSQL connection acquires (15%) found the service's pool empty and waited 4 ms on average: requests queue for a pooled connection; a larger pool (within the server's max_connections) or shorter-held connections would cut that wait.",
+			"[{load-100-users pool acquires 20000} {load-100-users acquires that waited for a connection 3000} {load-100-users time they waited, summed 12000 ms}]"},
 		// the generator's own limits: one finding for every busy run
 		{"generator-busy", []*runner.Outcome{busy, faultRun(), busy2},
 			"The load generator was busy beyond its limits in 2 run(s) (load-100-users, db-exhaustion): the figures at that load are partly its own; run the load from more workers or another machine to separate them.",
@@ -104,10 +110,13 @@ func TestRules(t *testing.T) {
 }
 
 // TestRulesSilentOnHealthyRuns: no rule speaks without the data for it (a
-// healthy load run and fault run give no finding).
+// healthy load run and fault run give no finding; 10 of 20,000 acquires
+// waiting is no queue, and a fault run's pool waits are the fault's).
 func TestRulesSilentOnHealthyRuns(t *testing.T) {
 	t.Parallel()
-	if fs := Findings([]*runner.Outcome{loadRun(), faultRun()}); len(fs) != 0 {
+	exhausted := faultRun()
+	exhausted.Pool = &runner.PoolWait{Acquires: 20000, Waited: 3000, WaitMS: 12000}
+	if fs := Findings([]*runner.Outcome{loadRun(), faultRun(), exhausted}); len(fs) != 0 {
 		t.Fatalf("findings on healthy runs: %+v", fs)
 	}
 }

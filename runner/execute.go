@@ -87,6 +87,7 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	poolBefore, poolOK := r.readPool(ctx) // before the load's clock starts: it takes a request
 	m.clock = load.Clock{Epoch: time.Now()}
 	r.clockMu.Lock()
 	r.loadStart = m.clock.Epoch
@@ -128,6 +129,8 @@ func (r *run) execute(ctx context.Context) error {
 	stopWatch()
 	wg.Wait()
 	m.side.halt()
+	poolAfter, poolAfterOK := r.readPool(ctx)
+	r.out.Pool = poolWait(poolBefore, poolAfter, poolOK, poolAfterOK)
 	m.samples = append(m.samples, sampleOf(m.loadEnd, ld.Stats()))
 	r.recordFaults(m.records)
 	if tlErr != nil {

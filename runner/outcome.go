@@ -62,7 +62,11 @@ type Outcome struct {
 	// DurationS is how long the load ran.
 	DurationS float64 `json:"duration_s"`
 
-	Stack    *StackInfo     `json:"stack,omitempty"`
+	Stack *StackInfo `json:"stack,omitempty"`
+	// Pool is what the stack service's PostgreSQL connection pool counted
+	// while the load ran (pool.go); nil without such a stack, or when the
+	// service restarted during the run.
+	Pool     *PoolWait      `json:"pool,omitempty"`
 	Targets  []TargetResult `json:"targets"`
 	Phases   []Phase        `json:"phases"`
 	Checks   []Check        `json:"checks"`

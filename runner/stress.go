@@ -106,6 +106,7 @@ func (r *run) executeStress(ctx context.Context) error {
 	st := r.exp.Stress
 	m := &measurement{rec: metrics.NewRecorder(metrics.Config{}), acks: newAckSink(r.exp)}
 	r.m = m
+	poolBefore, poolOK := r.readPool(ctx) // before the load's clock starts: it takes a request
 	m.clock = load.Clock{Epoch: time.Now()}
 	drivers, closeDrivers, err := newDrivers(m.rec)
 	if err != nil {
@@ -139,6 +140,8 @@ func (r *run) executeStress(ctx context.Context) error {
 	}
 	m.side.halt()
 	m.loadEnd = m.clock.Now()
+	poolAfter, poolAfterOK := r.readPool(ctx)
+	r.out.Pool = poolWait(poolBefore, poolAfter, poolOK, poolAfterOK)
 	return nil
 }
 

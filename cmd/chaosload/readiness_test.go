@@ -39,7 +39,8 @@ thresholds:
 // against a plan whose memory bound the demo's processes exceed (10 MB):
 // the verdict names that criterion, its figure and the run; the latency
 // criterion is met. The readiness.html the run wrote, opened offline in
-// headless Chromium, shows the same verdict and criteria.
+// headless Chromium, shows the same verdict and criteria; the result holds
+// the demo service's pool counters over the load.
 func TestReadinessOnDemo(t *testing.T) {
 	dir := t.TempDir()
 	criteria := filepath.Join(dir, "criteria.yaml")
@@ -65,6 +66,9 @@ criteria:
 	}
 	if !strings.Contains(r.stdout, "Readiness: NOT READY") {
 		t.Errorf("stdout lacks the readiness verdict:\n%s", r.stdout)
+	}
+	if p := r.out.Pool; p == nil || p.Acquires < 1 || p.Waited < 0 {
+		t.Errorf("the demo service's pool over the run: %+v, want its acquires counted", p)
 	}
 	readinessInChromium(t, filepath.Join(out, "readiness.html"), "not ready", "not-ready",
 		headless.Row{ID: "latency", Status: "met"}, headless.Row{ID: "memory", Status: "not-met"})
