@@ -233,8 +233,11 @@ func resourceTable(a *readiness.Assessment) rdTable {
 		Num:  []bool{false, false, true, false, true, false, true}}
 	for _, r := range a.Resources {
 		slope := "—"
-		if r.Trend != nil {
+		switch {
+		case r.Trend != nil && r.TrendS >= readiness.MinTrendS:
 			slope = fmt.Sprintf("%s/min over %.0fs", fmtBytes(*r.Trend), r.TrendS)
+		case r.Trend != nil:
+			slope = fmt.Sprintf("— (%.0fs after warm-up: under a minute)", r.TrendS)
 		}
 		cpu := fmt.Sprintf("%.0f%%", r.CPUPeak)
 		if r.Cores > 0 {
