@@ -38,8 +38,9 @@ func chaosloadTables(t *testing.T) []string {
 		t.Fatalf("nft list tables: %v: %s", err, out)
 	}
 	var names []string
+	mine := "chaosload_" + strconv.Itoa(os.Getpid()) + "_"
 	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && strings.HasPrefix(f[2], "chaosload_") {
+		if f := strings.Fields(line); len(f) == 3 && strings.HasPrefix(f[2], mine) {
 			names = append(names, f[2])
 		}
 	}

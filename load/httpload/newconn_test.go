@@ -2,8 +2,13 @@ package httpload
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	neturl "net/url"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -105,30 +110,40 @@ func equalInts(a, b []int) bool {
 // TestStaleConnection: a pooled connection the server closed while it was
 // idle is not a failure of the next request: a GET is retried on a new
 // connection, a POST is never sent on it (the connection is checked first).
+//
+// net/http learns of the close from its connection's reader goroutine,
+// whenever that goroutine runs; on a busy machine a POST taken before it
+// ran goes out on the closed connection and fails (net/http never resends
+// a POST). The test therefore waits, in net/http's mode, until the client's
+// sockets have left CLOSE_WAIT (net/http closed them): what it checks is
+// what each client does once it knows, never how fast it learns.
 func TestStaleConnection(t *testing.T) {
 	t.Parallel()
-	var served, closed atomic.Int64
-	url := rawServer(t, func(c *net.TCPConn) { // one exchange per connection, closed without saying so
-		served.Add(1)
-		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-		c.Close()
-		closed.Add(1)
-	})
 	for _, m := range plainModes {
+		var served, closed atomic.Int64
+		url := rawServer(t, func(c *net.TCPConn) { // one exchange per connection, closed without saying so
+			served.Add(1)
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			c.Close()
+			closed.Add(1)
+		})
 		d := newDriver(t, Config{NetHTTP: m.netHTTP})
 		for _, method := range []string{"GET", "GET", "POST", "POST"} {
 			// The server has closed every connection it answered: on
 			// loopback the FIN is taken in by the client's socket within
 			// the server's close call.
 			waitUntil(t, "the server closed its connections", func() bool { return closed.Load() == served.Load() })
+			if m.netHTTP {
+				waitUntil(t, "net/http to close its side", func() bool { return closeWait(t, url) == 0 })
+			}
 			r := do(d, newVU(), &load.Step{Name: method, HTTP: &load.HTTPRequest{Method: method, URL: url}})
 			if !r.OK() || r.NewConns < 1 {
 				t.Fatalf("%s %s on a stale connection: class %q (%v) new conns %d", m.name, method, r.Class, r.Err, r.NewConns)
 			}
 		}
-	}
-	if served.Load() != 8 {
-		t.Errorf("server answered %d requests, want 8 (no request sent twice)", served.Load())
+		if served.Load() != 4 {
+			t.Errorf("%s: server answered %d requests, want 4 (no request sent twice)", m.name, served.Load())
+		}
 	}
 }
 
@@ -202,4 +217,31 @@ func TestManyVUsShareThePool(t *testing.T) {
 	if failed.Load() != 0 || peak > 4 || cc.opened.Load() > 4 {
 		t.Fatalf("%d failed, %d served at once over %d connections; want 0 failures and at most 4", failed.Load(), peak, cc.opened.Load())
 	}
+}
+
+// closeWait counts the IPv4 sockets of this machine in CLOSE_WAIT whose
+// peer is the server of url (127.0.0.1:port): connections the server closed
+// and the client has not closed yet (/proc/net/tcp, state 08).
+func closeWait(t *testing.T, url string) int {
+	t.Helper()
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := fmt.Sprintf("0100007F:%04X", port)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 3 && f[2] == peer && f[3] == "08" {
+			n++
+		}
+	}
+	return n
 }
