@@ -147,6 +147,16 @@ func processGone(tb testing.TB, pid int) {
 	}
 }
 
+// waitFor waits until cond holds; 30 s of waiting is a hang.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("waited 30s for %s: a hang", what)
+		}
+	}
+}
+
 // startService runs a service until the test ends.
 func startService(tb testing.TB, cfg ServiceConfig) *Service {
 	tb.Helper()

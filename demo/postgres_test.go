@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -138,6 +139,9 @@ func TestPostgresMaxConnections(t *testing.T) {
 		}
 	}
 	expect53300(t, open(ShopRole), "reserved")
+	// The refused backend holds its slot until it has exited: wait for
+	// that, so the superuser's connections meet only the ones held.
+	waitFor(t, "the refused backend to exit", func() bool { return clientBackends(t, pg.PID()) == len(held) })
 	for i := range 2 { // the superuser takes the reserved slots too
 		if err := open(Superuser); err != nil {
 			t.Fatalf("superuser connection %d: %v", i+1, err)
@@ -235,4 +239,30 @@ func processUID(t *testing.T, pid int) int {
 	}
 	t.Fatalf("no Uid line for pid %d", pid)
 	return 0
+}
+
+// clientBackends counts the children of the postmaster pid that serve a
+// client over TCP (their title names the client: "127.0.0.1(port)").
+func clientBackends(t *testing.T, pid int) int {
+	t.Helper()
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range dirs {
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue // not a process, or gone
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline"); err == nil && bytes.Contains(cmd, []byte("127.0.0.1(")) {
+			n++
+		}
+	}
+	return n
 }

@@ -29,6 +29,10 @@ type Timeline struct {
 	// OnEvent, when set, is called after each apply and revert, one call at
 	// a time.
 	OnEvent func(Event)
+	// OnActing, when set, is called with the time an instant's faults begin
+	// to act, before the first of them touches anything (Prepare, Apply):
+	// work in flight then meets the faults.
+	OnActing func(at time.Duration)
 
 	mu      sync.Mutex
 	records []Record
@@ -112,6 +116,9 @@ func (t *Timeline) Run(ctx context.Context) ([]Record, error) {
 		wg.Go(func() {
 			if !wait(ctx, t.Now, in.at) {
 				return
+			}
+			if t.OnActing != nil {
+				t.OnActing(t.Now())
 			}
 			for _, i := range in.entries {
 				if p, ok := t.Entries[i].Action.(Preparer); ok {

@@ -23,6 +23,9 @@ type measurement struct {
 	records []faults.Record
 	loadEnd time.Duration
 	acks    *ackSink
+	// edges files the operations a fault met in flight under the fault
+	// (nil for a stress run, which has no faults).
+	edges *faultEdges
 	// progressAgg is reused by every progress report.
 	progressAgg metrics.Aggregate
 	// samples are the load's state at each watch tick, for charts.
@@ -82,11 +85,13 @@ func (ss loadSamples) fill(ivs []Interval, iv time.Duration) {
 //	     └─ watchCtx ─ abort watch, progress    ┘ abort → stop load
 func (r *run) execute(ctx context.Context) error {
 	m := &measurement{rec: metrics.NewRecorder(metrics.Config{}), acks: newAckSink(r.exp)}
+	m.edges = &faultEdges{rec: m.rec}
 	r.m = m
 	tl, err := r.timeline()
 	if err != nil {
 		return err
 	}
+	tl.OnActing = m.edges.acting
 	poolBefore, poolOK := r.readPool(ctx) // before the load's clock starts: it takes a request
 	m.clock = load.Clock{Epoch: time.Now()}
 	r.clockMu.Lock()
@@ -100,7 +105,7 @@ func (r *run) execute(ctx context.Context) error {
 	defer closeDrivers()
 	ld, err := load.New(r.exp.Scenarios, r.loadConfig(load.Config{
 		Drivers: drivers,
-		Sink:    teeSink{m.rec, m.acks},
+		Sink:    teeSink{m.edges, m.acks},
 		Seed:    r.out.Seed,
 		Clock:   m.clock,
 		Logger:  r.opts.Logger,
@@ -128,6 +133,7 @@ func (r *run) execute(ctx context.Context) error {
 	stopTimeline()
 	stopWatch()
 	wg.Wait()
+	m.edges.flush()
 	m.side.halt()
 	poolAfter, poolAfterOK := r.readPool(ctx)
 	r.out.Pool = poolWait(poolBefore, poolAfter, poolOK, poolAfterOK)
@@ -179,6 +185,9 @@ func (r *run) timeline() (*faults.Timeline, error) {
 }
 
 func (r *run) faultEvent(ev faults.Event) {
+	if !ev.Reverting && ev.ApplyErr == nil && r.m != nil && r.m.edges != nil {
+		r.m.edges.applied(ev.Applied)
+	}
 	if r.opts.OnEvent == nil {
 		return
 	}

@@ -113,10 +113,14 @@ func (h *hostFaultsRun) throttled(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		data, _ := os.ReadFile(stat)
+		seen := 0 // nr_throttled, and throttled_time, which grows when a throttled period ends
 		for _, line := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(line); len(f) == 2 && f[0] == "nr_throttled" && f[1] != "0" {
-				return
+			if f := strings.Fields(line); len(f) == 2 && (f[0] == "nr_throttled" || f[0] == "throttled_time") && f[1] != "0" {
+				seen++
 			}
+		}
+		if seen == 2 {
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: no throttled period", stat)
