@@ -128,9 +128,15 @@ func affected(t *testing.T, upstream string, seed int64, n int, spec faults.Spec
 			})
 		}
 	}
-	eventually(t, "every client the fault did not select to complete its round trip", func() bool {
-		return ok.Load() == int64(n)-p.Stats().Faults["half"].Selected
-	})
+	deadline := time.Now().Add(hangLimit)
+	for ok.Load() != int64(n)-p.Stats().Faults["half"].Selected {
+		if time.Now().After(deadline) {
+			st := p.Stats()
+			t.Fatalf("%s (fault first: %v): after %v, %d round trips completed; the fault selected %d of %d connections (proxy: %+v)",
+				spec.Kind(), faultFirst, hangLimit, ok.Load(), st.Faults["half"].Selected, n, st.Faults["half"])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	var idx []int
 	for i := range done {
 		if !done[i].Load() {
