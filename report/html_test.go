@@ -109,7 +109,7 @@ func TestHTMLNotRecovered(t *testing.T) {
 	if !strings.Contains(page, `<tr class="FAIL"><td>fault #1</td><td>errors{class:http_5xx}: count == 0</td>`) {
 		t.Errorf("the failed check is not a failed row of the verdict table")
 	}
-	if !strings.Contains(page, `id="baseline"`) || !strings.Contains(page, "25.0% worse") {
+	if !strings.Contains(page, `id="baseline"`) || !strings.Contains(page, "60.0% worse") {
 		t.Errorf("the baseline comparison is missing")
 	}
 }

@@ -235,7 +235,7 @@ func savedResult(t *testing.T, dir string, p95 float64) string {
 func TestReportCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	fast, slow := savedResult(t, dir, 2), savedResult(t, dir, 3)
+	fast, slow := savedResult(t, dir, 20), savedResult(t, dir, 30)
 	html, junit, md := filepath.Join(dir, "o.html"), filepath.Join(dir, "o.xml"), filepath.Join(dir, "o.md")
 	code, stdout, stderr := invoke(t, context.Background(), "report", fast, "--html", html, "--junit", junit, "--markdown", md)
 	if code != exitOK || !strings.Contains(stdout, "Verdict: PASSED") {
