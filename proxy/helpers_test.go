@@ -236,9 +236,9 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return s[int(q*float64(len(s)-1)+0.5)]
 }
 
-// proxyGoroutines counts goroutines running code of package proxy (not of
+// proxyGoroutines returns the stacks of the goroutines running code of package proxy (not of
 // its tests).
-func proxyGoroutines() int {
+func proxyGoroutines() []string {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -248,11 +248,11 @@ func proxyGoroutines() int {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	count := 0
+	var stacks []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		if strings.Contains(g, "chaosload/chaosload/proxy.") {
-			count++
+			stacks = append(stacks, g)
 		}
 	}
-	return count
+	return stacks
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -51,8 +52,8 @@ func TestRunReturnsWithEverythingClosed(t *testing.T) {
 	case <-time.After(hangLimit):
 		t.Fatalf("Run has not returned %v after cancel: it waits for a held chunk or a dial", hangLimit)
 	}
-	if n := proxyGoroutines(); n != 0 {
-		t.Errorf("%d goroutines of package proxy left after Run returned", n)
+	if left := proxyGoroutines(); len(left) != 0 {
+		t.Errorf("%d goroutines of package proxy left after Run returned:\n%s", len(left), strings.Join(left, "\n\n"))
 	}
 	for _, c := range []net.Conn{stuck, queued, dialling} {
 		if err := readErr(c); errors.Is(err, os.ErrDeadlineExceeded) {
