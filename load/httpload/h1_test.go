@@ -305,13 +305,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 // and succeeds, and the server sees each request once.
 func TestStaleOwnConnection(t *testing.T) {
 	t.Parallel()
-	var served, closed atomic.Int64
-	url := rawServer(t, func(c *net.TCPConn) { // one exchange per connection, closed without saying so
-		served.Add(1)
-		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-		c.Close()
-		closed.Add(1)
-	})
+	url, served, closed := closingServer(t)
 	d := newDriver(t, Config{})
 	vu := newVU()
 	for i, method := range []string{"GET", "POST", "POST"} {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,6 +103,20 @@ func waitUntil(tb testing.TB, what string, cond func() bool) {
 			tb.Fatalf("waited 30s for %s: a hang", what)
 		}
 	}
+}
+
+// closingServer serves one exchange per connection and closes it without
+// saying so (no Connection: close): the client's pooled connection goes
+// stale. It counts the exchanges served and the connections closed.
+func closingServer(t *testing.T) (url string, served, closed *atomic.Int64) {
+	served, closed = new(atomic.Int64), new(atomic.Int64)
+	url = rawServer(t, func(c *net.TCPConn) {
+		served.Add(1)
+		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		c.Close()
+		closed.Add(1)
+	})
+	return url, served, closed
 }
 
 // get is a GET step to url.

@@ -120,13 +120,7 @@ func equalInts(a, b []int) bool {
 func TestStaleConnection(t *testing.T) {
 	t.Parallel()
 	for _, m := range plainModes {
-		var served, closed atomic.Int64
-		url := rawServer(t, func(c *net.TCPConn) { // one exchange per connection, closed without saying so
-			served.Add(1)
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-			c.Close()
-			closed.Add(1)
-		})
+		url, served, closed := closingServer(t)
 		d := newDriver(t, Config{NetHTTP: m.netHTTP})
 		for _, method := range []string{"GET", "GET", "POST", "POST"} {
 			// The server has closed every connection it answered: on
