@@ -62,6 +62,8 @@ func (p *parser) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 		p.decodeDuration(n, v, path)
 	case t == commandType:
 		p.decodeCommand(n, v, path)
+	case t == selectType:
+		p.decodeSelect(n, v, path)
 	case t.Kind() == reflect.Pointer:
 		elem := reflect.New(t.Elem())
 		p.decodeValue(n, elem.Elem(), path)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chaosload/chaosload/faults"
 	"github.com/chaosload/chaosload/load"
 )
 
@@ -79,6 +80,15 @@ type Target struct {
 	Name string `yaml:"-"`
 	// Upstream is host:port of the real dependency.
 	Upstream string `yaml:"upstream"`
+	// Upstreams, instead of Upstream, are the replicas of the dependency:
+	// one proxy each (replicas.go). An element that expands to a
+	// comma-separated list stands for each of its addresses.
+	Upstreams []string `yaml:"upstreams"`
+	// BackShare is the share of its fair share of the work (the target's
+	// total over its replicas) a replica must receive again, after a fault
+	// on it is reverted, to be back in rotation (default 0.5; written
+	// 0.5 or 50%).
+	BackShare faults.Percent `yaml:"backShare"`
 	// Listen is the proxy's address (default 127.0.0.1:0, a free port).
 	Listen string `yaml:"listen"`
 	// Protocol is tcp (default), http, postgres or redis.

@@ -30,6 +30,9 @@ type Fault struct {
 	// Recovery, when set, overrides the file's recovery for this fault:
 	// the fields it sets replace the file's, the others stay.
 	Recovery *Recovery `yaml:"recovery"`
+	// Select says which replicas of the target the fault acts on (nil:
+	// all of them).
+	Select *Select `yaml:"select"`
 }
 
 // FaultDegradation returns what the fault asks of its fault phase: its own

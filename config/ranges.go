@@ -24,12 +24,13 @@ import (
 
 // The outer bounds shared by several fields.
 const (
-	maxSpan    = 7 * 24 * time.Hour // a timeline: a week of load, faults and recovery
-	maxWait    = time.Hour          // a timeout, a think time, an injected delay
-	maxVUs     = 1_000_000          // VUs or connections of one scenario or fault
-	maxPerSec  = 1_000_000          // iterations or messages one scenario paces per second
-	maxBody    = 1 << 30            // a request body
-	maxRateBps = 1e12               // an io-limit byte rate (1 TB/s: no limit at all)
+	maxSpan     = 7 * 24 * time.Hour // a timeline: a week of load, faults and recovery
+	maxWait     = time.Hour          // a timeout, a think time, an injected delay
+	maxVUs      = 1_000_000          // VUs or connections of one scenario or fault
+	maxPerSec   = 1_000_000          // iterations or messages one scenario paces per second
+	maxBody     = 1 << 30            // a request body
+	maxRateBps  = 1e12               // an io-limit byte rate (1 TB/s: no limit at all)
+	maxReplicas = 1024               // the replicas of one target
 )
 
 // numKind says how a number is written, for messages.
@@ -92,6 +93,10 @@ var numberSpans = map[string]span{
 	"scenarios.*.steps.*.redis.timeout":        durations(time.Millisecond, maxWait),
 	"scenarios.*.steps.*.redis.poolSize":       counts(1, 10_000),
 
+	"targets.*.backShare":            {0.01, 1, numShare},
+	"faults.*.select.count":          counts(1, maxReplicas),
+	"faults.*.select.percent":        counts(0.01, 100),
+	"faults.*.select.index.*":        counts(0, maxReplicas-1),
 	"faults.*.recovery.within":       durations(0, maxSpan), // an episode's own recovery
 	"faults.*.recovery.hold":         durations(0, maxSpan),
 	"faults.*.recovery.window":       durations(time.Second/4, time.Hour),

@@ -76,7 +76,7 @@ func firstTarget(s string) string {
 	var name string
 	_, _ = rewrite(s, false, func(t varToken, _ int) (string, error) {
 		if section, rest, ok := runtimeRef(t.Name); ok && section == "targets" && name == "" {
-			name = rest
+			name, _, _ = splitIndex(rest)
 		}
 		return t.Raw, nil
 	})

@@ -20,6 +20,7 @@ import (
 //	condition  = aggregation op value [ "for" duration ]
 //	aggregation= "p(" number ")" | "avg" | "min" | "max" | "med"
 //	           | "rate" | "count" | "value"
+//	           | "out" | "back" | "reached"       (rotation only)
 //	op         = "<" | "<=" | ">" | ">=" | "==" | "!="
 //	value      = number [ unit ]
 //	unit       = duration unit (ns us µs ms s m h) | "%" | "/s"
@@ -41,6 +42,9 @@ const (
 	Counter
 	// Gauge metrics are sampled values (resource use).
 	Gauge
+	// Rotation is the rotation of a target's replicas around a fault
+	// (rotation.go): out, back and reached, per episode and replica.
+	Rotation
 )
 
 // Metrics is the catalogue of metric names usable in thresholds, with how
@@ -73,6 +77,10 @@ var Metrics = map[string]MetricKind{
 	// (`rate > 99%`) and their latency; {probe:NAME} selects one.
 	"probe_ok":      Ratio,
 	"probe_latency": Trend,
+	// Replicas under a fault (degradation only): time out of rotation,
+	// time back in rotation, work that reached them (rotation.go);
+	// {target:NAME} selects a target.
+	RotationMetric: Rotation,
 }
 
 // ResourceMetrics and ProbeMetrics are the metrics judged from the
@@ -95,6 +103,10 @@ var Directions = []string{"sent", "received"}
 func checkTag(metric string, tag Tag) string {
 	probeMetric := containsString(ProbeMetrics, metric)
 	switch {
+	case metric == RotationMetric && tag.Key != "target":
+		return fmt.Sprintf("%s takes only the tag target (a target's name)", metric)
+	case metric == RotationMetric:
+		return ""
 	case containsString(ResourceMetrics, metric):
 		return fmt.Sprintf("%s is the monitored processes' total and takes no tags", metric)
 	case probeMetric && tag.Key != "probe":
@@ -129,13 +141,18 @@ const (
 	AggRate  Agg = "rate"
 	AggCount Agg = "count"
 	AggValue Agg = "value"
+	// The rotation aggregations (rotation.go).
+	AggOut     Agg = "out"
+	AggBack    Agg = "back"
+	AggReached Agg = "reached"
 )
 
 var aggsByKind = map[MetricKind][]Agg{
-	Trend:   {AggP, AggAvg, AggMin, AggMax, AggMed, AggCount},
-	Ratio:   {AggRate, AggCount},
-	Counter: {AggCount, AggRate},
-	Gauge:   {AggAvg, AggMin, AggMax, AggValue},
+	Trend:    {AggP, AggAvg, AggMin, AggMax, AggMed, AggCount},
+	Ratio:    {AggRate, AggCount},
+	Counter:  {AggCount, AggRate},
+	Gauge:    {AggAvg, AggMin, AggMax, AggValue},
+	Rotation: {AggOut, AggBack, AggReached},
 }
 
 // Op is a comparison operator.
@@ -412,7 +429,7 @@ func (p *condParser) value(kind MetricKind, c *Condition) error {
 		p.pos = ustart
 		return p.fail("%s", msg)
 	}
-	if u == UnitNone && kind == Trend && c.Agg != AggCount {
+	if u == UnitNone && (kind == Trend && c.Agg != AggCount || kind == Rotation && c.Agg != AggReached) {
 		u = UnitDuration // k6: a bare number on a trend is milliseconds
 	}
 	if msg := valueFits(kind, c.Agg, v, p.s[start:p.pos]); msg != "" {
@@ -431,13 +448,15 @@ const maxTrendMillis = float64(time.Hour / time.Millisecond)
 // the bound of an aggregation of a metric of kind, "" when it can.
 func valueFits(kind MetricKind, agg Agg, v float64, text string) string {
 	switch {
-	case agg == AggCount && (v < 0 || v != math.Trunc(v) || v > 1e15):
+	case (agg == AggCount || agg == AggReached) && (v < 0 || v != math.Trunc(v) || v > 1e15):
 		return fmt.Sprintf("%s is not a count; valid: a whole number from 0 to 1e15", text)
 	case agg == AggCount:
 	case kind == Ratio && (v < 0 || v > 1):
 		return fmt.Sprintf("%s is out of range: a rate is a share; valid: 0%% to 100%% (or 0 to 1)", text)
 	case kind == Counter && (v < 0 || v > 1e12):
 		return fmt.Sprintf("%s is out of range; valid: 0/s to 1e12/s", text)
+	case kind == Rotation && agg != AggReached && (v < 0 || v > float64(maxSpan/time.Millisecond)):
+		return fmt.Sprintf("%s is out of range; valid: 0s to %s", text, maxSpan)
 	case kind == Trend && (v < 0 || v > maxTrendMillis):
 		return fmt.Sprintf("%s is out of range; valid: 0ms to 1h (the histograms' range)", text)
 	}
@@ -472,8 +491,10 @@ func unitFits(kind MetricKind, agg Agg, u Unit) string {
 		return ""
 	}
 	switch {
-	case agg == AggCount:
+	case agg == AggCount || agg == AggReached:
 		return "a count takes a plain number"
+	case kind == Rotation && u != UnitDuration:
+		return "out and back are durations: write e.g. 5s"
 	case kind == Trend && u != UnitDuration:
 		return "this metric is a duration: write e.g. 100ms or 2s"
 	case kind == Ratio && u != UnitPercent:

@@ -35,6 +35,7 @@ func (c *checker) faults() {
 			names[f.Name] = i
 		}
 		c.faultTarget(&f.Fault, path)
+		c.selection(f, path)
 		c.faultJudging(f, path)
 		if loadEnd > 0 && f.StartTime >= loadEnd {
 			c.errorf(path+".startTime", "the fault starts at %s, but the load ends at %s; start it earlier or run the load longer", f.StartTime, loadEnd)

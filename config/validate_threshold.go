@@ -19,6 +19,8 @@ func (c *checker) thresholdSets() {
 	c.thresholdSet("thresholds", c.e.Thresholds, false)
 	c.thresholdSet("degradation", c.e.Degradation, false)
 	c.thresholdSet("abort", c.e.Abort, true)
+	c.rotationThresholds("thresholds", c.e.Thresholds)
+	c.rotationThresholds("abort", c.e.Abort)
 	if len(c.e.Degradation) > 0 && len(c.e.Faults) == 0 {
 		c.errorf("degradation", "is judged only while a fault is active, and this experiment has no faults; add faults or remove it")
 	}

@@ -94,15 +94,20 @@ func (c *checker) refs() {
 	})
 }
 
-func (c *checker) targetRef(pos Pos, path string, t varToken, name string) {
+func (c *checker) targetRef(pos Pos, path string, t varToken, ref string) {
 	names := c.targetNames()
+	name, index, badIndex := splitIndex(ref)
 	switch {
+	case badIndex:
+		c.errorAt(pos, path, "%s: want a replica index from 0, e.g. ${targets.%s[0]}", t.Raw, name)
 	case strings.HasPrefix(path, "targets."):
 		c.errorAt(pos, path, "%s: a target cannot refer to a target (the proxies start together); "+
 			"use ${stack.NAME} or an address", t.Raw)
 	case !containsString(names, name):
 		c.errorAt(pos, path, "unknown target %q in %s%s; valid targets: %s", name, t.Raw,
 			didYouMean(name, names), listOr(names, "none (add a targets: section)"))
+	default:
+		c.targetIndex(pos, path, t, name, index)
 	}
 }
 

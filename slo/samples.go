@@ -27,9 +27,13 @@ func Sampled(th config.Threshold) bool {
 }
 
 // SplitSampled splits ths into those judged from the load's results and
-// those judged from samples and probes.
+// those judged from samples and probes. Rotation thresholds are in
+// neither: the runner judges them per replica, from its proxies' counts.
 func SplitSampled(ths config.Thresholds) (results, sampled config.Thresholds) {
 	for _, th := range ths {
+		if th.Metric.Name == config.RotationMetric {
+			continue
+		}
 		if Sampled(th) {
 			sampled = append(sampled, th)
 		} else {
