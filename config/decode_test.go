@@ -47,7 +47,7 @@ func TestDecodeErrors(t *testing.T) {
 			}},
 		// a named entry with no body
 		{"named entry null", edit(`  api: {upstream: "127.0.0.1:8080"}`, "  api:"),
-			nil, []string{`4:3 targets.api: want a mapping with keys upstream, upstreams, backShare, listen, protocol, dsn, got nothing`}},
+			nil, []string{`4:3 targets.api: want a mapping with keys upstream, upstreams, backShare, checkPath, listen, protocol, dsn, got nothing`}},
 		// a key given twice
 		{"duplicate key", base + "name: u\n",
 			nil, []string{`12:1 name: given twice (first at line 2)`}},

@@ -89,6 +89,10 @@ type Target struct {
 	// on it is reverted, to be back in rotation (default 0.5; written
 	// 0.5 or 50%).
 	BackShare faults.Percent `yaml:"backShare"`
+	// CheckPath is the path prefix of a load balancer's health checks on
+	// an http target ("/health"): its proxies count them apart, so they are
+	// not work that keeps a replica in rotation.
+	CheckPath string `yaml:"checkPath"`
 	// Listen is the proxy's address (default 127.0.0.1:0, a free port).
 	Listen string `yaml:"listen"`
 	// Protocol is tcp (default), http, postgres or redis.

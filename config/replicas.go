@@ -116,6 +116,17 @@ func (c *checker) upstreams(t *Target, path string) {
 	}
 }
 
+// checkPath checks a target's checkPath.
+func (c *checker) checkPath(t *Target, path string) {
+	switch {
+	case t.CheckPath == "":
+	case t.Protocol != "http":
+		c.errorf(path+".checkPath", "applies only to http targets; this one's protocol is %s", or(t.Protocol, DefaultProtocol))
+	case !strings.HasPrefix(t.CheckPath, "/"):
+		c.errorf(path+".checkPath", "want a path such as /health, got %q", t.CheckPath)
+	}
+}
+
 // targetIndex checks the index of a ${targets.NAME[i]} against the
 // replicas of the target, when the file says how many there are.
 func (c *checker) targetIndex(pos Pos, path string, t varToken, name string, index int) {

@@ -132,6 +132,7 @@ func (c *checker) targets() {
 			c.errorf(path, "target name %q may hold only letters, digits, - and _", t.Name)
 		}
 		c.upstreams(t, path)
+		c.checkPath(t, path)
 		c.listen(t, path, listens)
 		if t.Protocol != "" && !containsString(Protocols, t.Protocol) {
 			c.errorf(path+".protocol", "unknown protocol %q%s; valid: %s", t.Protocol, didYouMean(t.Protocol, Protocols), strings.Join(Protocols, ", "))

@@ -32,9 +32,7 @@ func (s *Session) Outcome() *runner.Outcome {
 		t := s.targets[n]
 		st := t.p.Stats()
 		o.Targets = append(o.Targets, runner.TargetResult{
-			Name: n, Protocol: t.protocol, Listen: st.Addr, Upstream: st.Upstream,
-			Accepted: int64(st.Accepted), Refused: int64(st.Refused), Reset: int64(st.Reset),
-			BytesUp: int64(st.BytesUp), BytesDn: int64(st.BytesDown),
+			Name: n, Protocol: t.protocol, Listen: st.Addr, Upstream: st.Upstream, ProxyCounts: runner.CountsOf(st),
 		})
 	}
 	s.mu.Unlock()

@@ -70,7 +70,9 @@ func (c *conn) serve(ctx context.Context) {
 		return
 	}
 	c.markUpstream()
-	if c.sniff == nil { // a watched connection stays on the copy path: its server's first bytes are read
+	// a watched connection stays on the copy path: its server's first bytes
+	// are read; so does a counted one: its client's bytes are
+	if c.sniff == nil && c.links[stream.Upstream].count == nil {
 		c.useSockmap()
 	}
 	var down sync.WaitGroup
@@ -120,6 +122,7 @@ func (c *conn) attach(up *net.TCPConn) bool {
 	c.links[stream.Upstream] = newLink(c, stream.Upstream, c.client, up)
 	c.links[stream.Downstream] = newLink(c, stream.Downstream, up, c.client)
 	c.links[stream.Downstream].sniff = c.sniff
+	c.links[stream.Upstream].count = newReqCounter(c.p.cfg.CountRequests, c.p.cfg.CheckPath)
 	return true
 }
 

@@ -57,6 +57,7 @@ type link struct {
 	nread   uint64        // bytes read from src by the link goroutine
 	written atomic.Uint64 // bytes the proxy wrote to dst
 	sniff   *sniffer      // shown what is read until it has seen enough (watch.go)
+	count   reqCounter    // upstream, Config.CountRequests: counts requests (reqcount.go)
 }
 
 func newLink(c *conn, dir stream.Direction, src, dst *net.TCPConn) *link {
@@ -161,7 +162,7 @@ func (l *link) fast() outcome {
 			return failed
 		case l.rerr != nil:
 			return l.readFailed(l.rerr)
-		case l.bulk:
+		case l.bulk && l.count == nil: // a counted stream is read, never spliced
 			if err := l.splice(); err != nil {
 				return l.readFailed(err)
 			}
@@ -222,6 +223,7 @@ func (l *link) copyChunk(fd uintptr) (n int, stop bool) {
 	}
 	l.nread += uint64(n)
 	l.sniffed((*b)[:n])
+	l.counted((*b)[:n])
 	_, err = l.dst.Write((*b)[:n])
 	if err != nil {
 		l.werr = err

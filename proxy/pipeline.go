@@ -89,6 +89,7 @@ func (l *link) feed(pl *pipeline) outcome {
 			data := make([]byte, n) // owned by the chunk: stages may keep or slice it
 			copy(data, (*l.rbuf)[:n])
 			l.sniffed(data)
+			l.counted(data)
 			bufPool.Put(l.rbuf)
 			l.pending = &stream.StreamChunk{Data: data, Timestamp: time.Now()}
 		}

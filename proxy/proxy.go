@@ -37,6 +37,15 @@ type Config struct {
 	// NoSockmap keeps every connection on the copy path (user space) even
 	// where the kernel's sockmap fast path is available; see sockmap.go.
 	NoSockmap bool
+	// CountRequests, when http, postgres or redis, counts the requests
+	// clients start on the proxy's connections (Stats.Requests; see
+	// reqcount.go); such connections stay on the copy path. Empty or tcp:
+	// no count.
+	CountRequests string
+	// CheckPath is the path prefix of a load balancer's HTTP health checks
+	// ("/health"): such requests are counted as Stats.Checks, not
+	// Requests. Empty: every request is a request.
+	CheckPath string
 }
 
 // Proxy is a running fault proxy for one target. Create it with Listen, start

@@ -31,6 +31,10 @@ type Stats struct {
 	// DialFailed counts connections closed because the upstream dial failed
 	// or timed out (or no upstream was set).
 	DialFailed uint64
+	// Requests counts the requests clients started, when
+	// Config.CountRequests names their protocol (zero otherwise); Checks
+	// the HTTP health checks among them (Config.CheckPath), counted apart.
+	Requests, Checks uint64
 	// BytesUp counts bytes written to the upstream (client → server),
 	// BytesDown bytes written to clients (server → client).
 	BytesUp, BytesDown uint64
@@ -111,7 +115,7 @@ type FaultStats struct {
 type counters struct {
 	active                               atomic.Int64
 	accepted, refused, reset, dialFailed atomic.Uint64
-	switches                             atomic.Uint64
+	switches, requests, checks           atomic.Uint64
 	bytes                                [2]atomic.Uint64 // indexed by stream.Direction
 }
 
@@ -127,6 +131,8 @@ func (p *Proxy) Stats() Stats {
 		Reset:      p.ctr.reset.Load(),
 		DialFailed: p.ctr.dialFailed.Load(),
 		Switches:   p.ctr.switches.Load(),
+		Requests:   p.ctr.requests.Load(),
+		Checks:     p.ctr.checks.Load(),
 		FastPath:   FastPathCopy,
 	}
 	if p.sm != nil {

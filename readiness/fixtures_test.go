@@ -22,7 +22,7 @@ func loadRun() *runner.Outcome {
 			Processes: []runner.ProcessResources{{Name: "service"}, {Name: "postgres"}}},
 		Generator: &runner.GeneratorHealth{Cores: 2},
 		Pool:      &runner.PoolWait{Acquires: 20000, Waited: 10, WaitMS: 5},
-		Targets:   []runner.TargetResult{{Name: "api", Accepted: 40, BytesUp: 1e6, BytesDn: 5e6}},
+		Targets:   []runner.TargetResult{{Name: "api", ProxyCounts: runner.ProxyCounts{Accepted: 40, BytesUp: 1e6, BytesDn: 5e6}}},
 		Totals:    runner.Totals{Ops: 50000, Errors: 100, ByClass: map[string]int64{"timeout": 100}},
 		Verify:    []runner.VerifyResult{{Step: "order", Acknowledged: 400, Verified: 400, Passed: true}},
 		Steps: []runner.StepResult{{Name: "browse", Protocol: "http", Batch: 1, Ops: 25000, P95MS: 30},

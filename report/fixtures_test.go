@@ -29,8 +29,8 @@ func passedOutcome() *runner.Outcome {
 		StartedAt: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), DurationS: 60,
 		Stack: &runner.StackInfo{Name: "demo", Mode: "graceful", API: "127.0.0.1:40001", Postgres: "127.0.0.1:40002", Redis: "127.0.0.1:40003"},
 		Targets: []runner.TargetResult{
-			{Name: "api", Protocol: "http", Listen: "127.0.0.1:41001", Upstream: "127.0.0.1:40001", Accepted: 120, BytesUp: 90000, BytesDn: 400000, FastPath: "sockmap"},
-			{Name: "postgres", Protocol: "postgres", Listen: "127.0.0.1:41002", Upstream: "127.0.0.1:40002", Accepted: 30, Reset: 8, FastPath: "sockmap"},
+			{Name: "api", Protocol: "http", Listen: "127.0.0.1:41001", Upstream: "127.0.0.1:40001", ProxyCounts: runner.ProxyCounts{Accepted: 120, BytesUp: 90000, BytesDn: 400000}, FastPath: "sockmap"},
+			{Name: "postgres", Protocol: "postgres", Listen: "127.0.0.1:41002", Upstream: "127.0.0.1:40002", ProxyCounts: runner.ProxyCounts{Accepted: 30, Reset: 8}, FastPath: "sockmap"},
 		},
 		Phases: []runner.Phase{
 			{Name: "warm-up", StartS: 0, EndS: 10, Ops: 2000, OpsPerS: 200, OKPerS: 200, P50MS: 0.9, P95MS: 1.6, P99MS: 2.4},

@@ -51,6 +51,7 @@ var fixtures = []struct {
 	{"errored", erroredOutcome},            // preflight failed: nothing measured
 	{"inconclusive", inconclusiveOutcome},  // the generator's lateness decides a latency check
 	{"late-episodes", lateEpisodesOutcome}, // it decides episode 1's fault check and episode 2's recovery
+	{"replicas", replicasOutcome},          // one replica of three fails: selection, share per phase, rotation
 }
 
 func TestGoldenText(t *testing.T) {

@@ -16,7 +16,7 @@ var htmlSource string
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"secs": secs, "optSecs": optSecs, "ms": fmtMS, "fastPath": fastPath,
 	"rate": errorRate, "counts": faultCounts, "label": phaseLabel,
-	"bytes": fmtBytes, "process": processName,
+	"bytes": fmtBytes, "process": processName, "selection": selectionLine,
 }).Parse(htmlSource))
 
 // HTML writes o as one self-contained HTML page, readable offline: styles
@@ -100,6 +100,8 @@ func verdictRows(o *runner.Outcome) []verdictRow {
 type episodeRow struct {
 	Number                                          int
 	Faults, Span, Figures, Recovery, Result, Merged string
+	// Rotation is the rotation of the replicas its faults acted on.
+	Rotation []string
 }
 
 // EpisodeRows are the lines of the episodes table.
@@ -110,6 +112,9 @@ func (p page) EpisodeRows() []episodeRow {
 			Number: e.Number, Faults: episodeFaults(e), Span: episodeSpan(e), Figures: episodeFaultFigures(e),
 			Recovery: episodeRecovery(e), Result: episodeResult(e), Merged: strings.Join(e.Merged, "; "),
 		})
+		for _, rr := range e.Rotation {
+			rows[len(rows)-1].Rotation = append(rows[len(rows)-1].Rotation, "rotation "+rotationLine(rr))
+		}
 	}
 	return rows
 }

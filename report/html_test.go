@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"html/template"
 	"regexp"
 	"strconv"
 	"strings"
@@ -217,5 +218,34 @@ func TestHTMLNoData(t *testing.T) {
 	}
 	if !strings.Contains(page, "unreachable") {
 		t.Errorf("the error is not shown")
+	}
+}
+
+// TestHTMLReplicas: a target of several replicas gets a chart of each
+// replica's share of its work, the fault window shaded; the faults table
+// names the replicas a fault acted on and the episodes table their
+// rotation.
+func TestHTMLReplicas(t *testing.T) {
+	t.Parallel()
+	o := replicasOutcome()
+	page := renderHTML(t, o)
+	got := chartPoints(page)["share-api"]
+	// a sample every 0.5 s for 30 s; api[1]'s area leaves out the 18 in
+	// which it had no share
+	for name, points := range map[string]int{"api[0]": 60, "api[1]": 42, "api[2]": 60} {
+		if got[name] != points {
+			t.Errorf("share chart: series %s has %d points, want %d", name, got[name], points)
+		}
+	}
+	if !strings.Contains(page, `class="fault-label">api-1-fails</text>`) {
+		t.Errorf("the fault window is not labelled")
+	}
+	for _, piece := range []string{
+		"fault api-1-fails → api[1] 127.0.0.1:41002 (select one, seed 7)",
+		"rotation api[1]: out 1.50s, back 0.75s, reached 12 (fault api-1-fails)",
+	} {
+		if !strings.Contains(page, template.HTMLEscapeString(piece)) {
+			t.Errorf("the page lacks %q", piece)
+		}
 	}
 }

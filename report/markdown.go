@@ -20,6 +20,7 @@ func Markdown(w io.Writer, o *runner.Outcome) error {
 	mdExpectations(ew, o)
 	mdComparison(ew, o)
 	mdEpisodes(ew, o)
+	trafficMarkdown(ew, o)
 	mdPhases(ew, o)
 	stressMarkdown(ew, o)
 	mdFaults(ew, o)
@@ -170,6 +171,9 @@ func mdFaults(w *errWriter, o *runner.Outcome) {
 		}
 		if c := faultCounts(f); c != "" {
 			reverted += " (" + c + ")"
+		}
+		if l := selectionLine(o, f); l != "" {
+			reverted += " (" + mdText(l) + ")"
 		}
 		w.printf("| %s | %s | %s | %s | %s | %.0fms |\n", mdText(f.Name), mdText(f.Kind), mdText(f.Target),
 			optSecs(f.AppliedS), reverted, f.RevertMS)

@@ -85,7 +85,7 @@ func charts(o *runner.Outcome) []*chart {
 	for _, c := range out {
 		c.X = x
 	}
-	return out
+	return append(out, shareCharts(o)...) // on the traffic samples' own times
 }
 
 // column builds one series' values from each bucket.

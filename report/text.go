@@ -22,6 +22,7 @@ func Text(w io.Writer, o *runner.Outcome) error {
 	stressText(ew, o)
 	faultTable(ew, o)
 	episodesText(ew, o)
+	trafficText(ew, o)
 	checks(ew, o)
 	verifyLines(ew, o)
 	resourcesText(ew, o)
@@ -109,6 +110,9 @@ func faultTable(w *errWriter, o *runner.Outcome) {
 		}
 		if c := faultCounts(f); c != "" {
 			w.printf("  %s: %s\n", f.Name, c)
+		}
+		if l := selectionLine(o, f); l != "" {
+			w.printf("  %s\n", l)
 		}
 	}
 }

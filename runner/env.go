@@ -38,8 +38,9 @@ func StartEnv(ctx context.Context, exp *config.Experiment, opts Options) (*Env, 
 // it.
 func (e *Env) Experiment() *config.Experiment { return e.r.exp }
 
-// Proxies returns the running proxy of each target, by target name. The
-// proxies stay owned by the Env: Close stops them.
+// Proxies returns the running proxies by name: a target's name for a
+// target of one upstream, NAME[i] for replica i of a target of several.
+// The proxies stay owned by the Env: Close stops them.
 func (e *Env) Proxies() map[string]*proxy.Proxy { return e.r.proxies }
 
 // Seed is the seed the proxies draw toxicity from (the file's, or a drawn one).

@@ -39,6 +39,9 @@ type Episode struct {
 	// Recovery is the return to steady state after EndS and its bound;
 	// nil when not measured (no steady-state thresholds).
 	Recovery *Recovery `json:"recovery"`
+	// Rotation is the rotation of each replica its faults acted on, on
+	// targets of several replicas (rotation.go).
+	Rotation []RotationResult `json:"rotation,omitempty"`
 }
 
 // episodes converts the judged episodes; checks are the outcome's, from

@@ -35,6 +35,8 @@ type measurement struct {
 	// offered is load.Load.Offered of the run's load (nil for a stress
 	// run, whose levels are loads of their own).
 	offered func(from, to time.Duration) []load.Offer
+	// traffic samples the replicas' proxies (traffic.go).
+	traffic *trafficSampler
 	// side is the resource monitor and the probes (monitor.go).
 	side *sidecars
 	// stressRecovery is the recovery after overload of a stress run, and
@@ -98,6 +100,8 @@ func (r *run) execute(ctx context.Context) error {
 	r.loadStart = m.clock.Epoch
 	r.clockMu.Unlock()
 	tl.Now = m.clock.Now
+	m.traffic = r.newTrafficSampler()
+	m.traffic.sample(m.clock.Now)
 	drivers, closeDrivers, err := newDrivers(m.rec)
 	if err != nil {
 		return infra("load: %w", err)
@@ -138,6 +142,7 @@ func (r *run) execute(ctx context.Context) error {
 	poolAfter, poolAfterOK := r.readPool(ctx)
 	r.out.Pool = poolWait(poolBefore, poolAfter, poolOK, poolAfterOK)
 	m.samples = append(m.samples, sampleOf(m.loadEnd, ld.Stats()))
+	m.traffic.sample(m.clock.Now)
 	r.recordFaults(m.records)
 	if tlErr != nil {
 		return &InfraError{tlErr}
@@ -173,8 +178,12 @@ func (r *run) timeline() (*faults.Timeline, error) {
 		if t == nil {
 			return nil, infra("fault %q: unknown target %q", f.Name, f.Target)
 		}
+		sel, err := r.selectReplicas(i, t)
+		if err != nil {
+			return nil, &InfraError{err}
+		}
 		a, err := faults.Bind(f, faults.TargetInfo{
-			Name: t.Name, Protocol: t.Protocol, DSN: t.DSN, Proxy: r.proxies[t.Name],
+			Name: t.Name, Protocol: t.Protocol, DSN: t.DSN, Proxy: sel,
 		}, r.opts.Logger)
 		if err != nil {
 			return nil, &InfraError{err}
@@ -187,6 +196,9 @@ func (r *run) timeline() (*faults.Timeline, error) {
 func (r *run) faultEvent(ev faults.Event) {
 	if !ev.Reverting && ev.ApplyErr == nil && r.m != nil && r.m.edges != nil {
 		r.m.edges.applied(ev.Applied)
+		if t := r.exp.Target(ev.Target); t != nil {
+			r.m.traffic.mark(ev.Name, r.selections[ev.Name], r.replicas[t.Name], t.Protocol, ev.Applied)
+		}
 	}
 	if r.opts.OnEvent == nil {
 		return
@@ -226,6 +238,7 @@ func (r *run) watch(ctx context.Context, ld *load.Load, tl *faults.Timeline, sto
 		now := r.m.clock.Now()
 		st := ld.Stats()
 		r.m.samples = append(r.m.samples, sampleOf(now, st))
+		r.m.traffic.sample(r.m.clock.Now)
 		if fired, reason := abort.Check(r.m.rec, now); fired {
 			r.abortReason = reason
 			if r.opts.OnEvent != nil {

@@ -28,7 +28,7 @@ func (r *run) recordFaults(recs []faults.Record) {
 			ApplyMS:      float64(rec.ApplyTook.Microseconds()) / 1000,
 			RevertMS:     float64(rec.RevertTook.Microseconds()) / 1000,
 		}
-		f.ExpectEffect = rec.ExpectEffect
+		f.ExpectEffect, f.Selection = rec.ExpectEffect, r.selections[rec.Name]
 		r.timeliness(&f, rec)
 		if rec.WasApplied {
 			f.Effect = r.faultEffect(rec)
@@ -77,8 +77,8 @@ func (r *run) faultEffect(rec faults.Record) *FaultEffect {
 		e.Host, e.Changed = rec.Host, hostChanged(rec.Host)
 		return e
 	}
-	if p := r.proxies[rec.Target]; p != nil {
-		if fs, ok := p.Stats().Faults[rec.Name]; ok {
+	for _, rep := range r.replicas[rec.Target] {
+		if fs, ok := rep.p.Stats().Faults[rec.Name]; ok {
 			fillEffect(e, fs)
 		}
 	}
@@ -90,19 +90,24 @@ func (r *run) faultEffect(rec faults.Record) *FaultEffect {
 	return e
 }
 
+// fillEffect adds what one proxy counted for the fault to e: a fault on
+// several replicas sums theirs.
 func fillEffect(e *FaultEffect, fs proxy.FaultStats) {
-	e.ConnsSelected = fs.Selected
-	e.ConnsRefused, e.ConnsReset, e.ConnsQueued, e.ConnsDelayed = fs.ConnsRefused, fs.ConnsReset, fs.ConnsQueued, fs.ConnsDelayed
-	e.RequestsErrored, e.RequestsDelayed = fs.RequestsErrored, fs.RequestsDelayed
-	e.ChunksDelayed, e.DelayS = fs.ChunksDelayed, fs.InjectedDelay.Seconds()
-	e.BytesHeld, e.BytesDropped, e.PacketsDropped = fs.BytesHeld, fs.BytesDropped, fs.DroppedUp+fs.DroppedDown
-	e.ServerRefused, e.ServerAdmitted, e.Admissions = fs.ServerRefused, fs.ServerAdmitted, fs.Admissions
+	e.ConnsSelected += fs.Selected
+	e.ConnsRefused, e.ConnsReset = e.ConnsRefused+fs.ConnsRefused, e.ConnsReset+fs.ConnsReset
+	e.ConnsQueued, e.ConnsDelayed = e.ConnsQueued+fs.ConnsQueued, e.ConnsDelayed+fs.ConnsDelayed
+	e.RequestsErrored, e.RequestsDelayed = e.RequestsErrored+fs.RequestsErrored, e.RequestsDelayed+fs.RequestsDelayed
+	e.ChunksDelayed, e.DelayS = e.ChunksDelayed+fs.ChunksDelayed, e.DelayS+fs.InjectedDelay.Seconds()
+	e.BytesHeld, e.BytesDropped = e.BytesHeld+fs.BytesHeld, e.BytesDropped+fs.BytesDropped
+	e.PacketsDropped += fs.DroppedUp + fs.DroppedDown
+	e.ServerRefused, e.ServerAdmitted, e.Admissions = e.ServerRefused+fs.ServerRefused, e.ServerAdmitted+fs.ServerAdmitted, e.Admissions+fs.Admissions
 }
 
 // uninspectable is the connections a protocol-aware fault left alone.
 func (r *run) uninspectable(rec faults.Record) int64 {
-	if p := r.proxies[rec.Target]; p != nil {
-		return p.Stats().Faults[rec.Name].Uninspectable
+	var n int64
+	for _, rep := range r.replicas[rec.Target] {
+		n += rep.p.Stats().Faults[rec.Name].Uninspectable
 	}
-	return 0
+	return n
 }

@@ -59,8 +59,15 @@ func (r *run) judgePhases() {
 	}
 	r.judgeSampled(v)
 	r.judgeFaultEffects(v.Episodes) // faulteffect.go
+	r.out.Traffic = m.traffic.traffic()
+	fillPhaseWork(r.out.Traffic, r.out.Phases)
+	rot := r.rotations(v.Episodes, r.out.Traffic)
+	r.judgeRotation(v.Episodes, rot)
 	r.out.Recovery = recovery(v.Recovery, v.NetRecovery)
 	r.out.Episodes = episodes(m.rec, v.Episodes, r.out.Checks)
+	for i := range r.out.Episodes {
+		r.out.Episodes[i].Rotation = rot[r.out.Episodes[i].Number]
+	}
 	r.warnClosedModel(v.Recovery)
 	r.judgeOffered(v.Phases, v.Episodes)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chaosload/chaosload/faults"
+	"github.com/chaosload/chaosload/proxy"
 )
 
 // SchemaVersion is the version of the Outcome's JSON form. It changes when a
@@ -86,6 +87,9 @@ type Outcome struct {
 	Totals Totals        `json:"totals"`
 	// Steps sums up each step of each scenario over the whole load.
 	Steps []StepResult `json:"steps,omitempty"`
+	// Traffic is what each target's proxies carried, per replica, sampled
+	// every interval (traffic.go); omitted without targets.
+	Traffic []TargetTraffic `json:"traffic,omitempty"`
 	// IntervalS is the length of each entry of Intervals.
 	IntervalS float64    `json:"interval_s"`
 	Intervals []Interval `json:"intervals"`
@@ -147,16 +151,52 @@ type StackInfo struct {
 type TargetResult struct {
 	Name     string `json:"name"`
 	Protocol string `json:"protocol"`
+	// Listen and Upstream are the replicas' addresses, joined by commas,
+	// for a target of several upstreams.
 	Listen   string `json:"listen"`
 	Upstream string `json:"upstream"`
-	Accepted int64  `json:"accepted"`
-	Refused  int64  `json:"refused"`
-	Reset    int64  `json:"reset"`
-	BytesUp  int64  `json:"bytes_up"`
-	BytesDn  int64  `json:"bytes_down"`
+	ProxyCounts
 	// FastPath is how the proxy carried connections without a fault:
 	// "sockmap" (inside the kernel) or "copy" (in user space).
 	FastPath string `json:"fast_path,omitempty"`
+	// Replicas are the proxies of a target of several upstreams, in order
+	// (its counts are their sums); omitted for one upstream.
+	Replicas []ReplicaResult `json:"replicas,omitempty"`
+}
+
+// ReplicaResult describes one replica's proxy and what went through it.
+type ReplicaResult struct {
+	// Name is the proxy's: "api[1]".
+	Name     string `json:"name"`
+	Listen   string `json:"listen"`
+	Upstream string `json:"upstream"`
+	ProxyCounts
+}
+
+// ProxyCounts is what a proxy counted over the run.
+type ProxyCounts struct {
+	Accepted int64 `json:"accepted"`
+	Refused  int64 `json:"refused"`
+	Reset    int64 `json:"reset"`
+	BytesUp  int64 `json:"bytes_up"`
+	BytesDn  int64 `json:"bytes_down"`
+	// Requests counts the requests the proxy saw start, on http, postgres
+	// and redis targets (proxy.Stats.Requests).
+	Requests int64 `json:"requests,omitempty"`
+}
+
+// CountsOf is what s counted.
+func CountsOf(s proxy.Stats) ProxyCounts {
+	return ProxyCounts{
+		Accepted: int64(s.Accepted), Refused: int64(s.Refused), Reset: int64(s.Reset),
+		BytesUp: int64(s.BytesUp), BytesDn: int64(s.BytesDown), Requests: int64(s.Requests),
+	}
+}
+
+// add sums c into p.
+func (p *ProxyCounts) add(c ProxyCounts) {
+	p.Accepted, p.Refused, p.Reset = p.Accepted+c.Accepted, p.Refused+c.Refused, p.Reset+c.Reset
+	p.BytesUp, p.BytesDn, p.Requests = p.BytesUp+c.BytesUp, p.BytesDn+c.BytesDn, p.Requests+c.Requests
 }
 
 // Phase is one judged span of the run, with what its operations did (all
@@ -310,6 +350,9 @@ type FaultResult struct {
 	// proxy; nil when it was not applied.
 	Effect *FaultEffect `json:"effect,omitempty"`
 	Error  string       `json:"error,omitempty"`
+	// Selection is which replicas of its target the fault acted on (its
+	// select:); nil for a host fault.
+	Selection *Selection `json:"selection,omitempty"`
 }
 
 // FaultEffect is what a fault did to traffic while in effect, as the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,11 +24,16 @@ type run struct {
 	opts Options
 	out  *Outcome
 
-	stack   Stack
-	vars    map[string]string
-	proxies map[string]*proxy.Proxy
-	// running marks the proxies started.
+	stack Stack
+	vars  map[string]string
+	// proxies are the replicas' proxies by name (replicas.go); replicas
+	// each target's, in order.
+	proxies  map[string]*proxy.Proxy
+	replicas map[string][]*replica
+	// running marks the targets whose proxies started.
 	running map[string]bool
+	// selections are the replicas each fault on a target acts on.
+	selections map[string]*Selection
 	// svc are the file's own services (stack.services).
 	svc services
 
@@ -63,6 +69,7 @@ func newRun(exp *config.Experiment, opts Options) *run {
 		},
 		vars:        map[string]string{},
 		proxies:     map[string]*proxy.Proxy{},
+		replicas:    map[string][]*replica{},
 		running:     map[string]bool{},
 		proxyCtx:    pctx,
 		stopProxies: stop,
@@ -77,9 +84,9 @@ func randomSeed() int64 {
 
 // setup brings up the stack and the proxies and checks every upstream.
 //
-//	stack backends ──▶ proxies listen ──▶ demo service (via proxies) ──▶ proxies whose
-//	upstream is known run ──▶ the file's services, in order ──▶ resolve ──▶ the other
-//	proxies run ──▶ preflight
+//	stack backends ──▶ proxies whose replicas are known listen ──▶ demo service (via
+//	proxies) ──▶ the other proxies listen ──▶ proxies whose upstream is known run ──▶
+//	the file's services, in order ──▶ resolve ──▶ the other proxies run ──▶ preflight
 //
 // The file's services start once the proxies in front of their
 // dependencies forward: a service that checks its database at start meets
@@ -88,20 +95,30 @@ func (r *run) setup(ctx context.Context) error {
 	if err := r.startBackends(ctx); err != nil {
 		return err
 	}
-	if err := r.listenProxies(); err != nil {
+	if err := r.listenTargets(false); err != nil {
 		return err
 	}
 	if err := r.startService(ctx); err != nil {
 		return err
 	}
-	r.startProxies(true)
+	if err := r.listenTargets(true); err != nil {
+		return err
+	}
+	if err := r.startProxies(true); err != nil {
+		return err
+	}
 	if err := r.startServices(ctx); err != nil {
 		return err
+	}
+	if err := r.exp.CheckTargetIndexes(r.replicaCount); err != nil {
+		return &InfraError{fmt.Errorf("resolve addresses: %w", err)}
 	}
 	if err := r.exp.Resolve(r.lookup); err != nil {
 		return &InfraError{fmt.Errorf("resolve addresses: %w", err)}
 	}
-	r.startProxies(false)
+	if err := r.startProxies(false); err != nil {
+		return err
+	}
 	return r.preflight(ctx)
 }
 
@@ -132,27 +149,6 @@ func (r *run) startBackends(ctx context.Context) error {
 		r.vars["stack.postgres.disk"] = d.PostgresDisk()
 	}
 	r.out.Stack = &StackInfo{Name: s.Name, Mode: s.Mode, Postgres: pg, Redis: rd}
-	return nil
-}
-
-// listenProxies binds every target's listener, so ${targets.NAME} is known
-// before anything connects.
-func (r *run) listenProxies() error {
-	for _, t := range r.exp.Targets {
-		listen, err := config.Expand(t.Listen, r.lookup)
-		if err != nil {
-			return infra("target %q: listen address: %w", t.Name, err)
-		}
-		p, err := proxy.Listen(proxy.Config{
-			Name: t.Name, Listen: listen, Seed: r.out.Seed, NoSockmap: r.opts.NoSockmap,
-			Logger: r.opts.Logger.With().Str("target", t.Name).Logger(),
-		})
-		if err != nil {
-			return infra("target %q: %w", t.Name, err)
-		}
-		r.proxies[t.Name] = p
-		r.vars["targets."+t.Name] = p.Addr()
-	}
 	return nil
 }
 
@@ -196,44 +192,50 @@ func (r *run) stackEvent() {
 	r.opts.OnEvent(Event{Kind: "stack-started", Message: strings.Join(parts, ", ")})
 }
 
-// viaProxy returns the listen address of the target whose upstream is addr,
-// or addr itself when no target proxies it.
+// viaProxy returns the listen address of the replica proxy whose upstream
+// is addr, or addr itself when no bound proxy forwards to it.
 func (r *run) viaProxy(addr string) string {
 	for _, t := range r.exp.Targets {
-		if up, err := config.Expand(t.Upstream, r.lookup); err == nil && up == addr {
-			return r.proxies[t.Name].Addr()
+		for _, rep := range r.replicas[t.Name] {
+			if rep.upstream == addr {
+				return rep.p.Addr()
+			}
 		}
 	}
 	return addr
 }
 
-// startProxies runs the proxies not running yet: with early, those whose
-// upstream can be resolved already (the file's services are not started
-// yet); without, all the rest (the experiment is resolved).
-func (r *run) startProxies(early bool) {
+// startProxies runs the proxies of the targets not running yet: with
+// early, those whose upstreams are known already (the file's services are
+// not started yet); without, all the rest (the experiment is resolved).
+func (r *run) startProxies(early bool) error {
 	for _, t := range r.exp.Targets {
-		up := t.Upstream
-		if early {
-			var err error
-			if up, err = config.Expand(t.Upstream, r.lookup); err != nil {
-				continue
-			}
-		}
-		if r.running[t.Name] {
+		reps := r.replicas[t.Name]
+		if r.running[t.Name] || early && slices.ContainsFunc(reps, func(rep *replica) bool { return rep.upstream == "" }) {
 			continue
 		}
+		if err := r.resolveLate(&t); err != nil {
+			return err
+		}
 		r.running[t.Name] = true
-		p := r.proxies[t.Name]
-		p.SetUpstream(up)
-		r.out.Targets = append(r.out.Targets, TargetResult{
-			Name: t.Name, Protocol: t.Protocol, Listen: p.Addr(), Upstream: up,
-		})
-		r.proxyWG.Go(func() {
-			if err := p.Run(r.proxyCtx); err != nil {
-				r.opts.Logger.Error().Err(err).Str("target", t.Name).Msg("proxy stopped")
+		res := TargetResult{Name: t.Name, Protocol: t.Protocol}
+		var listens, ups []string
+		for _, rep := range reps {
+			rep.p.SetUpstream(rep.upstream)
+			listens, ups = append(listens, rep.p.Addr()), append(ups, rep.upstream)
+			if len(reps) > 1 {
+				res.Replicas = append(res.Replicas, ReplicaResult{Name: rep.name, Listen: rep.p.Addr(), Upstream: rep.upstream})
 			}
-		})
+			r.proxyWG.Go(func() {
+				if err := rep.p.Run(r.proxyCtx); err != nil {
+					r.opts.Logger.Error().Err(err).Str("target", rep.name).Msg("proxy stopped")
+				}
+			})
+		}
+		res.Listen, res.Upstream = strings.Join(listens, ","), strings.Join(ups, ",")
+		r.out.Targets = append(r.out.Targets, res)
 	}
+	return nil
 }
 
 // preflight dials every upstream once; an unreachable one is named.
@@ -245,12 +247,14 @@ func (r *run) preflight(ctx context.Context) error {
 	var errs []error
 	d := net.Dialer{Timeout: timeout}
 	for _, t := range r.exp.Targets {
-		c, err := d.DialContext(ctx, "tcp", t.Upstream)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("target %q: upstream %s unreachable: %w", t.Name, t.Upstream, err))
-			continue
+		for _, rep := range r.replicas[t.Name] {
+			c, err := d.DialContext(ctx, "tcp", rep.upstream)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("target %q: upstream %s unreachable: %w", rep.name, rep.upstream, err))
+				continue
+			}
+			_ = c.Close()
 		}
-		_ = c.Close()
 	}
 	errs = append(errs, r.checkHostFaults(ctx)...)
 	if err := errors.Join(errs...); err != nil {
@@ -290,10 +294,8 @@ func (r *run) close() {
 	for _, p := range r.proxies {
 		_ = p.Close() // a proxy that never ran still holds its listener
 	}
-	for _, t := range r.out.Targets {
-		if p := r.proxies[t.Name]; p != nil {
-			r.fillTargetStats(p, t.Name)
-		}
+	for i := range r.out.Targets {
+		r.fillTargetStats(&r.out.Targets[i])
 	}
 	r.stopServices()
 	if r.stack != nil {
@@ -303,14 +305,17 @@ func (r *run) close() {
 	}
 }
 
-func (r *run) fillTargetStats(p *proxy.Proxy, name string) {
-	s := p.Stats()
-	for i := range r.out.Targets {
-		t := &r.out.Targets[i]
-		if t.Name == name {
-			t.Accepted, t.Refused, t.Reset = int64(s.Accepted), int64(s.Refused), int64(s.Reset)
-			t.BytesUp, t.BytesDn = int64(s.BytesUp), int64(s.BytesDown)
-			t.FastPath = s.FastPath
+// fillTargetStats sets what the target's proxies carried: each
+// replica's, and their sum.
+func (r *run) fillTargetStats(t *TargetResult) {
+	t.ProxyCounts = ProxyCounts{}
+	for i, rep := range r.replicas[t.Name] {
+		s := rep.p.Stats()
+		c := CountsOf(s)
+		t.add(c)
+		t.FastPath = s.FastPath
+		if i < len(t.Replicas) {
+			t.Replicas[i].ProxyCounts = c
 		}
 	}
 }
