@@ -44,6 +44,8 @@ func TestReplicasValid(t *testing.T) {
 		{"percent", editReplicas("select: one", "select: {percent: 50}"), Select{Mode: SelectPercent, Percent: 50}},
 		// replicas by index
 		{"index", editReplicas("select: one", "select: {index: [0, 2]}"), Select{Mode: SelectIndex, Index: []int{0, 2}}},
+		// the README's target: a share and a health check path
+		{"backShare and checkPath", editReplicas("protocol: http}", "protocol: http, backShare: 50%, checkPath: /health}"), Select{Mode: SelectOne}},
 		// a ${stack...} element: the count is known at run time only
 		{"index on a stack list", strings.Replace(editReplicas("select: one", "select: {index: [5]}"),
 			`"127.0.0.1:8082,127.0.0.1:8083"`, `"${stack.api}"`, 1) + "stack: {name: demo}\n", Select{Mode: SelectIndex, Index: []int{5}}},
@@ -105,6 +107,12 @@ func TestReplicasErrors(t *testing.T) {
 		// ${targets.api[i]} past the last replica
 		{"ref index", editReplicas("${targets.api}/orders", "${targets.api[3]}/orders"),
 			[]string{`14:43 scenarios.s.steps.0.http.url: ${targets.api[3]}: target "api" has 3 replicas (indexes 0 to 2), no replica 3`}},
+		// checkPath on a target that is not http
+		{"checkPath protocol", strings.Replace(replicas, "protocol: postgres,", "protocol: postgres, checkPath: /health,", 1),
+			[]string{`5:67 targets.pg.checkPath: applies only to http targets`}},
+		// backShare above 100%
+		{"backShare span", editReplicas("protocol: http}", "protocol: http, backShare: 150%}"),
+			[]string{`4:100 targets.api.backShare: 150% is out of range; valid: 1% to 100%`}},
 		// rotation outside degradation
 		{"rotation in thresholds", editReplicas(`latency: ["p(95) < 100ms"]`, `"rotation{target:api}": ["out < 5s"]`),
 			[]string{`17:28 thresholds.rotation{target:api}: rotation is judged per fault episode; move it to degradation`}},

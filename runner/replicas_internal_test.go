@@ -269,3 +269,57 @@ func ptrS(v *float64) string {
 	}
 	return fmt.Sprintf("%.3fs", *v)
 }
+
+const selectYAML = `version: 1
+name: select
+seed: %d
+warmup: 0s
+targets:
+  api: {upstreams: [%q, %q, %q], protocol: http}
+scenarios:
+  s:
+    executor: constant-arrival-rate
+    rate: 20
+    duration: 1s
+    preAllocatedVUs: 2
+    steps:
+      - http: {url: "http://${targets.api[0]}/"}
+faults:
+  - {name: two-slow, target: api, kind: latency, latency: 1ms, startTime: 200ms, duration: 500ms, select: {count: 2}}
+`
+
+// TestSelectionIsSeededAndRecorded: two runs with one seed act on the same
+// replicas, the ones the seed draws, and the outcome records them with
+// their proxies' names and addresses.
+func TestSelectionIsSeededAndRecorded(t *testing.T) {
+	var servers []string
+	for range 3 {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+		t.Cleanup(srv.Close)
+		servers = append(servers, srv.Listener.Addr().String())
+	}
+	want, err := (&config.Select{Mode: config.SelectCount, Count: 2}).Pick(3, 42, "two-slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		exp, err := config.Parse("select.yaml", []byte(fmt.Sprintf(selectYAML, 42, servers[0], servers[1], servers[2])), config.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Run(context.Background(), exp, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sel := out.Faults[0].Selection
+		if sel == nil || sel.Select != "count 2" || !sel.Seeded || len(sel.Replicas) != 2 {
+			t.Fatalf("run %d: selection %+v, want count 2, seeded, two replicas", run, sel)
+		}
+		for i, rep := range sel.Replicas {
+			k := want[i]
+			if rep.Index != k || rep.Name != fmt.Sprintf("api[%d]", k) || rep.Upstream != servers[k] || rep.Listen != out.Targets[0].Replicas[k].Listen {
+				t.Errorf("run %d: selected %+v, want api[%d] in front of %s", run, rep, k, servers[k])
+			}
+		}
+	}
+}
