@@ -117,8 +117,11 @@ func Start(ctx context.Context, exp *config.Experiment, cfg Config) (*Session, e
 	s.recov = newRecoveryTracker(s.rec, exp)
 	s.live = newHub()
 	s.prom = newPromMetrics(s)
+	proxies := env.Proxies()
 	for _, t := range exp.Targets {
-		s.targets[t.Name] = &target{name: t.Name, protocol: t.Protocol, dsn: t.DSN, p: env.Proxies()[t.Name], enabled: true}
+		for _, name := range proxyNames(t.Name, proxies) {
+			s.targets[name] = &target{name: name, protocol: t.Protocol, dsn: t.DSN, p: proxies[name], enabled: true}
+		}
 	}
 	s.wg.Go(func() { s.watch(sctx) })
 	s.event("session", fmt.Sprintf("game day %q started: %d targets", exp.Name, len(exp.Targets)))
@@ -244,4 +247,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// proxyNames returns the names of target's proxies: its own, or one per
+// replica, NAME[0], NAME[1], ..., for a target of several upstreams.
+func proxyNames[P any](target string, proxies map[string]P) []string {
+	if _, ok := proxies[target]; ok {
+		return []string{target}
+	}
+	var names []string
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("%s[%d]", target, i)
+		if _, ok := proxies[name]; !ok {
+			return names
+		}
+		names = append(names, name)
+	}
 }
