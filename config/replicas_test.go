@@ -98,6 +98,9 @@ func TestReplicasErrors(t *testing.T) {
 		// an index past the last replica
 		{"index too big", editReplicas("select: one", "select: {index: [3]}"),
 			[]string{`29:5 faults.1.select: index 3, but the target has 3 replicas`}},
+		// a replica twice
+		{"index twice", editReplicas("select: one", "select: {index: [1, 1]}"),
+			[]string{`29:14 faults.1.select.index: names a replica twice`}},
 		// a percentage above 100
 		{"percent span", editReplicas("select: one", "select: {percent: 150}"),
 			[]string{`29:23 faults.1.select.percent: 150 is out of range`}},

@@ -153,6 +153,10 @@ func (c *checker) selection(f *Fault, path string) {
 		c.errorf(path+".index", "is empty; list the replicas, e.g. [0, 2]")
 		return
 	}
+	if idx := slices.Sorted(slices.Values(f.Select.Index)); len(slices.Compact(idx)) < len(f.Select.Index) {
+		c.errorf(path+".index", "names a replica twice; list each once, e.g. [0, 2]")
+		return
+	}
 	n, known := t.ReplicaCount()
 	if !known {
 		return

@@ -180,8 +180,8 @@ type ProxyCounts struct {
 	Reset    int64 `json:"reset"`
 	BytesUp  int64 `json:"bytes_up"`
 	BytesDn  int64 `json:"bytes_down"`
-	// Requests counts the requests the proxy saw start, on http, postgres
-	// and redis targets (proxy.Stats.Requests).
+	// Requests counts the requests the proxy saw start, on the replicas of
+	// http, postgres and redis targets of several (proxy.Stats.Requests).
 	Requests int64 `json:"requests,omitempty"`
 }
 

@@ -80,12 +80,19 @@ func (r *run) bindReplicas(t *config.Target, ups []string) error {
 	if len(ups) > 1 && listen != "" && !strings.HasSuffix(listen, ":0") {
 		return infra("target %q: listen %s fixes one port, but the target has %d replicas; leave listen out", t.Name, listen, len(ups))
 	}
+	// requests are counted where rotation needs them, on the replicas of
+	// a target of several: a counted connection forgoes the kernel's fast
+	// path
+	count := ""
+	if len(ups) > 1 {
+		count = t.Protocol
+	}
 	var addrs []string
 	for i, up := range ups {
 		name := config.ReplicaName(t.Name, i, len(ups))
 		p, err := proxy.Listen(proxy.Config{
 			Name: name, Listen: listen, Seed: r.out.Seed, NoSockmap: r.opts.NoSockmap,
-			CountRequests: t.Protocol, CheckPath: t.CheckPath,
+			CountRequests: count, CheckPath: t.CheckPath,
 			Logger: r.opts.Logger.With().Str("target", name).Logger(),
 		})
 		if err != nil {
