@@ -167,3 +167,24 @@ func TestSelectPickIsSeeded(t *testing.T) {
 		t.Errorf("no select picked %v, want every replica", got)
 	}
 }
+
+// TestCheckTargetIndexes: once the replicas are counted at run time, an
+// index past the last is an error naming the target and its count, at the
+// variable's position.
+func TestCheckTargetIndexes(t *testing.T) {
+	t.Parallel()
+	src := strings.Replace(editReplicas("${targets.api}/orders", "${targets.api[4]}/orders"),
+		`"127.0.0.1:8082,127.0.0.1:8083"`, `"${stack.api}"`, 1) + "stack: {name: demo}\n"
+	e, err := Parse("x.yaml", []byte(src), Options{})
+	if err != nil {
+		t.Fatalf("Parse: %v (the count is not known before the run)", err)
+	}
+	err = e.CheckTargetIndexes(func(string) int { return 4 })
+	want := `x.yaml:14:43: scenarios.s.steps.0.http.url: ${targets.api[4]}: target "api" has 4 replicas (indexes 0 to 3), no replica 4`
+	if err == nil || err.Error() != want {
+		t.Errorf("CheckTargetIndexes = %v, want %s", err, want)
+	}
+	if err := e.CheckTargetIndexes(func(string) int { return 5 }); err != nil {
+		t.Errorf("with 5 replicas: %v", err)
+	}
+}
