@@ -16,14 +16,15 @@ import (
 
 // testLB is a tiny round-robin load balancer in front of the replica
 // proxies, with an active health check of its own (GET /health every
-// 20 ms; one failure marks a backend down, one success up), a connection
-// per request. It records what
+// 100 ms; two failures in a row mark a backend down, one success up), a
+// connection per request. It records what
 // it did: every request it forwarded to each backend (sent, answered,
 // status) and when it marked each backend down and up.
 type testLB struct {
 	mu       sync.Mutex
 	backends []string
 	up       []bool
+	fails    []int       // failed checks in a row
 	downAt   []time.Time // the first down mark of each backend
 	upAt     []time.Time // the first up mark after it
 	sent     [][]lbSend
@@ -38,7 +39,7 @@ type lbSend struct {
 
 func newTestLB(backends []string) *testLB {
 	n := len(backends)
-	lb := &testLB{backends: backends, up: make([]bool, n), downAt: make([]time.Time, n), upAt: make([]time.Time, n),
+	lb := &testLB{backends: backends, up: make([]bool, n), fails: make([]int, n), downAt: make([]time.Time, n), upAt: make([]time.Time, n),
 		sent: make([][]lbSend, n),
 		// a connection per request: Go's transport retries a request whose
 		// reused connection closed under it, which the balancer would not
@@ -86,7 +87,7 @@ func (lb *testLB) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 // check runs the health checks until ctx ends.
 func (lb *testLB) check(ctx context.Context) {
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
@@ -109,8 +110,13 @@ func (lb *testLB) check(ctx context.Context) {
 func (lb *testLB) mark(i int, ok bool, at time.Time) {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
+	if ok {
+		lb.fails[i] = 0
+	} else {
+		lb.fails[i]++
+	}
 	switch {
-	case lb.up[i] && !ok:
+	case lb.up[i] && lb.fails[i] >= 2:
 		lb.up[i] = false
 		if lb.downAt[i].IsZero() {
 			lb.downAt[i] = at
