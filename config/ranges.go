@@ -119,7 +119,7 @@ var numberSpans = map[string]span{
 	"faults.*.probability":           {0, 1, numShare},
 	"faults.*.status":                counts(100, 599),
 	"faults.*.pid":                   counts(1, 1<<22), // Linux's pid_max limit
-	"faults.*.cpus":                  counts(0.01, 64),
+	"faults.*.cpus":                  counts(0.001, 64),
 	"faults.*.cores":                 counts(1, 1024),
 	"faults.*.fill":                  {0, 1, numShare},
 	"faults.*.readRate.share":        {0, 1, numShare},

@@ -47,7 +47,7 @@ func TestValidate(t *testing.T) {
 		// toxicity is about connections
 		{"pause toxicity", Fault{Name: "a", Kind: Pause, PID: 1, Toxicity: pct(0.5)}, "toxicity", "acts on processes"},
 		// cpu-limit takes a share of a core, at least the kernel's smallest quota
-		{"cpu-limit small", Fault{Name: "a", Target: "pg", Kind: CPULimit, CPUs: 0.001}, "cpus", "at least 0.01"},
+		{"cpu-limit small", Fault{Name: "a", Target: "pg", Kind: CPULimit, CPUs: 0.0005}, "cpus", "at least 0.001"},
 		{"cpu-limit ok", Fault{Name: "a", Target: "pg", Kind: CPULimit, CPUs: 0.2}, "", ""},
 		// memory-limit needs bytes
 		{"memory-limit", Fault{Name: "a", Target: "pg", Kind: MemoryLimit}, "bytes", "at least 1MB"},

@@ -88,8 +88,8 @@ func checkKill(f *Fault) []Problem {
 
 func checkCPULimit(f *Fault) []Problem {
 	ps := problems(checkProcessTarget(f))
-	ps.add(f.CPUs <= 0 || f.CPUs > 64, "cpus", "is required: the share of one core allowed, e.g. 0.2 (at least 0.01)")
-	ps.add(f.CPUs > 0 && f.CPUs < 0.01, "cpus", "must be at least 0.01: the kernel's smallest CPU quota is 1ms per 100ms period")
+	ps.add(f.CPUs <= 0 || f.CPUs > 64, "cpus", "is required: the share of one core allowed, e.g. 0.2 (at least 0.001)")
+	ps.add(f.CPUs > 0 && f.CPUs < 0.001, "cpus", "must be at least 0.001: the kernel's smallest CPU quota is 1ms and its longest period 1s")
 	return ps
 }
 

@@ -14,20 +14,35 @@ import (
 // cpuPeriod is the CFS period of a CPU limit: the quota is a share of it.
 const cpuPeriod = 100 * time.Millisecond
 
-// minQuota is the smallest CFS quota the kernel takes (1 ms).
-const minQuota = time.Millisecond
+// minQuota is the smallest CFS quota the kernel takes (1 ms), maxPeriod
+// its longest period (1 s).
+const (
+	minQuota  = time.Millisecond
+	maxPeriod = time.Second
+)
 
 // CPUSettings limits a group to share of one core (0.2: 20 ms of CPU time
-// in every 100 ms period, whatever the number of threads).
+// in every 100 ms period, whatever the number of threads). A share under
+// 1% keeps the kernel's smallest quota (1 ms) and lengthens the period
+// instead, up to 1 s: 0.001 is 1 ms of CPU in every second.
 func (c *Cgroups) CPUSettings(share float64) []Setting {
-	quota := max(time.Duration(share*float64(cpuPeriod)), minQuota)
+	quota, period := cpuQuota(share)
 	if c.Version == 2 {
-		return []Setting{{"cpu.max", fmt.Sprintf("%d %d", quota.Microseconds(), cpuPeriod.Microseconds())}}
+		return []Setting{{"cpu.max", fmt.Sprintf("%d %d", quota.Microseconds(), period.Microseconds())}}
 	}
 	return []Setting{
-		{"cpu.cfs_period_us", strconv.FormatInt(cpuPeriod.Microseconds(), 10)},
+		{"cpu.cfs_period_us", strconv.FormatInt(period.Microseconds(), 10)},
 		{"cpu.cfs_quota_us", strconv.FormatInt(quota.Microseconds(), 10)},
 	}
+}
+
+// cpuQuota returns the CFS quota and period that give share of one core.
+func cpuQuota(share float64) (quota, period time.Duration) {
+	quota, period = time.Duration(share*float64(cpuPeriod)), cpuPeriod
+	if quota < minQuota && share > 0 {
+		quota, period = minQuota, min(time.Duration(float64(minQuota)/share), maxPeriod)
+	}
+	return max(quota, minQuota), period
 }
 
 // MemorySettings limits a group's memory to bytes (no swap beyond it where

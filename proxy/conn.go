@@ -25,7 +25,10 @@ type conn struct {
 	queued    []*gate
 	delay     time.Duration
 	delayGone <-chan struct{}
-	gates     []*gate // conn-limit slots held; guarded by p.mu
+	// resetBy is a reset-peer fault with no timeout that selected the
+	// connection as it was admitted: it is reset before a byte passes.
+	resetBy *fault
+	gates   []*gate // conn-limit slots held; guarded by p.mu
 
 	// Set by admit: the watches on when it was accepted (watch.go) and the
 	// sniffer of its server's first bytes (the downstream link's).

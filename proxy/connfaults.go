@@ -155,6 +155,10 @@ func (p *Proxy) admitConn(c *conn) *fault {
 			c.delayGone = f.gone
 		case faults.ResetPeerSpec:
 			f.selected.Add(1)
+			if s.Timeout <= 0 { // at once: before serve forwards a byte
+				c.resetBy = f
+				continue
+			}
 			p.armResetPeer(f, c)
 		case faults.LossSpec:
 			f.selected.Add(1) // marked once dialled (conn.attach)

@@ -95,6 +95,14 @@ func (p *Proxy) admit(ctx context.Context, ln net.Listener, nc *net.TCPConn, seq
 		resetTCP(nc)
 		return
 	}
+	if f := c.resetBy; f != nil { // reset-peer with no timeout, applied first
+		c.releaseGates()
+		p.mu.Unlock()
+		f.eff.connsReset.Add(1)
+		p.ctr.reset.Add(1)
+		resetTCP(nc)
+		return
+	}
 	p.conns[c] = struct{}{}
 	set := p.faults.Load()
 	for _, f := range set.stages {
