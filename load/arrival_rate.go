@@ -26,6 +26,8 @@ type arrivalRate struct {
 	wg     sync.WaitGroup
 	drop   Result // the scheduler's Result for dropped arrivals
 	warned bool
+	pre    int // VUs started at the scenario's start: the segment's share
+	max    int // the most VUs of the pool: the segment's share, at least 1
 }
 
 // poolVU is a VU of the arrival-rate pool and its inbox.
@@ -41,7 +43,9 @@ type arrival struct {
 }
 
 func newArrivalRate(s *scenarioRun) *arrivalRate {
-	return &arrivalRate{scenarioRun: s, pacer: pacerOf(s.sc, s.seed), idle: make(chan *poolVU, s.sc.MaxVUs)}
+	most := max(1, s.seg.Share(s.sc.MaxVUs))
+	return &arrivalRate{scenarioRun: s, pacer: pacerOf(s.sc, s.seed), idle: make(chan *poolVU, most),
+		pre: min(most, s.seg.Share(s.sc.PreAllocatedVUs)), max: most}
 }
 
 // pacerOf returns the schedule of an arrival-rate scenario. A Poisson
@@ -73,7 +77,7 @@ func (e *arrivalRate) run(ctx context.Context) {
 	w := waiter{precise: true} // the schedule: arrivals at their instants
 	defer w.stop()
 	if w.until(soft, e.clock, e.sc.StartTime) {
-		for range e.sc.PreAllocatedVUs {
+		for range e.pre {
 			e.idle <- e.spawn(soft, hard)
 		}
 		e.schedule(hard, &w, func(a arrival) { e.dispatch(soft, hard, a) })
@@ -84,8 +88,11 @@ func (e *arrivalRate) run(ctx context.Context) {
 	e.wg.Wait()
 }
 
-// schedule calls dispatch for every arrival at its intended time until the
-// pacer ends (every t_i is before the scenario's end) or ctx is done. A late
+// schedule calls dispatch for every arrival of the segment at its intended
+// time until the pacer ends (every t_i is before the scenario's end) or ctx
+// is done. The pacer is walked through every global index (a Poisson pacer
+// must draw each gap), and the arrivals of other segments are passed over
+// without waiting for them. A late
 // wake-up dispatches each arrival already due at once, without waiting: the
 // schedule catches up, never shifts, and an arrival due before the end is
 // offered even if the generator reaches it late. When ctx ends first, the
@@ -95,6 +102,9 @@ func (e *arrivalRate) schedule(ctx context.Context, w *waiter, dispatch func(arr
 		off, ok := e.pacer.Arrival(i)
 		if !ok {
 			return
+		}
+		if !e.seg.Owns(i) {
+			continue
 		}
 		a := arrival{i, e.sc.StartTime + off}
 		if !w.until(ctx, e.clock, a.at) || !e.stalled(ctx, w, i) {
@@ -124,7 +134,7 @@ func (e *arrivalRate) dispatch(soft, hard context.Context, a arrival) {
 	case p := <-e.idle:
 		p.in <- a
 	default:
-		if len(e.pool) < e.sc.MaxVUs {
+		if len(e.pool) < e.max {
 			e.spawn(soft, hard).in <- a
 			return
 		}

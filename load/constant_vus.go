@@ -21,7 +21,7 @@ func (e *constantVUs) run(ctx context.Context) {
 		return
 	}
 	var wg sync.WaitGroup
-	for range e.sc.VUs {
+	for range e.seg.Share(e.sc.VUs) {
 		vu := e.newVU()
 		e.stats.vus.Add(1)
 		wg.Go(func() {

@@ -56,7 +56,7 @@ func (s *scenarioRun) pickRow(vu *VU) {
 	if s.sc.DataOrder == Random {
 		i = vu.Rand.IntN(len(d.rows))
 	} else {
-		i = int((s.nextRow.Add(1) - 1) % int64(len(d.rows)))
+		i = int(s.seg.Global(s.nextRow.Add(1)-1) % int64(len(d.rows)))
 	}
 	vu.row = d.rows[i]
 }

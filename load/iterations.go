@@ -26,12 +26,15 @@ func (e *iterations) run(ctx context.Context) {
 	if !w.until(soft, e.clock, e.sc.StartTime) {
 		return
 	}
-	take := e.perVU
+	take, vus := e.perVU, e.seg.Share(e.sc.VUs)
 	if e.sc.Executor == SharedIterations {
 		take = e.sharedTake
+		if e.seg.Share(e.sc.Iterations) > 0 {
+			vus = max(vus, 1) // its iterations need a VU, even past VUs workers
+		}
 	}
 	var wg sync.WaitGroup
-	for range e.sc.VUs {
+	for range vus {
 		vu := e.newVU()
 		e.stats.vus.Add(1)
 		wg.Go(func() {
@@ -47,9 +50,10 @@ func (e *iterations) perVU(vu *VU) bool {
 	return vu.iters < int64(e.sc.Iterations) && endless(vu)
 }
 
-// sharedTake hands a VU the next iteration of the shared counter.
+// sharedTake hands a VU the next iteration of the shared counter (of
+// the segment's iterations: the counter's j-th is the global j·Count+Index).
 func (e *iterations) sharedTake(vu *VU) bool {
-	i := e.shared.Add(1) - 1
+	i := e.seg.Global(e.shared.Add(1) - 1)
 	if i >= int64(e.sc.Iterations) {
 		return false
 	}

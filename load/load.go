@@ -38,6 +38,9 @@ type Config struct {
 	// by what remains of the stall: lateness the results record as
 	// generator lag. nil never stalls; closed-model executors ignore it.
 	Stall func(scenario string, arrival int64) time.Duration
+	// Segment is the part of the load this process offers in a distributed
+	// run (worker Index of Count, see Segment); the zero value is all of it.
+	Segment Segment
 }
 
 // Load runs scenarios. It is made by New and run once by Run.
@@ -60,6 +63,9 @@ func New(scenarios []Scenario, cfg Config) (*Load, error) {
 	if len(scenarios) == 0 {
 		return nil, errors.New("load: no scenarios")
 	}
+	if err := cfg.Segment.Check(); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
 	l := &Load{clock: cfg.Clock, health: newHealthWatch(cfg.Health)}
 	seen := map[string]bool{}
 	var errs []error
@@ -75,7 +81,7 @@ func New(scenarios []Scenario, cfg Config) (*Load, error) {
 		}
 		l.runs = append(l.runs, &scenarioRun{
 			sc: s, drivers: drivers, enders: enders(drivers), sink: cfg.Sink, seed: scenarioSeed(cfg.Seed, s.Name),
-			ids: &l.ids, log: cfg.Logger, health: l.health, stall: cfg.Stall,
+			ids: &l.ids, log: cfg.Logger, health: l.health, stall: cfg.Stall, seg: cfg.Segment,
 		})
 	}
 	if len(errs) > 0 {

@@ -38,8 +38,8 @@ func (l *Load) Offered(from, to time.Duration) []Offer {
 	return out
 }
 
-// offered counts the scenario's arrivals intended in [from, to) and those
-// of them not made.
+// offered counts the scenario's arrivals intended in [from, to) (of its
+// segment) and those of them not made.
 func (s *scenarioRun) offered(from, to time.Duration) Offer {
 	o := Offer{Scenario: s.sc.Name}
 	cut := s.offer.cut.Load()
@@ -50,7 +50,7 @@ func (s *scenarioRun) offered(from, to time.Duration) Offer {
 		if !ok || at >= to {
 			break
 		}
-		if at >= from {
+		if at >= from && s.seg.Owns(i) {
 			o.Intended++
 			if cut > 0 && i >= cut-1 {
 				o.Missed++

@@ -9,9 +9,9 @@ import (
 // Pacer is the schedule of an open-model scenario: Arrival returns the
 // intended offset of arrival i from the scenario's start, and false once the
 // schedule has no arrival i. The scheduler calls it with i = 0, 1, 2, … in
-// order, so a pacer may keep state (a Poisson pacer sums its gaps); a pacer
-// that stripes indices across workers (each worker of a distributed run
-// takes every N-th arrival of one global schedule) wraps another.
+// order, so a pacer may keep state (a Poisson pacer sums its gaps). A
+// worker of a distributed run walks the same global schedule and offers
+// only its own arrivals (see Segment).
 type Pacer interface {
 	Arrival(i int64) (time.Duration, bool)
 }

@@ -60,9 +60,11 @@ func (e *rampingVUs) run(ctx context.Context) {
 	}
 }
 
-// scale starts or retires VUs until n are active; a started VU's first
-// iteration is intended at `at`.
+// scale starts or retires VUs until this segment's share of n are active
+// (the global VUs 0 … n−1 that are its own); a started VU's first iteration
+// is intended at `at`.
 func (e *rampingVUs) scale(hard context.Context, n int, at, end time.Duration) {
+	n = e.seg.Share(n)
 	for len(e.active) < n {
 		e.start(hard, at, end)
 	}

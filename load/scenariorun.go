@@ -30,6 +30,7 @@ type scenarioRun struct {
 	nextRow atomic.Int64 // round-robin data: rows taken so far
 	// stall is Config.Stall: the open-model scheduler's test hook.
 	stall func(scenario string, arrival int64) time.Duration
+	seg   Segment // the part of the load this process offers
 }
 
 // executor runs one scenario's schedule. run returns only after every
@@ -54,10 +55,13 @@ func newExecutor(s *scenarioRun) executor {
 	panic("load: unchecked executor " + string(s.sc.Executor)) // New checked it
 }
 
-// newVU makes the scenario's next VU; its random stream is the VU's index
-// within the scenario, so it does not depend on other scenarios.
+// newVU makes the scenario's next VU; its random stream is the VU's global
+// number within the scenario (its index among the VUs of the whole load,
+// see Segment), so it depends neither on other scenarios nor on how the
+// load is split. Its ID is likewise unique across the workers of a run.
 func (s *scenarioRun) newVU() *VU {
-	vu := newVU(int(s.ids.Add(1)), s.sc, s.clock, s.seed, s.local)
+	id := s.seg.Global(s.ids.Add(1)-1) + 1
+	vu := newVU(int(id), s.sc, s.clock, s.seed, uint64(s.seg.Global(int64(s.local))))
 	s.local++
 	return vu
 }
