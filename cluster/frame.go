@@ -1,0 +1,89 @@
+package cluster
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/chaosload/chaosload/metrics"
+)
+
+// Frame is one interval of one worker's recorder, as it stood when the
+// frame was cut. A worker sends an interval again while results intended in
+// it may still complete, and once more in its final flush; the latest frame
+// of a key replaces the earlier ones, so a frame sent twice never counts
+// twice.
+type Frame struct {
+	// Worker is the worker's index, from 0.
+	Worker int `json:"worker"`
+	// Attempt counts the worker's registrations, from 1: a worker restarted
+	// before the start registers again with the next attempt.
+	Attempt int `json:"attempt"`
+	// Interval is the interval's index k: it starts at k·Length from the
+	// start of the load.
+	Interval int `json:"interval"`
+	// Length is the recorder's interval; every frame of a run has the
+	// same.
+	Length time.Duration `json:"length"`
+	// Seq orders a worker's frames: a frame never replaces one of a higher
+	// Seq of the same key.
+	Seq int64 `json:"seq"`
+	// Cells are the interval's series.
+	Cells []metrics.CellData `json:"cells,omitempty"`
+}
+
+// Key is what identifies a frame's content.
+type Key struct{ Worker, Attempt, Interval int }
+
+// Key returns the frame's key.
+func (f Frame) Key() Key { return Key{f.Worker, f.Attempt, f.Interval} }
+
+// Cut returns the frames of intervals from … to (inclusive) of rec, those
+// holding data, for worker/attempt, numbered from seq on.
+func Cut(rec *metrics.Recorder, worker, attempt int, from, to int, seq int64) ([]Frame, error) {
+	var out []Frame
+	for k := max(from, 0); k <= to; k++ {
+		cells, err := rec.Cells(k)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: cut interval %d: %w", k, err)
+		}
+		if cells == nil {
+			continue
+		}
+		out = append(out, Frame{Worker: worker, Attempt: attempt, Interval: k, Length: rec.Interval(),
+			Seq: seq, Cells: cells})
+		seq++
+	}
+	return out, nil
+}
+
+// WriteFrames writes frames as JSON lines, one frame a line.
+func WriteFrames(w io.Writer, frames []Frame) error {
+	enc := json.NewEncoder(w)
+	for _, f := range frames {
+		if err := enc.Encode(f); err != nil {
+			return fmt.Errorf("cluster: write frame %+v: %w", f.Key(), err)
+		}
+	}
+	return nil
+}
+
+// ReadFrames reads the frames WriteFrames wrote; name labels errors.
+func ReadFrames(r io.Reader, name string) ([]Frame, error) {
+	dec := json.NewDecoder(bufio.NewReader(r))
+	var out []Frame
+	for {
+		var f Frame
+		err := dec.Decode(&f)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: frame %d: %w", name, len(out)+1, err)
+		}
+		out = append(out, f)
+	}
+}
