@@ -7,7 +7,6 @@ import (
 
 	"github.com/chaosload/chaosload/config"
 	"github.com/chaosload/chaosload/load"
-	"github.com/chaosload/chaosload/metrics"
 )
 
 // The adversarial cases: what judging each worker's own segment (k6-operator,
@@ -30,12 +29,13 @@ var adversarialLoad = load.Scenario{Name: "s", Executor: load.ConstantArrivalRat
 // judgeParts judges each part alone and their merge against ths.
 func judgeParts(t *testing.T, p profile, ths ...config.Threshold) (parts []bool, merged verdict) {
 	t.Helper()
-	recs := make([]*metrics.Recorder, 4)
-	for i := range recs {
-		recs[i] = runSegment(t, adversarialLoad, p, load.Segment{Index: i, Count: 4})
-		parts = append(parts, judgeOnly(t, recs[i], ths).Passed)
+	var frames []Frame
+	for i := range 4 {
+		rec, fs := runSegment(t, adversarialLoad, p, load.Segment{Index: i, Count: 4})
+		parts = append(parts, judgeOnly(t, rec, ths).Passed)
+		frames = append(frames, fs...)
 	}
-	return parts, judgeOnly(t, mergeFrames(t, recs), ths)
+	return parts, judgeOnly(t, mergeFrames(t, frames), ths)
 }
 
 // TestSlowArrivalsOnOneWorker: the slow arrivals are every 200th (k ≡ 0 mod

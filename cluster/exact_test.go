@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -60,23 +61,63 @@ func (f driverFunc) Do(ctx context.Context, vu *load.VU, step *load.Step, res *l
 }
 
 // runSegment runs sc as segment seg under virtual time into a new
-// recorder of 100 ms intervals.
-func runSegment(t *testing.T, sc load.Scenario, p profile, seg load.Segment) *metrics.Recorder {
+// recorder of 100 ms intervals, and into an Outbox of worker seg.Index cut
+// every 300 ms while the load runs (and once at its end), as a worker
+// streams its frames.
+func runSegment(t *testing.T, sc load.Scenario, p profile, seg load.Segment) (*metrics.Recorder, []Frame) {
 	t.Helper()
-	rec := metrics.NewRecorder(metrics.Config{Interval: 100 * time.Millisecond})
+	cfg := metrics.Config{Interval: 100 * time.Millisecond}
+	rec, box := metrics.NewRecorder(cfg), NewOutbox(seg.Index, 1, cfg)
+	var frames []Frame
 	synctest.Test(t, func(t *testing.T) {
 		l, err := load.New([]load.Scenario{sc}, load.Config{
-			Drivers: map[load.Protocol]load.Driver{load.HTTP: indexDriver(p)}, Sink: rec, Seed: 11,
+			Drivers: map[load.Protocol]load.Driver{load.HTTP: indexDriver(p)}, Sink: tee{rec, box}, Seed: 11,
 			Clock: load.Clock{Epoch: time.Now()}, Logger: zerolog.Nop(), Segment: seg,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := l.Run(context.Background()); err != nil {
+		done := make(chan struct{})
+		var cutter sync.WaitGroup
+		cutter.Go(func() {
+			tick := time.NewTicker(300 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+					frames = append(frames, cut(t, box)...)
+				}
+			}
+		})
+		err = l.Run(context.Background())
+		close(done)
+		cutter.Wait()
+		if err != nil {
 			t.Fatal(err)
 		}
+		frames = append(frames, cut(t, box)...)
 	})
-	return rec
+	return rec, frames
+}
+
+// cut cuts box, reporting an error.
+func cut(t *testing.T, box *Outbox) []Frame {
+	fs, err := box.Cut()
+	if err != nil {
+		t.Error(err)
+	}
+	return fs
+}
+
+// tee records every result into each sink.
+type tee []load.Sink
+
+func (s tee) Record(res *load.Result) {
+	for _, x := range s {
+		x.Record(res)
+	}
 }
 
 // scenarios are the schedules the exactness test splits.
@@ -100,15 +141,18 @@ func scenarios() map[string]load.Scenario {
 func TestWorkersEqualOneProcess(t *testing.T) {
 	for name, sc := range scenarios() {
 		t.Run(name, func(t *testing.T) {
-			whole := runSegment(t, sc, mixed, load.Segment{})
+			whole, _ := runSegment(t, sc, mixed, load.Segment{})
 			want := judge(t, whole)
 			for _, n := range []int{1, 2, 3, 7} {
 				parts := make([]*metrics.Recorder, n)
+				var frames []Frame
 				for i := range parts {
-					parts[i] = runSegment(t, sc, mixed, load.Segment{Index: i, Count: n})
+					var fs []Frame
+					parts[i], fs = runSegment(t, sc, mixed, load.Segment{Index: i, Count: n})
+					frames = append(frames, fs...)
 				}
 				merged := mergeAll(t, parts)
-				framed := mergeFrames(t, parts)
+				framed := mergeFrames(t, frames)
 				for what, got := range map[string]*metrics.Recorder{"Merge": merged, "frames": framed} {
 					cells := assertSameCells(t, got, whole)
 					v := judge(t, got)
@@ -136,36 +180,25 @@ func mergeAll(t *testing.T, parts []*metrics.Recorder) *metrics.Recorder {
 	return out
 }
 
-// mergeFrames cuts every part into frames, writes them as JSON lines
-// (every frame twice, as a retried send would), reads them back and
-// collects them.
-func mergeFrames(t *testing.T, parts []*metrics.Recorder) *metrics.Recorder {
+// mergeFrames writes frames as JSON lines (every frame twice, as a
+// retried send would), reads them back and collects them.
+func mergeFrames(t *testing.T, frames []Frame) *metrics.Recorder {
 	t.Helper()
-	c := NewCollector(parts[0].Interval())
-	for w, p := range parts {
-		frames, err := Cut(p, w, 1, 0, p.Last(), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := WriteFrames(&buf, append(frames, frames...)); err != nil {
-			t.Fatal(err)
-		}
-		back, err := ReadFrames(&buf, "frames")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range back {
-			if _, err := c.Add(f); err != nil {
-				t.Fatal(err)
-			}
-		}
+	c := NewCollector(metrics.NewRecorder(metrics.Config{Interval: 100 * time.Millisecond}))
+	var buf bytes.Buffer
+	if err := WriteFrames(&buf, append(frames, frames...)); err != nil {
+		t.Fatal(err)
 	}
-	rec, err := c.Recorder()
+	back, err := ReadFrames(&buf, "frames")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rec
+	for _, f := range back {
+		if _, err := c.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c.Recorder()
 }
 
 // assertSameCells compares got with want in every interval and series:

@@ -11,11 +11,11 @@ import (
 	"github.com/chaosload/chaosload/metrics"
 )
 
-// Frame is one interval of one worker's recorder, as it stood when the
-// frame was cut. A worker sends an interval again while results intended in
-// it may still complete, and once more in its final flush; the latest frame
-// of a key replaces the earlier ones, so a frame sent twice never counts
-// twice.
+// Frame is what one worker recorded in one interval between two cuts of
+// its Outbox: a delta, so the frames of a worker add up to its whole
+// recorder. A result is in exactly one cut, and a frame is identified by
+// its Key, so a frame sent twice (a retried send, a file merged twice) never
+// counts twice.
 type Frame struct {
 	// Worker is the worker's index, from 0.
 	Worker int `json:"worker"`
@@ -28,24 +28,26 @@ type Frame struct {
 	// Length is the recorder's interval; every frame of a run has the
 	// same.
 	Length time.Duration `json:"length"`
-	// Seq orders a worker's frames: a frame never replaces one of a higher
-	// Seq of the same key.
+	// Seq numbers the worker's cuts, from 0: the frames of one cut share it.
 	Seq int64 `json:"seq"`
 	// Cells are the interval's series.
 	Cells []metrics.CellData `json:"cells,omitempty"`
 }
 
-// Key is what identifies a frame's content.
-type Key struct{ Worker, Attempt, Interval int }
+// Key is what identifies a frame: (worker, attempt, interval) and the cut.
+type Key struct {
+	Worker, Attempt, Interval int
+	Seq                       int64
+}
 
 // Key returns the frame's key.
-func (f Frame) Key() Key { return Key{f.Worker, f.Attempt, f.Interval} }
+func (f Frame) Key() Key { return Key{f.Worker, f.Attempt, f.Interval, f.Seq} }
 
-// Cut returns the frames of intervals from … to (inclusive) of rec, those
-// holding data, for worker/attempt, numbered from seq on.
-func Cut(rec *metrics.Recorder, worker, attempt int, from, to int, seq int64) ([]Frame, error) {
+// Frames returns every interval of rec holding data as frames of
+// worker/attempt, all of cut seq.
+func Frames(rec *metrics.Recorder, worker, attempt int, seq int64) ([]Frame, error) {
 	var out []Frame
-	for k := max(from, 0); k <= to; k++ {
+	for k := 0; k <= rec.Last(); k++ {
 		cells, err := rec.Cells(k)
 		if err != nil {
 			return nil, fmt.Errorf("cluster: cut interval %d: %w", k, err)
@@ -55,7 +57,6 @@ func Cut(rec *metrics.Recorder, worker, attempt int, from, to int, seq int64) ([
 		}
 		out = append(out, Frame{Worker: worker, Attempt: attempt, Interval: k, Length: rec.Interval(),
 			Seq: seq, Cells: cells})
-		seq++
 	}
 	return out, nil
 }
