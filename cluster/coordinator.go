@@ -1,0 +1,272 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// CoordinatorConfig tunes a Coordinator. Zero values are the defaults.
+type CoordinatorConfig struct {
+	// Workers is how many workers the run has (required, ≥ 1).
+	Workers int
+	// Hash identifies the experiment (see Hash): a worker with another is
+	// refused.
+	Hash string
+	// StartDelay is how long after the last registration the load starts
+	// (default 1s): time for every reply to reach its worker.
+	StartDelay time.Duration
+	// DeadAfter is how long a started worker may stay silent before it is
+	// taken for dead (default 3s; workers post every FrameEvery).
+	DeadAfter time.Duration
+	// Logger receives registrations and losses.
+	Logger zerolog.Logger
+}
+
+// Coordinator is the coordinator's side of a distributed run: it gathers
+// the workers' registrations, starts them together, feeds their frames to
+// a Collector and notices a worker that went silent. Serve its Handler;
+// call Start, then Wait.
+type Coordinator struct {
+	cfg CoordinatorConfig
+	col *Collector
+
+	mu       sync.Mutex
+	attempts map[int]int // the latest attempt given, by worker
+	pending  map[int]int // registered and waiting, by worker: attempt
+	started  map[int]int // the attempt that started, by worker
+	lastSeen map[int]time.Time
+	done     map[int]bool
+	reply    startReply
+	epoch    time.Time
+	stop     bool
+	changed  chan struct{} // a registration or a worker's end: room for one
+	begun      chan struct{} // closed at the start
+}
+
+// NewCoordinator returns a coordinator whose frames go to col.
+func NewCoordinator(cfg CoordinatorConfig, col *Collector) *Coordinator {
+	if cfg.StartDelay <= 0 {
+		cfg.StartDelay = time.Second
+	}
+	if cfg.DeadAfter <= 0 {
+		cfg.DeadAfter = 3 * time.Second
+	}
+	return &Coordinator{cfg: cfg, col: col, attempts: map[int]int{}, pending: map[int]int{},
+		started: map[int]int{}, lastSeen: map[int]time.Time{}, done: map[int]bool{},
+		changed: make(chan struct{}, 1), begun: make(chan struct{})}
+}
+
+// Handler returns the coordinator's HTTP API.
+func (c *Coordinator) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+pathRegister, c.register)
+	mux.HandleFunc("POST "+pathFrames, c.frames)
+	return mux
+}
+
+// Start waits until every worker has registered, then starts them
+// together: each is told the seed, vars and the time left until the epoch
+// it returns (now + StartDelay). A worker that disconnects while waiting
+// leaves its place free for a retry.
+func (c *Coordinator) Start(ctx context.Context, seed int64, vars map[string]string) (time.Time, error) {
+	for {
+		c.mu.Lock()
+		if len(c.pending) == c.cfg.Workers {
+			c.epoch = time.Now().Add(c.cfg.StartDelay)
+			c.reply = startReply{Workers: c.cfg.Workers, Seed: seed, Vars: vars}
+			for w, a := range c.pending {
+				c.started[w], c.lastSeen[w] = a, time.Now()
+			}
+			close(c.begun)
+			c.mu.Unlock()
+			return c.epoch, nil
+		}
+		n := len(c.pending)
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("cluster: waiting for workers (%d of %d registered): %w", n, c.cfg.Workers, context.Cause(ctx))
+		case <-c.changed:
+		}
+	}
+}
+
+// register holds a worker's registration until the start.
+func (c *Coordinator) register(w http.ResponseWriter, r *http.Request) {
+	var reg registration
+	if err := json.NewDecoder(r.Body).Decode(&reg); err != nil {
+		refuse(w, http.StatusBadRequest, "registration: %v", err)
+		return
+	}
+	attempt, status, err := c.join(reg)
+	if err != nil {
+		refuse(w, status, "%v", err)
+		return
+	}
+	select {
+	case <-c.begun:
+	case <-r.Context().Done():
+		c.leave(reg.Worker, attempt)
+		return
+	}
+	c.mu.Lock()
+	if c.started[reg.Worker] != attempt { // superseded by a later registration
+		c.mu.Unlock()
+		refuse(w, http.StatusConflict, "worker %d attempt %d was replaced by attempt %d", reg.Worker, attempt, c.started[reg.Worker])
+		return
+	}
+	rep := c.reply
+	rep.Attempt, rep.Delay = attempt, time.Until(c.epoch)
+	c.mu.Unlock()
+	writeJSON(w, rep)
+}
+
+// join records a registration; it returns the attempt given, or why not.
+func (c *Coordinator) join(reg registration) (int, int, error) {
+	if reg.Hash != c.cfg.Hash {
+		return 0, http.StatusConflict, fmt.Errorf("worker %d runs another experiment (hash %.12s, the coordinator's is %.12s): give every worker the same file and --set values", reg.Worker, reg.Hash, c.cfg.Hash)
+	}
+	if reg.Worker < 0 || reg.Worker >= c.cfg.Workers {
+		return 0, http.StatusBadRequest, fmt.Errorf("worker index %d: the run has workers 0 to %d", reg.Worker, c.cfg.Workers-1)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.started[reg.Worker]; ok {
+		return 0, http.StatusConflict, fmt.Errorf("worker %d registered after the start: its part of the schedule is already lost", reg.Worker)
+	}
+	c.attempts[reg.Worker]++
+	a := c.attempts[reg.Worker]
+	c.pending[reg.Worker] = a
+	c.cfg.Logger.Info().Int("worker", reg.Worker).Int("attempt", a).Msg("worker registered")
+	c.signal()
+	return a, 0, nil
+}
+
+// leave frees a worker's place when its registration went away before
+// the start.
+func (c *Coordinator) leave(worker, attempt int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending[worker] == attempt && c.started[worker] == 0 {
+		delete(c.pending, worker)
+		c.cfg.Logger.Warn().Int("worker", worker).Int("attempt", attempt).Msg("worker left before the start: its index may be retried")
+		c.signal()
+	}
+}
+
+// signal wakes Start or Wait.
+func (c *Coordinator) signal() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// frames takes a worker's frames (and heartbeat).
+func (c *Coordinator) frames(w http.ResponseWriter, r *http.Request) {
+	var req framesRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		refuse(w, http.StatusBadRequest, "frames: %v", err)
+		return
+	}
+	c.mu.Lock()
+	if a, ok := c.started[req.Worker]; !ok || a != req.Attempt {
+		c.mu.Unlock()
+		refuse(w, http.StatusConflict, "worker %d attempt %d is not a started worker of this run", req.Worker, req.Attempt)
+		return
+	}
+	c.lastSeen[req.Worker] = time.Now()
+	stop := c.stop
+	c.mu.Unlock()
+	for _, f := range req.Frames {
+		if f.Worker != req.Worker || f.Attempt != req.Attempt {
+			refuse(w, http.StatusBadRequest, "a frame of worker %d attempt %d sent by worker %d attempt %d", f.Worker, f.Attempt, req.Worker, req.Attempt)
+			return
+		}
+		if _, err := c.col.Add(f); err != nil {
+			refuse(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+	}
+	if req.Done {
+		c.mu.Lock()
+		c.done[req.Worker] = true
+		c.mu.Unlock()
+		c.signal()
+	}
+	writeJSON(w, framesReply{Stop: stop})
+}
+
+// Stop tells every worker, at its next post, to stop its load.
+func (c *Coordinator) Stop() {
+	c.mu.Lock()
+	c.stop = true
+	c.mu.Unlock()
+}
+
+// LostError says a worker died after the start: its part of the schedule
+// from At on was never offered, so the run is incomplete.
+type LostError struct {
+	Worker, Attempt int
+	// At is the worker's last sign of life, an offset from the start of
+	// the load.
+	At time.Duration
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("worker %d (attempt %d) lost after the start: silent since %v into the load", e.Worker, e.Attempt, e.At.Round(time.Millisecond))
+}
+
+// Wait returns once every worker has sent its last frames (nil), a worker
+// has been silent for DeadAfter (a *LostError), or ctx is done.
+func (c *Coordinator) Wait(ctx context.Context) error {
+	tick := time.NewTicker(c.cfg.DeadAfter / 8)
+	defer tick.Stop()
+	for {
+		if end, err := c.check(); end {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-c.changed:
+		case <-tick.C:
+		}
+	}
+}
+
+// check reports whether the wait is over, and the lost worker if any.
+func (c *Coordinator) check() (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.done) == c.cfg.Workers {
+		return true, nil
+	}
+	for w := range c.cfg.Workers {
+		if !c.done[w] && time.Since(c.lastSeen[w]) > c.cfg.DeadAfter {
+			lost := &LostError{Worker: w, Attempt: c.started[w], At: max(0, c.lastSeen[w].Sub(c.epoch))}
+			c.cfg.Logger.Error().Err(lost).Msg("worker lost")
+			return true, lost
+		}
+	}
+	return false, nil
+}
+
+// refuse answers an error.
+func refuse(w http.ResponseWriter, status int, format string, a ...any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(apiError{Error: fmt.Sprintf(format, a...)})
+}
+
+// writeJSON answers v.
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
