@@ -46,7 +46,7 @@ type Coordinator struct {
 	epoch    time.Time
 	stop     bool
 	changed  chan struct{} // a registration or a worker's end: room for one
-	begun      chan struct{} // closed at the start
+	begun    chan struct{} // closed at the start
 }
 
 // NewCoordinator returns a coordinator whose frames go to col.
