@@ -49,3 +49,15 @@ func (c *Collector) Add(f Frame) (bool, error) {
 
 // Recorder returns the recorder the frames go to.
 func (c *Collector) Recorder() *metrics.Recorder { return c.rec }
+
+// Workers returns the workers whose frames were added, each with the
+// attempt that counts.
+func (c *Collector) Workers() map[int]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[int]int, len(c.attempt))
+	for w, a := range c.attempt {
+		out[w] = a
+	}
+	return out
+}

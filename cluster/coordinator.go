@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/chaosload/chaosload/metrics"
 )
 
 // CoordinatorConfig tunes a Coordinator. Zero values are the defaults.
@@ -26,6 +28,9 @@ type CoordinatorConfig struct {
 	DeadAfter time.Duration
 	// Logger receives registrations and losses.
 	Logger zerolog.Logger
+	// OnEvent, when set, is told of each registration, departure before
+	// the start, the start and a loss, in a sentence. It must not block.
+	OnEvent func(string)
 }
 
 // Coordinator is the coordinator's side of a distributed run: it gathers
@@ -85,6 +90,7 @@ func (c *Coordinator) Start(ctx context.Context, seed int64, vars map[string]str
 			}
 			close(c.begun)
 			c.mu.Unlock()
+			c.event("all %d workers registered: the load starts in %v", c.cfg.Workers, c.cfg.StartDelay)
 			return c.epoch, nil
 		}
 		n := len(c.pending)
@@ -144,6 +150,7 @@ func (c *Coordinator) join(reg registration) (int, int, error) {
 	a := c.attempts[reg.Worker]
 	c.pending[reg.Worker] = a
 	c.cfg.Logger.Info().Int("worker", reg.Worker).Int("attempt", a).Msg("worker registered")
+	c.event("worker %d registered (attempt %d)", reg.Worker, a)
 	c.signal()
 	return a, 0, nil
 }
@@ -156,7 +163,15 @@ func (c *Coordinator) leave(worker, attempt int) {
 	if c.pending[worker] == attempt && c.started[worker] == 0 {
 		delete(c.pending, worker)
 		c.cfg.Logger.Warn().Int("worker", worker).Int("attempt", attempt).Msg("worker left before the start: its index may be retried")
+		c.event("worker %d (attempt %d) left before the start: its index may register again", worker, attempt)
 		c.signal()
+	}
+}
+
+// event tells OnEvent.
+func (c *Coordinator) event(format string, a ...any) {
+	if c.cfg.OnEvent != nil {
+		c.cfg.OnEvent(fmt.Sprintf(format, a...))
 	}
 }
 
@@ -252,6 +267,7 @@ func (c *Coordinator) check() (bool, error) {
 		if !c.done[w] && time.Since(c.lastSeen[w]) > c.cfg.DeadAfter {
 			lost := &LostError{Worker: w, Attempt: c.started[w], At: max(0, c.lastSeen[w].Sub(c.epoch))}
 			c.cfg.Logger.Error().Err(lost).Msg("worker lost")
+			c.event("%v", lost)
 			return true, lost
 		}
 	}
@@ -270,3 +286,9 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// Recorder returns the recorder the workers' frames go to.
+func (c *Coordinator) Recorder() *metrics.Recorder { return c.col.Recorder() }
+
+// Workers returns how many workers the run has.
+func (c *Coordinator) Workers() int { return c.cfg.Workers }

@@ -47,6 +47,9 @@ type WorkerConfig struct {
 	Client *http.Client
 	// Logger receives the worker's messages.
 	Logger zerolog.Logger
+	// OnStart, when set, is called once the coordinator has answered:
+	// with the attempt given and the time left until the load starts.
+	OnStart func(attempt int, delay time.Duration)
 }
 
 // RefusedError is the coordinator refusing the worker: another experiment,
@@ -72,6 +75,9 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 		return err
 	}
 	cfg.Logger.Info().Int("worker", cfg.Index).Int("attempt", rep.Attempt).Dur("delay", rep.Delay).Msg("registered: starting")
+	if cfg.OnStart != nil {
+		cfg.OnStart(rep.Attempt, rep.Delay)
+	}
 	clock := load.Clock{Epoch: time.Now().Add(rep.Delay)}
 	box := NewOutbox(cfg.Index, rep.Attempt, metrics.Config{Interval: cfg.Interval})
 	ld, err := cfg.Load(rep.Seed, rep.Vars, load.Segment{Index: cfg.Index, Count: rep.Workers}, box, clock)

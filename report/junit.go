@@ -154,7 +154,7 @@ func junitProperties(o *runner.Outcome) []junitProperty {
 func runCase(o *runner.Outcome) junitCase {
 	c := junitCase{Name: "run completed", Classname: o.Experiment, Time: fmt.Sprintf("%.3f", o.DurationS)}
 	switch o.Verdict {
-	case runner.Errored, runner.Aborted, runner.Interrupted:
+	case runner.Errored, runner.Aborted, runner.Incomplete, runner.Interrupted:
 		c.Error = &junitProblem{Message: verdictWhy(o), Type: string(o.Verdict), Body: joinLines(o.Errors)}
 	}
 	return c

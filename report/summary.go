@@ -22,6 +22,11 @@ func verdictWhy(o *runner.Outcome) string {
 		return "aborted: " + o.AbortReason + " (faults reverted)"
 	case runner.Inconclusive:
 		return "inconclusive: " + strings.Join(o.Inconclusive, "; ")
+	case runner.Incomplete:
+		if o.Lost != nil {
+			return "incomplete: " + o.Lost.String()
+		}
+		return "incomplete: a worker was lost after the start"
 	case runner.Interrupted:
 		return "interrupted (faults reverted, partial results)"
 	case runner.Errored:

@@ -86,7 +86,11 @@ func (ss loadSamples) fill(ivs []Interval, iv time.Duration) {
 //	     ├─ tlCtx ──── timeline.Run (reverts all on its ctx's end)
 //	     └─ watchCtx ─ abort watch, progress    ┘ abort → stop load
 func (r *run) execute(ctx context.Context) error {
-	m := &measurement{rec: metrics.NewRecorder(metrics.Config{}), acks: newAckSink(r.exp)}
+	rec := metrics.NewRecorder(metrics.Config{})
+	if r.opts.Workers != nil {
+		rec = r.opts.Workers.Recorder()
+	}
+	m := &measurement{rec: rec, acks: newAckSink(r.exp)}
 	m.edges = &faultEdges{rec: m.rec}
 	r.m = m
 	tl, err := r.timeline()
@@ -96,29 +100,22 @@ func (r *run) execute(ctx context.Context) error {
 	tl.OnActing = m.edges.acting
 	poolBefore, poolOK := r.readPool(ctx) // before the load's clock starts: it takes a request
 	m.clock = load.Clock{Epoch: time.Now()}
+	if r.opts.Workers != nil {
+		if m.clock.Epoch, err = r.startWorkers(ctx); err != nil {
+			return err
+		}
+	}
 	r.clockMu.Lock()
 	r.loadStart = m.clock.Epoch
 	r.clockMu.Unlock()
 	tl.Now = m.clock.Now
 	m.traffic = r.newTrafficSampler()
 	m.traffic.sample(m.clock.Now)
-	drivers, closeDrivers, err := newDrivers(m.rec)
+	ld, closeLoad, err := r.newLoad(m)
 	if err != nil {
-		return infra("load: %w", err)
+		return err
 	}
-	defer closeDrivers()
-	ld, err := load.New(r.exp.Scenarios, r.loadConfig(load.Config{
-		Drivers: drivers,
-		Sink:    teeSink{m.edges, m.acks},
-		Seed:    r.out.Seed,
-		Clock:   m.clock,
-		Logger:  r.opts.Logger,
-		// the generator is judged over the phases the target is judged in
-		Health: load.HealthConfig{From: r.exp.WarmupOrDefault()},
-	}))
-	if err != nil {
-		return infra("load: %w", err)
-	}
+	defer closeLoad()
 	m.side = r.startSidecars(ctx, m.clock)
 	defer m.side.halt()
 	loadCtx, stopLoad := context.WithCancel(ctx)
@@ -131,9 +128,9 @@ func (r *run) execute(ctx context.Context) error {
 	var tlErr error
 	wg.Go(func() { m.records, tlErr = tl.Run(tlCtx); stopLoadIf(tlErr, stopLoad) })
 	wg.Go(func() { r.watch(watchCtx, ld, tl, stopLoad) })
-	loadErr := ld.Run(loadCtx)
+	loadErr := r.noteLost(ld.Run(loadCtx))
 	m.loadEnd = m.clock.Now()
-	m.health, m.offered = ld.Health(), ld.Offered
+	m.health, m.offered = ld.Health(), offeredOf(ld, r)
 	stopTimeline()
 	stopWatch()
 	wg.Wait()
@@ -220,7 +217,7 @@ func (r *run) faultEvent(ev faults.Event) {
 }
 
 // watch checks the abort conditions and reports progress until ctx ends.
-func (r *run) watch(ctx context.Context, ld *load.Load, tl *faults.Timeline, stopLoad context.CancelFunc) {
+func (r *run) watch(ctx context.Context, ld loadRun, tl *faults.Timeline, stopLoad context.CancelFunc) {
 	every := r.opts.ProgressEvery
 	if every <= 0 {
 		every = time.Second
@@ -304,7 +301,7 @@ func (t teeSink) Record(res *load.Result) {
 // newDrivers makes a driver per protocol; close releases their connections
 // once the load has ended. The WebSocket driver records its connects and
 // messages into rec itself (the step results go through the load's sink).
-func newDrivers(rec *metrics.Recorder) (drivers map[load.Protocol]load.Driver, close func(), err error) {
+func newDrivers(rec load.Sink) (drivers map[load.Protocol]load.Driver, close func(), err error) {
 	ws, err := wsload.New(wsload.Config{Sink: rec})
 	if err != nil {
 		return nil, nil, err
@@ -317,4 +314,48 @@ func newDrivers(rec *metrics.Recorder) (drivers map[load.Protocol]load.Driver, c
 		pg.Close()
 		rd.Close()
 	}, nil
+}
+
+// newLoad makes the run's load: this process's, or the workers' of a
+// distributed run. close releases its drivers once it has ended.
+func (r *run) newLoad(m *measurement) (loadRun, func(), error) {
+	if r.opts.Workers != nil {
+		return remoteLoad{r.opts.Workers}, func() {}, nil
+	}
+	drivers, closeDrivers, err := newDrivers(m.rec)
+	if err != nil {
+		return nil, nil, infra("load: %w", err)
+	}
+	ld, err := load.New(r.exp.Scenarios, r.loadConfig(load.Config{
+		Drivers: drivers,
+		Sink:    teeSink{m.edges, m.acks},
+		Seed:    r.out.Seed,
+		Clock:   m.clock,
+		Logger:  r.opts.Logger,
+		// the generator is judged over the phases the target is judged in
+		Health: load.HealthConfig{From: r.exp.WarmupOrDefault()},
+	}))
+	if err != nil {
+		closeDrivers()
+		return nil, nil, infra("load: %w", err)
+	}
+	return ld, closeDrivers, nil
+}
+
+// offeredOf returns what the load offered by phase: this process's load
+// knows; of a distributed run's, the schedule is what was offered (a lost
+// worker makes the run incomplete instead).
+func offeredOf(ld loadRun, r *run) func(from, to time.Duration) []load.Offer {
+	if l, ok := ld.(*load.Load); ok {
+		return l.Offered
+	}
+	return func(from, to time.Duration) []load.Offer {
+		var out []load.Offer
+		for _, sc := range r.exp.Scenarios {
+			if sc.OpenModel() {
+				out = append(out, load.Offer{Scenario: sc.Name, Intended: planned([]load.Scenario{sc}, r.out.Seed, load.Segment{}, from, to)})
+			}
+		}
+		return out
+	}
 }

@@ -31,8 +31,9 @@ type Outcome struct {
 	Tags        []string `json:"tags,omitempty"`
 	Description string   `json:"description,omitempty"`
 
-	// Verdict is passed, failed, aborted, inconclusive, interrupted or
-	// error: the outcome every report states and the exit code maps.
+	// Verdict is passed, failed, aborted, inconclusive, incomplete,
+	// interrupted or error: the outcome every report states and the exit
+	// code maps.
 	Verdict Verdict `json:"verdict"`
 	// Passed is true when every expectation held.
 	Passed bool `json:"passed"`
@@ -54,6 +55,12 @@ type Outcome struct {
 	// ways; a failure the generator cannot explain fails the run whatever
 	// is named here.
 	Inconclusive []string `json:"inconclusive,omitempty"`
+	// Lost is the worker a distributed run lost after the start (verdict
+	// incomplete); nil otherwise.
+	Lost *LostWorker `json:"lost_worker,omitempty"`
+	// Workers is how many worker processes offered the load of a
+	// distributed run; 0 when this process offered it.
+	Workers int `json:"workers,omitempty"`
 	// Generator is the load generator's view of itself, information that
 	// decides nothing by itself; nil when no load ran.
 	Generator *GeneratorHealth `json:"generator,omitempty"`
@@ -125,12 +132,15 @@ const (
 	// lateness decides a check, or the generator fell short of the load it
 	// was to offer (Outcome.Inconclusive says which).
 	Inconclusive Verdict = "inconclusive"
-	Interrupted  Verdict = "interrupted"
-	Errored      Verdict = "error"
+	// Incomplete: a distributed run lost a worker after the start, so part
+	// of the schedule was never offered (Outcome.Lost says which).
+	Incomplete  Verdict = "incomplete"
+	Interrupted Verdict = "interrupted"
+	Errored     Verdict = "error"
 )
 
 // Verdicts lists every verdict.
-var Verdicts = []Verdict{Passed, Failed, Aborted, Inconclusive, Interrupted, Errored}
+var Verdicts = []Verdict{Passed, Failed, Aborted, Inconclusive, Incomplete, Interrupted, Errored}
 
 // StackInfo describes the bundled stack a run started.
 type StackInfo struct {

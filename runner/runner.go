@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chaosload/chaosload/cluster"
 	"github.com/chaosload/chaosload/config"
 	"github.com/chaosload/chaosload/load"
 	"github.com/rs/zerolog"
@@ -46,6 +47,12 @@ type Options struct {
 	// (Config.Drivers), or the Config.Stall test hook. nil changes
 	// nothing.
 	Load func(*load.Config)
+	// Workers, when set, makes the run the coordinator of a distributed
+	// run: the workers registered with it offer the load (each its
+	// segment), and their frames fill the run's recorder; everything else
+	// (stack, proxies, faults, probes, judgement) runs here, once. nil:
+	// this process offers the load.
+	Workers *cluster.Coordinator
 	// LogDir receives the logs of the file's services (stack.services),
 	// one NAME.log each; empty: a temporary directory removed at the end.
 	LogDir string
@@ -146,6 +153,8 @@ func (r *run) decide(ctx context.Context) {
 		o.Verdict, o.Partial = Interrupted, true
 	case r.abortReason != "":
 		o.Verdict, o.Partial, o.AbortReason = Aborted, true, r.abortReason
+	case o.Lost != nil:
+		o.Verdict, o.Partial = Incomplete, true
 	case len(o.Errors) > 0:
 		o.Verdict, o.Partial = Errored, true
 	case r.anyFailed():

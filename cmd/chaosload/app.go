@@ -105,7 +105,8 @@ what graceful degradation means and how fast the service must recover.
 
 Exit codes: 0 passed, 1 an expectation failed, 2 invalid file or flags,
 3 aborted by the experiment's abort condition, 4 infrastructure error or
-inconclusive (the load generator's own lateness decides a check), 130
+inconclusive (the load generator's own lateness decides a check),
+5 incomplete (a distributed run lost a worker after the start), 130
 interrupted.`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
@@ -119,7 +120,7 @@ interrupted.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.runCommand(), a.validateCommand(), a.demoCommand(), a.versionCommand())
 	root.AddCommand(a.reportCommand(), a.criteriaCommand())
-	root.AddCommand(a.gamedayCommand())
+	root.AddCommand(a.gamedayCommand(), a.workerCommand(), a.mergeCommand())
 	return root
 }
 

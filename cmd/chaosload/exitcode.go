@@ -19,6 +19,10 @@ const (
 	// short of the load it was to offer. Like an infrastructure error, the
 	// run says nothing either way about the service.
 	exitInconclusive = exitInfra
+	// exitIncomplete: a distributed run lost a worker after the start:
+	// part of the schedule was never offered, so the run judged is not the
+	// one written; never a pass.
+	exitIncomplete = 5
 	// exitInterrupted: interrupted by the user; faults reverted, partial
 	// results written.
 	exitInterrupted = 130

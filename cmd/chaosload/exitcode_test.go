@@ -60,6 +60,8 @@ func TestExitCode(t *testing.T) {
 		{"failed with a busy generator", outcome(runner.Failed, "lag p99 12ms over 5ms"), nil, live, exitFailed},
 		// an interrupted run stays interrupted, inconclusive or not
 		{"inconclusive run interrupted", outcome(runner.Inconclusive, ""), nil, interrupted, exitInterrupted},
+		// a distributed run lost a worker after the start: incomplete, never a pass
+		{"incomplete", outcome(runner.Incomplete, ""), nil, live, exitIncomplete},
 		// an outcome without a verdict the table knows is never a pass
 		{"errored verdict without error", outcome(runner.Errored, ""), nil, live, exitInfra},
 	}
@@ -71,7 +73,7 @@ func TestExitCode(t *testing.T) {
 }
 
 // TestWorse is the rule for several experiments: the most severe exit code
-// wins, in the order 0 < 1 < 3 < 2 < 4 < 130, whichever comes first.
+// wins, in the order 0 < 1 < 3 < 5 < 2 < 4 < 130, whichever comes first.
 func TestWorse(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -80,7 +82,8 @@ func TestWorse(t *testing.T) {
 		{exitOK, exitOK, exitOK},                            // all passed
 		{exitOK, exitFailed, exitFailed},                    // one failed
 		{exitFailed, exitAborted, exitAborted},              // an abort is worse than a failure
-		{exitAborted, exitInvalid, exitInvalid},             // a file that could not run is worse than an abort
+		{exitAborted, exitIncomplete, exitIncomplete},       // a lost worker is worse than an abort
+		{exitIncomplete, exitInvalid, exitInvalid},          // a file that could not run is worse still
 		{exitInvalid, exitInfra, exitInfra},                 // an infrastructure error is worse than an invalid file
 		{exitInfra, exitInterrupted, exitInterrupted},       // an interrupt is the worst
 		{exitOK, exitInterrupted, exitInterrupted},          // whatever came before it

@@ -49,7 +49,13 @@ Exit codes: 0 passed, 1 an expectation failed (or a regression against the
 baseline), 2 invalid file or flags, 3 aborted, 4 infrastructure error (or a
 report that could not be written) or inconclusive (the load generator's own
 lateness decides a named check, or it fell short of the load it was to
-offer), 130 interrupted (faults reverted, partial results written).`,
+offer), 5 incomplete (a distributed run lost a worker after the start),
+130 interrupted (faults reverted, partial results written).
+
+Distributed runs: --workers N --listen ADDR makes this process the coordinator
+(proxies, stack, faults, probes, judgement and reports, once) and N
+"chaosload worker FILE --coordinator http://ADDR" processes offer the load,
+each its segment of the one schedule; their measurements merge exactly.`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, err := expandFiles(args)
@@ -89,6 +95,8 @@ offer), 130 interrupted (faults reverted, partial results written).`,
 	f.Bool("quiet", false, "no progress lines")
 	f.String("suite", "", "run only the experiments tagged with one of these names (comma-separated; all: every one)")
 	f.Bool("quick", false, fmt.Sprintf("scale every duration of the timeline by %g (at least %s each) for a fast check", config.QuickFactor, config.QuickFloor))
+	f.Int("workers", 0, "coordinate a distributed run: N chaosload worker processes offer the load, this one runs everything else and judges")
+	f.String("listen", "127.0.0.1:0", "with --workers: the address the coordinator serves its workers on")
 	outputFlags(cmd)
 	return cmd
 }
@@ -126,6 +134,14 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 	}
 	if a.runOptions != nil {
 		a.runOptions(&opts)
+	}
+	if n := a.v.GetInt("workers"); n > 0 {
+		stop, err := a.coordinate(exp, sets, sel.quick, n, &opts)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "chaosload: %v\n", err)
+			return exitInvalid
+		}
+		defer stop()
 	}
 	out, err := runner.Run(ctx, exp, opts)
 	p.done()
@@ -181,6 +197,8 @@ func verdictCode(v runner.Verdict) int {
 		return exitAborted
 	case runner.Inconclusive:
 		return exitInconclusive
+	case runner.Incomplete:
+		return exitIncomplete
 	case runner.Interrupted:
 		return exitInterrupted
 	}
@@ -188,9 +206,10 @@ func verdictCode(v runner.Verdict) int {
 }
 
 // worse combines the exit codes of several experiments: the most severe
-// wins (interrupted, infrastructure, aborted, failed, ok).
+// wins (interrupted, infrastructure, invalid, incomplete, aborted, failed,
+// ok).
 func worse(a, b int) int {
-	rank := map[int]int{exitOK: 0, exitFailed: 1, exitAborted: 2, exitInvalid: 3, exitInfra: 4, exitInterrupted: 5}
+	rank := map[int]int{exitOK: 0, exitFailed: 1, exitAborted: 2, exitIncomplete: 3, exitInvalid: 4, exitInfra: 5, exitInterrupted: 6}
 	if rank[b] > rank[a] {
 		return b
 	}
