@@ -16,7 +16,8 @@ type Collector struct {
 
 	mu      sync.Mutex
 	seen    map[Key]bool
-	attempt map[int]int // the attempt whose frames count, by worker
+	attempt map[int]int         // the attempt whose frames count, by worker
+	acks    map[string][]string // acknowledged ids by step
 }
 
 // NewCollector returns a collector into rec.
@@ -44,7 +45,25 @@ func (c *Collector) Add(f Frame) (bool, error) {
 	}
 	c.attempt[f.Worker] = f.Attempt
 	c.seen[f.Key()] = true
+	for step, ids := range f.Acks {
+		if c.acks == nil {
+			c.acks = map[string][]string{}
+		}
+		c.acks[step] = append(c.acks[step], ids...)
+	}
 	return true, nil
+}
+
+// Acks returns the ids acknowledged by the operations of every frame
+// added, by step.
+func (c *Collector) Acks() map[string][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string][]string, len(c.acks))
+	for step, ids := range c.acks {
+		out[step] = append([]string(nil), ids...)
+	}
+	return out
 }
 
 // Recorder returns the recorder the frames go to.

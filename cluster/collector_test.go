@@ -64,3 +64,25 @@ func TestCollectorRefusesOtherIntervalLength(t *testing.T) {
 		t.Fatal("a frame of 250ms intervals was added to a collector of 100ms")
 	}
 }
+
+// TestAcksTravelOnce: the ids a worker's operations acknowledged reach the
+// collector with their frames, once however often a frame is sent.
+func TestAcksTravelOnce(t *testing.T) {
+	t.Parallel()
+	o := NewOutbox(0, 1, metrics.Config{})
+	o.Record(&load.Result{Step: "order", Intended: 0, End: time.Millisecond, Ack: "a"})
+	o.Record(&load.Result{Step: "order", Intended: time.Second, End: time.Second + time.Millisecond, Ack: "b"})
+	fs, err := o.Cut()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCollector(metrics.NewRecorder(metrics.Config{}))
+	for _, f := range append(fs, fs...) {
+		if _, err := c.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.Acks()["order"]; len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("acks %v, want [a b]", got)
+	}
+}

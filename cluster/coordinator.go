@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/chaosload/chaosload/load"
 	"github.com/chaosload/chaosload/metrics"
 )
 
@@ -47,6 +48,7 @@ type Coordinator struct {
 	started  map[int]int // the attempt that started, by worker
 	lastSeen map[int]time.Time
 	done     map[int]bool
+	health   map[int]load.Health // each worker's own, from its last post
 	reply    startReply
 	epoch    time.Time
 	stop     bool
@@ -63,7 +65,7 @@ func NewCoordinator(cfg CoordinatorConfig, col *Collector) *Coordinator {
 		cfg.DeadAfter = 3 * time.Second
 	}
 	return &Coordinator{cfg: cfg, col: col, attempts: map[int]int{}, pending: map[int]int{},
-		started: map[int]int{}, lastSeen: map[int]time.Time{}, done: map[int]bool{},
+		started: map[int]int{}, lastSeen: map[int]time.Time{}, done: map[int]bool{}, health: map[int]load.Health{},
 		changed: make(chan struct{}, 1), begun: make(chan struct{})}
 }
 
@@ -212,6 +214,9 @@ func (c *Coordinator) frames(w http.ResponseWriter, r *http.Request) {
 	if req.Done {
 		c.mu.Lock()
 		c.done[req.Worker] = true
+		if req.Health != nil {
+			c.health[req.Worker] = *req.Health
+		}
 		c.mu.Unlock()
 		c.signal()
 	}
@@ -286,6 +291,34 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// Health returns the generator health of the workers that finished, as
+// one: operations and CPU saturation add up and the lag figures and CPU
+// peak are the worst worker's (percentiles of several processes cannot be
+// merged from their summaries; each operation's own lateness is in its
+// frames, and checks are judged again without it, exactly); Saturated when
+// any worker was, with its reason.
+func (c *Coordinator) Health() load.Health {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var h load.Health
+	for w := range c.cfg.Workers {
+		x, ok := c.health[w]
+		if !ok {
+			continue
+		}
+		h.Ops += x.Ops
+		h.LagP50, h.LagP99, h.LagMax = max(h.LagP50, x.LagP50), max(h.LagP99, x.LagP99), max(h.LagMax, x.LagMax)
+		h.CPUPeak, h.CPUSaturated, h.Cores = max(h.CPUPeak, x.CPUPeak), max(h.CPUSaturated, x.CPUSaturated), max(h.Cores, x.Cores)
+		if x.Saturated && !h.Saturated {
+			h.Saturated, h.Reason = true, fmt.Sprintf("worker %d: %s", w, x.Reason)
+		}
+	}
+	return h
+}
+
+// Acks returns the ids the workers' operations acknowledged, by step.
+func (c *Coordinator) Acks() map[string][]string { return c.col.Acks() }
 
 // Recorder returns the recorder the workers' frames go to.
 func (c *Coordinator) Recorder() *metrics.Recorder { return c.col.Recorder() }

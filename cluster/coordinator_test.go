@@ -61,7 +61,7 @@ func runWorkers(ctx context.Context, cfgs ...WorkerConfig) func() []error {
 
 // TestWorkersRunTheWholeSchedule: three workers register, start together
 // and stream their frames; the coordinator's recorder holds the whole
-// schedule's 40 operations, once each.
+// schedule's 40 operations, once each, and their health covers all 40.
 func TestWorkersRunTheWholeSchedule(t *testing.T) {
 	c, url := startCoordinator(t, 3)
 	wait := runWorkers(context.Background(), worker(url, 0), worker(url, 1), worker(url, 2))
@@ -69,6 +69,9 @@ func TestWorkersRunTheWholeSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertCompleted(t, c, wait)
+	if h := c.Health(); h.Ops != 40 {
+		t.Fatalf("the workers' health covers %d operations, want 40", h.Ops)
+	}
 }
 
 // assertCompleted waits for the run and its workers and checks that the

@@ -32,6 +32,9 @@ type Frame struct {
 	Seq int64 `json:"seq"`
 	// Cells are the interval's series.
 	Cells []metrics.CellData `json:"cells,omitempty"`
+	// Acks are the ids acknowledged by the interval's operations of this
+	// cut, by step (for the coordinator's verify of acknowledged writes).
+	Acks map[string][]string `json:"acks,omitempty"`
 }
 
 // Key is what identifies a frame: (worker, attempt, interval) and the cut.

@@ -15,9 +15,11 @@ type Outbox struct {
 	worker, attempt int
 	cfg             metrics.Config
 
-	mu  sync.RWMutex // Record holds it for reading, Cut for writing
-	cur *metrics.Recorder
-	seq int64
+	mu   sync.RWMutex // Record holds it for reading, Cut for writing
+	cur  *metrics.Recorder
+	seq  int64
+	ackM sync.Mutex
+	acks map[int]map[string][]string // of the current cut: interval → step → ids
 }
 
 // NewOutbox returns the outbox of worker/attempt, its recorders made with
@@ -30,16 +32,37 @@ func NewOutbox(worker, attempt int, cfg metrics.Config) *Outbox {
 func (o *Outbox) Record(res *load.Result) {
 	o.mu.RLock()
 	o.cur.Record(res)
+	if res.Ack != "" {
+		o.ack(res)
+	}
 	o.mu.RUnlock()
+}
+
+// ack keeps the id res acknowledged, in the interval of its intended start.
+func (o *Outbox) ack(res *load.Result) {
+	k := int(max(res.Intended, 0) / o.cur.Interval())
+	o.ackM.Lock()
+	defer o.ackM.Unlock()
+	if o.acks == nil {
+		o.acks = map[int]map[string][]string{}
+	}
+	if o.acks[k] == nil {
+		o.acks[k] = map[string][]string{}
+	}
+	o.acks[k][res.Step] = append(o.acks[k][res.Step], res.Ack)
 }
 
 // Cut returns the frames of everything recorded since the last cut, the
 // next Seq, and starts a new recorder.
 func (o *Outbox) Cut() ([]Frame, error) {
 	o.mu.Lock()
-	full, seq := o.cur, o.seq
-	o.cur = metrics.NewRecorder(o.cfg)
+	full, seq, acks := o.cur, o.seq, o.acks
+	o.cur, o.acks = metrics.NewRecorder(o.cfg), nil
 	o.seq++
 	o.mu.Unlock()
-	return Frames(full, o.worker, o.attempt, seq)
+	frames, err := Frames(full, o.worker, o.attempt, seq)
+	for i := range frames {
+		frames[i].Acks = acks[frames[i].Interval] // an ack's result has a cell in its interval
+	}
+	return frames, err
 }

@@ -1,6 +1,10 @@
 package cluster
 
-import "time"
+import (
+	"time"
+
+	"github.com/chaosload/chaosload/load"
+)
 
 // The coordinator's HTTP API, plain JSON over HTTP:
 //
@@ -37,12 +41,14 @@ type startReply struct {
 	Vars map[string]string `json:"vars"`
 }
 
-// framesRequest carries a worker's frames; Done marks its last.
+// framesRequest carries a worker's frames; Done marks its last, which
+// carries the worker's view of its own health.
 type framesRequest struct {
-	Worker  int     `json:"worker"`
-	Attempt int     `json:"attempt"`
-	Frames  []Frame `json:"frames,omitempty"`
-	Done    bool    `json:"done,omitempty"`
+	Worker  int          `json:"worker"`
+	Attempt int          `json:"attempt"`
+	Frames  []Frame      `json:"frames,omitempty"`
+	Done    bool         `json:"done,omitempty"`
+	Health  *load.Health `json:"health,omitempty"`
 }
 
 // framesReply tells a worker whether to stop its load early (the run was

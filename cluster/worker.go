@@ -96,7 +96,8 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	if err := s.finish(ctx); err != nil {
+	health := ld.Health()
+	if err := s.finish(ctx, &health); err != nil {
 		return err
 	}
 	if loadErr != nil && !s.stopped() {
@@ -197,7 +198,7 @@ func (s *streamer) stream(ctx context.Context, stopLoad context.CancelFunc) {
 			return
 		case <-tick.C:
 		}
-		if err := s.cutAndPost(ctx, false); err != nil {
+		if err := s.cutAndPost(ctx, nil); err != nil {
 			s.cfg.Logger.Warn().Err(err).Msg("frames not delivered yet")
 		}
 		if s.stopped() {
@@ -207,13 +208,13 @@ func (s *streamer) stream(ctx context.Context, stopLoad context.CancelFunc) {
 }
 
 // finish delivers the last frames, marked done, retrying for 10s.
-func (s *streamer) finish(ctx context.Context) error {
+func (s *streamer) finish(ctx context.Context, health *load.Health) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	retry := time.NewTimer(0)
 	defer retry.Stop()
 	for {
-		err := s.cutAndPost(ctx, true)
+		err := s.cutAndPost(ctx, health)
 		if err == nil {
 			return nil
 		}
@@ -231,8 +232,8 @@ func (s *streamer) finish(ctx context.Context) error {
 }
 
 // cutAndPost cuts the outbox, writes the cut to FramesDir, and posts
-// every frame not yet delivered.
-func (s *streamer) cutAndPost(ctx context.Context, done bool) error {
+// every frame not yet delivered; with the worker's health, as its last.
+func (s *streamer) cutAndPost(ctx context.Context, health *load.Health) error {
 	frames, err := s.box.Cut()
 	if err != nil {
 		return err
@@ -242,7 +243,7 @@ func (s *streamer) cutAndPost(ctx context.Context, done bool) error {
 	}
 	s.pending = append(s.pending, frames...)
 	var rep framesReply
-	req := framesRequest{Worker: s.cfg.Index, Attempt: s.attempt, Frames: s.pending, Done: done}
+	req := framesRequest{Worker: s.cfg.Index, Attempt: s.attempt, Frames: s.pending, Done: health != nil, Health: health}
 	if err := post(ctx, s.cfg.Client, s.cfg.Coordinator+pathFrames, req, &rep); err != nil {
 		return err
 	}

@@ -50,7 +50,10 @@ type loadRun interface {
 
 // remoteLoad is the load of a distributed run: the workers offer it, the
 // coordinator merges their frames into the run's recorder.
-type remoteLoad struct{ c *cluster.Coordinator }
+type remoteLoad struct {
+	c    *cluster.Coordinator
+	acks *ackSink // receives the ids the workers' operations acknowledged
+}
 
 // Run waits for every worker's last frames; a stop (abort, interrupt, a
 // failed fault) is passed on to the workers.
@@ -59,15 +62,20 @@ func (l remoteLoad) Run(ctx context.Context) error {
 	if ctx.Err() != nil {
 		l.c.Stop()
 	}
+	for step, ids := range l.c.Acks() {
+		for _, id := range ids {
+			l.acks.Record(&load.Result{Step: step, Ack: id})
+		}
+	}
 	return err
 }
 
 // Stats is empty: the workers' VUs are not reported live.
 func (remoteLoad) Stats() load.Stats { return load.Stats{} }
 
-// Health is empty: each worker watches its own lateness, which its
-// results carry.
-func (remoteLoad) Health() load.Health { return load.Health{} }
+// Health is the workers' (cluster.Coordinator.Health): information; their
+// lateness itself is in every result.
+func (l remoteLoad) Health() load.Health { return l.c.Health() }
 
 // startWorkers registers the workers and returns the load's epoch.
 func (r *run) startWorkers(ctx context.Context) (time.Time, error) {

@@ -320,7 +320,7 @@ func newDrivers(rec load.Sink) (drivers map[load.Protocol]load.Driver, close fun
 // distributed run. close releases its drivers once it has ended.
 func (r *run) newLoad(m *measurement) (loadRun, func(), error) {
 	if r.opts.Workers != nil {
-		return remoteLoad{r.opts.Workers}, func() {}, nil
+		return remoteLoad{r.opts.Workers, m.acks}, func() {}, nil
 	}
 	drivers, closeDrivers, err := newDrivers(m.rec)
 	if err != nil {
