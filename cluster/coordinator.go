@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -29,6 +30,9 @@ type CoordinatorConfig struct {
 	DeadAfter time.Duration
 	// Logger receives registrations and losses.
 	Logger zerolog.Logger
+	// Token, when set, must be presented by every worker (Authorization:
+	// Bearer TOKEN); a coordinator reachable beyond loopback needs one.
+	Token string
 	// OnEvent, when set, is told of each registration, departure before
 	// the start, the start and a loss, in a sentence. It must not block.
 	OnEvent func(string)
@@ -74,7 +78,17 @@ func (c *Coordinator) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+pathRegister, c.register)
 	mux.HandleFunc("POST "+pathFrames, c.frames)
-	return mux
+	if c.cfg.Token == "" {
+		return mux
+	}
+	want := []byte("Bearer " + c.cfg.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			refuse(w, http.StatusUnauthorized, "a worker of this run presents the coordinator's token (--token, CHAOSLOAD_TOKEN)")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // Start waits until every worker has registered, then starts them

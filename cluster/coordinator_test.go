@@ -176,3 +176,16 @@ func (c *Coordinator) startedAttempt(w int) int {
 	defer c.mu.Unlock()
 	return c.started[w]
 }
+
+// TestTokenRequired: a coordinator with a token refuses a worker without
+// it, saying what is missing.
+func TestTokenRequired(t *testing.T) {
+	c := NewCoordinator(CoordinatorConfig{Workers: 1, Hash: "h", Token: "s3cret"}, NewCollector(metrics.NewRecorder(metrics.Config{})))
+	srv := httptest.NewServer(c.Handler())
+	t.Cleanup(srv.Close)
+	err := RunWorker(context.Background(), worker(srv.URL, 0))
+	var refused *RefusedError
+	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "token") {
+		t.Fatalf("RunWorker without the token = %v, want a refusal naming the token", err)
+	}
+}

@@ -26,6 +26,8 @@ type WorkerConfig struct {
 	Index int
 	// Hash is the experiment's hash (see Hash).
 	Hash string
+	// Token is the coordinator's token, when it has one.
+	Token string
 	// Load makes the worker's load (required): the experiment's scenarios
 	// resolved with vars, run with seed as segment seg, results to sink,
 	// on clock.
@@ -134,7 +136,7 @@ func registerWorker(ctx context.Context, cfg WorkerConfig) (startReply, error) {
 	defer retry.Stop()
 	for {
 		var rep startReply
-		err := post(ctx, &client, cfg.Coordinator+pathRegister, registration{Worker: cfg.Index, Hash: cfg.Hash}, &rep)
+		err := post(ctx, &client, cfg.Token, cfg.Coordinator+pathRegister, registration{Worker: cfg.Index, Hash: cfg.Hash}, &rep)
 		var refused *RefusedError
 		if err == nil || errors.As(err, &refused) {
 			return rep, err
@@ -151,7 +153,7 @@ func registerWorker(ctx context.Context, cfg WorkerConfig) (startReply, error) {
 
 // post sends v as JSON and decodes the reply into out; a 4xx reply is a
 // *RefusedError.
-func post(ctx context.Context, client *http.Client, url string, v, out any) error {
+func post(ctx context.Context, client *http.Client, token, url string, v, out any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -161,6 +163,9 @@ func post(ctx context.Context, client *http.Client, url string, v, out any) erro
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
@@ -244,7 +249,7 @@ func (s *streamer) cutAndPost(ctx context.Context, health *load.Health) error {
 	s.pending = append(s.pending, frames...)
 	var rep framesReply
 	req := framesRequest{Worker: s.cfg.Index, Attempt: s.attempt, Frames: s.pending, Done: health != nil, Health: health}
-	if err := post(ctx, s.cfg.Client, s.cfg.Coordinator+pathFrames, req, &rep); err != nil {
+	if err := post(ctx, s.cfg.Client, s.cfg.Token, s.cfg.Coordinator+pathFrames, req, &rep); err != nil {
 		return err
 	}
 	s.pending = nil

@@ -120,7 +120,7 @@ interrupted.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.runCommand(), a.validateCommand(), a.demoCommand(), a.versionCommand())
 	root.AddCommand(a.reportCommand(), a.criteriaCommand())
-	root.AddCommand(a.gamedayCommand(), a.workerCommand(), a.mergeCommand())
+	root.AddCommand(a.gamedayCommand(), a.workerCommand(), a.mergeCommand(), a.k8sCommand())
 	return root
 }
 

@@ -42,6 +42,10 @@ func (a *app) coordinate(exp *config.Experiment, sets []string, quick bool, n in
 	if err != nil {
 		return nil, err
 	}
+	token := a.v.GetString("token")
+	if host, _, err := net.SplitHostPort(a.v.GetString("listen")); err == nil && token == "" && !isLoopback(host) {
+		return nil, fmt.Errorf("--listen %s is reachable beyond this machine: give the workers' token with --token or CHAOSLOAD_TOKEN", a.v.GetString("listen"))
+	}
 	ln, err := net.Listen("tcp", a.v.GetString("listen"))
 	if err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
@@ -52,7 +56,7 @@ func (a *app) coordinate(exp *config.Experiment, sets []string, quick bool, n in
 		defer mu.Unlock()
 		fmt.Fprintln(a.stdout, "coordinator: "+msg)
 	}
-	c := cluster.NewCoordinator(cluster.CoordinatorConfig{Workers: n, Hash: hash, Logger: a.log, OnEvent: say},
+	c := cluster.NewCoordinator(cluster.CoordinatorConfig{Workers: n, Hash: hash, Logger: a.log, OnEvent: say, Token: token},
 		cluster.NewCollector(metrics.NewRecorder(metrics.Config{})))
 	srv := &http.Server{Handler: c.Handler()}
 	var wg sync.WaitGroup
@@ -93,6 +97,7 @@ start, 5 the coordinator was lost after the start, 130 interrupted.`,
 	f.Bool("quick", false, "as given to the coordinator")
 	f.String("coordinator", "", "the coordinator's URL (http://HOST:PORT)")
 	f.Int("index", -1, "this worker's index, 0 … N−1 (default: $JOB_COMPLETION_INDEX)")
+	f.String("token", "", "the coordinator's token (env CHAOSLOAD_TOKEN)")
 	f.String("frames", "", "also write every frame to DIR/worker-I-attempt-A.jsonl (for chaosload merge)")
 	return cmd
 }
@@ -120,7 +125,7 @@ func (a *app) runWorker(ctx context.Context, file string, sets []string) int {
 	build, closeDrivers := runner.WorkerLoad(exp, a.log)
 	defer closeDrivers()
 	err = cluster.RunWorker(ctx, cluster.WorkerConfig{Coordinator: strings.TrimSuffix(a.v.GetString("coordinator"), "/"),
-		Index: index, Hash: hash, Load: build, FramesDir: a.v.GetString("frames"), Logger: a.log,
+		Index: index, Hash: hash, Token: a.v.GetString("token"), Load: build, FramesDir: a.v.GetString("frames"), Logger: a.log,
 		OnStart: func(attempt int, delay time.Duration) {
 			fmt.Fprintf(a.stdout, "worker %d: started (attempt %d); the load starts in %v\n", index, attempt, delay.Round(time.Millisecond))
 		}})
@@ -163,6 +168,12 @@ func workerIndex(flag int) (int, error) {
 		return 0, fmt.Errorf("JOB_COMPLETION_INDEX=%q: want a whole number ≥ 0", env)
 	}
 	return i, nil
+}
+
+// isLoopback reports whether host is a loopback address or localhost.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // errIf returns an error of msg when cond holds.

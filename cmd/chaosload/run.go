@@ -97,6 +97,7 @@ each its segment of the one schedule; their measurements merge exactly.`,
 	f.Bool("quick", false, fmt.Sprintf("scale every duration of the timeline by %g (at least %s each) for a fast check", config.QuickFactor, config.QuickFloor))
 	f.Int("workers", 0, "coordinate a distributed run: N chaosload worker processes offer the load, this one runs everything else and judges")
 	f.String("listen", "127.0.0.1:0", "with --workers: the address the coordinator serves its workers on")
+	f.String("token", "", "with --workers: the token every worker must present (env CHAOSLOAD_TOKEN); required when --listen is not loopback")
 	outputFlags(cmd)
 	return cmd
 }
