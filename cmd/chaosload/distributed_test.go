@@ -15,7 +15,8 @@ import (
 )
 
 // distributedExperiment offers 100 arrivals/s for 3 s (0.5 s of warm-up)
-// to the test's server through the api proxy, split between the workers.
+// to the test's server through the api proxy, split between the workers,
+// with VUs enough that a stalled machine delays arrivals but drops none.
 const distributedExperiment = `version: 1
 name: distributed
 seed: 3
@@ -26,7 +27,8 @@ scenarios:
     executor: constant-arrival-rate
     rate: 100
     duration: 3s
-    preAllocatedVUs: 10
+    preAllocatedVUs: 20
+    maxVUs: 400
     steps:
       - name: get
         http: {url: "http://${targets.api}/"}
