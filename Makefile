@@ -15,7 +15,7 @@ TESTFLAGS   ?=
 
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: help build test bench bench-load lint demo deps
+.PHONY: help build test test-long bench bench-load lint demo deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ build: ## build bin/chaosload
 
 test: deps ## the whole test suite, with the race detector (what .ci/run runs)
 	$(GO) test -race -timeout 20m $(TESTFLAGS) $(PKGS)
+
+test-long: deps ## the long end-to-end tests make test leaves out (the demo with --workers 3 against one process; a few minutes)
+	$(GO) test -race -tags longtests -timeout 20m -run '^TestDistributedDemoSameChecks$$' -count=1 -v ./cmd/chaosload
 
 # Benchmarks that run for minutes (BENCH_HEAVY) are left to bench-load.
 BENCH_HEAVY := ^BenchmarkWSCapacity$$
