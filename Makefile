@@ -52,5 +52,5 @@ demo: build ## run experiments/db-exhaustion.yaml on the bundled demo stack (ins
 	@./scripts/deps.sh demo
 	./$(BIN) run experiments/db-exhaustion.yaml
 
-deps: ## install what the tests need when missing (PostgreSQL, Redis, webdis, nftables, Chromium)
+deps: ## install what the tests need when missing (PostgreSQL, Redis, haproxy, webdis, nftables, Chromium)
 	@./scripts/deps.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what chaosload's tests and demo need, when it is missing:
-# PostgreSQL (initdb, postgres) and redis-server (the demo stack), and for
+# PostgreSQL (initdb, postgres), redis-server and haproxy (the demo stack;
+# haproxy balances its replicas), and for
 # the tests also webdis (a service of the stack.services tests), nftables
 # (kernel loss) and chromium (the HTML report and dashboard tests).
 # `deps.sh demo` installs only what the demo needs. As root it uses
@@ -16,6 +17,9 @@ have_pg() {
 }
 have_pg || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# haproxy is the load balancer in front of the demo's replicas
+# (stack: {replicas: 3}); Debian installs it in /usr/sbin
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 if ! $only_demo; then
 # webdis (an HTTP interface to Redis) is the third-party service runner's
 # stack.services tests start

@@ -31,6 +31,9 @@ var allowed = map[string][]string{
 	"supervise": nil,
 	// monitor samples processes' CPU, memory, fds and threads: a leaf.
 	"monitor": nil,
+	// balancer holds a load balancer's view of its servers (counters,
+	// state changes): the demo stack fills it, the runner records it; a leaf.
+	"balancer": nil,
 	// load holds executors, pacing and steps behind the Driver interface;
 	// never a protocol driver (load/*) or a client library.
 	"load": {"bytesize"},
@@ -60,7 +63,7 @@ var allowed = map[string][]string{
 	// runner runs one experiment end to end and returns an Outcome; it
 	// renders nothing (no report) and never imports the demo stack.
 	"runner": {"config", "faults", "host", "load", "load/httpload", "load/pgload", "load/redisload", "load/wsload",
-		"metrics", "monitor", "proxy", "slo", "supervise"},
+		"metrics", "monitor", "proxy", "slo", "supervise", "balancer"},
 	// readiness judges a suite's Outcomes against criteria; it renders
 	// nothing and runs nothing.
 	"readiness": {"runner"},
@@ -74,7 +77,7 @@ var allowed = map[string][]string{
 	// demo is the system under test, not the tool: it may use the process
 	// packages only, and nothing of the tool imports it but cmd, bench and
 	// tests.
-	"demo": {"host", "supervise"},
+	"demo": {"balancer", "host", "supervise"},
 	// cmd/chaosload is the thin shell: flags, settings, signals, exit codes.
 	"cmd/chaosload": {"config", "demo", "faults", "gameday", "host", "load", "readiness", "report", "runner", "supervise"},
 	// The benchmark programs drive the proxy against the demo's servers.
