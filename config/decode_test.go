@@ -37,7 +37,7 @@ func TestDecodeErrors(t *testing.T) {
 			nil, []string{`8:10 scenarios.s.vus: want a whole number, got the number 1.5`}},
 		// a scalar where a mapping goes
 		{"struct from scalar", base + "stack: demo\n",
-			nil, []string{`12:8 stack: want a mapping with keys name, mode, ackBeforeCommit, restart, postgresDisk, services, got the string "demo"`}},
+			nil, []string{`12:8 stack: want a mapping with keys name, mode, ackBeforeCommit, restart, postgresDisk, replicas, balancer, services, got the string "demo"`}},
 		// a list where a mapping of named entries goes; the reference to the
 		// target is then unknown too
 		{"named list from list", edit("targets:\n  api: {upstream: \"127.0.0.1:8080\"}", "targets: [api]\n#"),

@@ -127,6 +127,7 @@ var numberSpans = map[string]span{
 	"faults.*.writeRate.share":       {0, 1, numShare},
 	"faults.*.writeRate.perSecond":   {1, maxRateBps, numByteRate},
 	"stack.postgresDisk":             {32 << 20, 1 << 40, numBytes},
+	"stack.replicas":                 counts(1, MaxReplicas),
 	"stack.services.*.backoff":       durations(0, maxWait),
 	"stack.services.*.ready.timeout": durations(time.Millisecond, maxWait),
 	"verify.*.http.expect":           counts(100, 599),

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaosload/chaosload/balancer"
 	"github.com/chaosload/chaosload/bytesize"
 )
 
@@ -28,9 +29,27 @@ type Stack struct {
 	// filesystem of its own of this size (a tmpfs; needs root), at
 	// ${stack.postgres.disk}, for disk-fill. Zero: the temporary directory.
 	PostgresDisk bytesize.Size `yaml:"postgresDisk"`
+	// Replicas runs this many demo service processes (1 to 16), each
+	// wired to the same PostgreSQL and Redis, behind a load balancer
+	// (haproxy) at ${stack.lb}; ${stack.api} is then the replicas'
+	// addresses joined by commas, ${stack.api[i]} replica i's. Zero: one
+	// service and no balancer.
+	Replicas int `yaml:"replicas"`
+	// Balancer tunes the load balancer in front of the replicas.
+	Balancer Balancer `yaml:"balancer"`
 	// Services are the processes of the system under test, started in file
 	// order after the proxies, each ready before the next.
 	Services []Service `yaml:"services"`
+}
+
+// Balancer is the load balancer in front of the demo's replicas:
+//
+//	balancer: {check: http}   # http (default), tcp or none
+type Balancer struct {
+	// Check is its health check: http (GET /healthz answering 2xx), tcp
+	// (a connection accepted) or none (a replica never leaves rotation).
+	// Default http.
+	Check string `yaml:"check"`
 }
 
 // Service is one process of the system under test:
@@ -143,6 +162,9 @@ func (c *checker) stack() {
 	demoOnly("restart", s.Restart != "")
 	demoOnly("postgresDisk", s.PostgresDisk != 0)
 	demoOnly("ackBeforeCommit", s.AckBeforeCommit)
+	demoOnly("replicas", s.Replicas != 0)
+	demoOnly("balancer", s.Balancer != Balancer{})
+	c.balancer(s)
 	if s.Mode != "" && !containsString(StackModes, s.Mode) {
 		c.errorf("stack.mode", "unknown mode %q%s; valid: %s", s.Mode, didYouMean(s.Mode, StackModes), strings.Join(StackModes, ", "))
 	}
@@ -152,6 +174,19 @@ func (c *checker) stack() {
 	}
 	for i := range s.Services {
 		c.service(&s.Services[i])
+	}
+}
+
+// balancer checks the balancer's settings, which need replicas.
+func (c *checker) balancer(s *Stack) {
+	if s.Balancer == (Balancer{}) {
+		return
+	}
+	if s.Replicas == 0 && s.Name != "" {
+		c.errorf("stack.balancer", "balances the demo's replicas; add replicas: N (1 to %d)", MaxReplicas)
+	}
+	if ch := s.Balancer.Check; ch != "" && !containsString(balancer.Checks, ch) {
+		c.errorf("stack.balancer.check", "unknown check %q%s; valid: %s", ch, didYouMean(ch, balancer.Checks), strings.Join(balancer.Checks, ", "))
 	}
 }
 
@@ -200,6 +235,12 @@ func (c *checker) stackRefOK(name string) (bool, []string) {
 	if c.e.Stack.Name == "demo" {
 		valid = append(valid, StackAddrs...)
 		valid = append(valid, "postgres.disk")
+		for i := range c.e.Stack.Replicas {
+			valid = append(valid, fmt.Sprintf("api[%d]", i))
+		}
+		if c.e.Stack.Replicas > 0 {
+			valid = append(valid, "lb")
+		}
 	}
 	for _, s := range c.e.Stack.Services {
 		for _, v := range ServiceVars {
@@ -215,6 +256,9 @@ func (c *checker) stackRefOK(name string) (bool, []string) {
 // StackAddrs are the demo stack addresses an experiment may name as
 // ${stack.NAME}.
 var StackAddrs = []string{"api", "postgres", "redis"}
+
+// MaxReplicas is the most demo service replicas a stack may run.
+const MaxReplicas = 16
 
 // StackNames lists the bundled stacks.
 var StackNames = []string{"demo"}

@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"faults": {"bytesize", "host"},
 	// config is the experiment schema: it composes the spec types of
 	// faults and load; it opens no socket and starts no goroutine.
-	"config": {"bytesize", "faults", "load"},
+	"config": {"balancer", "bytesize", "faults", "load"},
 	// metrics is the recorder of load.Result values: no goroutines.
 	"metrics": {"load"},
 	// One driver per protocol, the single importer of its client library;
