@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/chaosload/chaosload/supervise"
@@ -27,15 +28,20 @@ type StackConfig struct {
 
 // Addrs are the stack's addresses, host:port each.
 type Addrs struct {
-	API      string // the shop service's HTTP address
+	API      string // the shop service's HTTP address (its replicas', joined by commas)
+	LB       string // haproxy's frontend in front of the replicas, "" without
 	Postgres string // PostgreSQL (database ShopDatabase; roles Superuser and ShopRole)
 	Redis    string
 }
 
 // Map returns the addresses by the names an experiment uses as
-// ${stack.NAME}: "api", "postgres", "redis".
+// ${stack.NAME}: "api", "postgres", "redis", and "lb" with a balancer.
 func (a Addrs) Map() map[string]string {
-	return map[string]string{"api": a.API, "postgres": a.Postgres, "redis": a.Redis}
+	m := map[string]string{"api": a.API, "postgres": a.Postgres, "redis": a.Redis}
+	if a.LB != "" {
+		m["lb"] = a.LB
+	}
+	return m
 }
 
 // Stack is the demo stack: a throwaway PostgreSQL cluster, a Redis server
@@ -51,9 +57,11 @@ type Stack struct {
 	restart supervise.Policy // "" until SetRestart: by mode
 
 	mu       sync.Mutex
+	replicas int // SetReplicas; 0: one service, no balancer
 	postgres *Postgres
 	redis    *Redis
-	service  *ServiceProcess
+	services []*ServiceProcess // one per replica, replica 0 first
+	lb       *HAProxy
 }
 
 // NewStack returns a Stack whose parts use cfg; nothing runs yet.
@@ -107,23 +115,37 @@ func (st *Stack) StartBackends(ctx context.Context) (postgres, redis string, err
 }
 
 // StartService starts the shop service in mode against the given
-// PostgreSQL and Redis addresses, as a child process, and returns its
-// address once it answers.
+// PostgreSQL and Redis addresses, as child processes (one per replica,
+// SetReplicas), and returns their addresses joined by commas once each
+// answers.
 func (st *Stack) StartService(ctx context.Context, mode, postgres, redis string) (string, error) {
+	addrs, err := st.StartServices(ctx, mode, postgres, redis)
+	return strings.Join(addrs, ","), err
+}
+
+// StartServices starts the shop service's replicas (one without
+// SetReplicas) in mode against the given PostgreSQL and Redis addresses,
+// each a child process of its own, one after the other, and returns their
+// addresses, replica 0 first, once each answers.
+func (st *Stack) StartServices(ctx context.Context, mode, postgres, redis string) ([]string, error) {
 	m, err := ParseMode(mode)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	sc := st.cfg.Service
 	sc.Mode, sc.Postgres, sc.Redis, sc.Logger = m, postgres, redis, st.cfg.Logger
-	svc, err := StartServiceProcess(ctx, ServiceProcessConfig{Service: sc, Restart: st.restartPolicy(m)})
-	if err != nil {
-		return "", err
+	var addrs []string
+	for range max(st.replicas, 1) {
+		svc, err := StartServiceProcess(ctx, ServiceProcessConfig{Service: sc, Restart: st.restartPolicy(m)})
+		if err != nil {
+			return nil, err
+		}
+		st.services = append(st.services, svc)
+		addrs = append(addrs, svc.Addr())
 	}
-	st.service = svc
-	return svc.Addr(), nil
+	return addrs, nil
 }
 
 // restartPolicy is the service's restart policy: as set, else by mode:
@@ -180,21 +202,33 @@ func (st *Stack) SetAckBeforeCommit(on bool) {
 }
 
 // Supervisor returns the supervisor of a role's process, nil when the
-// role has none (only "service" has: PostgreSQL and Redis are not
-// restarted).
+// role has none (only the service's replicas have, "service" and
+// "service[i]": PostgreSQL, Redis and haproxy are not restarted).
 func (st *Stack) Supervisor(role string) *supervise.Supervisor {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if role != "service" || st.service == nil {
-		return nil
+	for i, svc := range st.services {
+		if replicaRole(i) == role {
+			return svc.Supervisor()
+		}
 	}
-	return st.service.Supervisor()
+	return nil
+}
+
+// replicaRole names replica i's process: "service" for the first (the
+// demo service of a stack without replicas), "service[i]" for the others.
+func replicaRole(i int) string {
+	if i == 0 {
+		return "service"
+	}
+	return fmt.Sprintf("service[%d]", i)
 }
 
 // Processes returns the stack's processes by role, for resource
-// monitoring: "service" (the demo service's own process), "postgres" (the
-// postmaster; its backends are its children) and "redis" (absent when
-// Redis runs in-process).
+// monitoring: "service" (the demo service's own process; replica 0),
+// "service[1]" ... (the other replicas), "haproxy" (the balancer in front
+// of them), "postgres" (the postmaster; its backends are its children) and
+// "redis" (absent when Redis runs in-process).
 func (st *Stack) Processes() map[string]int {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -205,8 +239,11 @@ func (st *Stack) Processes() map[string]int {
 	if st.redis != nil && !st.redis.InProcess() {
 		out["redis"] = st.redis.PID()
 	}
-	if st.service != nil {
-		out["service"] = st.service.PID()
+	for i, svc := range st.services {
+		out[replicaRole(i)] = svc.PID()
+	}
+	if st.lb != nil {
+		out["haproxy"] = st.lb.PID()
 	}
 	return out
 }
@@ -225,11 +262,23 @@ func (st *Stack) Redis() *Redis {
 	return st.redis
 }
 
-// Service is the shop service's process, nil before StartService.
+// Service is the shop service's process (replica 0's), nil before
+// StartService.
 func (st *Stack) Service() *ServiceProcess {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.service
+	if len(st.services) == 0 {
+		return nil
+	}
+	return st.services[0]
+}
+
+// Services are the shop service's replicas, replica 0 first; none before
+// StartService.
+func (st *Stack) Services() []*ServiceProcess {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return append([]*ServiceProcess(nil), st.services...)
 }
 
 // Addrs returns the stack's addresses (of the parts started).
@@ -241,8 +290,13 @@ func (st *Stack) Addrs() Addrs {
 	if r := st.Redis(); r != nil {
 		a.Redis = r.Addr()
 	}
-	if s := st.Service(); s != nil {
-		a.API = s.Addr()
+	var api []string
+	for _, s := range st.Services() {
+		api = append(api, s.Addr())
+	}
+	a.API = strings.Join(api, ",")
+	if lb := st.Balancer(); lb != nil {
+		a.LB = lb.Addr()
 	}
 	return a
 }
@@ -257,15 +311,19 @@ func (st *Stack) Done() <-chan struct{} {
 	return nil
 }
 
-// Close stops the service, then Redis, then PostgreSQL (by the PIDs
-// started), waits for each and removes their files. It is idempotent: each
-// part's Close is, and the parts stay known so Done still answers.
+// Close stops haproxy, then the service's replicas, then Redis, then
+// PostgreSQL (by the PIDs started), waits for each and removes their
+// files. It is idempotent: each part's Close is, and the parts stay known
+// so Done still answers.
 func (st *Stack) Close() error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var errs []error
-	if st.service != nil {
-		errs = append(errs, st.service.Close())
+	if st.lb != nil {
+		errs = append(errs, st.lb.Close())
+	}
+	for _, svc := range st.services {
+		errs = append(errs, svc.Close())
 	}
 	if st.redis != nil {
 		errs = append(errs, st.redis.Close())

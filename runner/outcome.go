@@ -150,8 +150,14 @@ type StackInfo struct {
 	Postgres string `json:"postgres"`
 	Redis    string `json:"redis"`
 	// PIDs are the stack's processes by role (service, postgres, redis;
-	// redis absent when it runs in-process), each a process of its own.
+	// redis absent when it runs in-process; with replicas service[1], ...
+	// and haproxy too), each a process of its own.
 	PIDs map[string]int `json:"pids,omitempty"`
+	// Replicas are the service's replicas' addresses, replica 0 first
+	// (stack.replicas); API is then them joined by commas.
+	Replicas []string `json:"replicas,omitempty"`
+	// Balancer is the load balancer in front of the replicas.
+	Balancer *BalancerInfo `json:"balancer,omitempty"`
 	// Services are the file's own services (stack.services), in start
 	// order.
 	Services []ServiceInfo `json:"services,omitempty"`

@@ -23,7 +23,7 @@ type ProcessLister interface {
 // `stack:` section asks beyond its mode.
 func (r *run) wrapStack() {
 	mk, s := r.opts.Stack, r.exp.Stack
-	if mk == nil || s == nil || (!s.AckBeforeCommit && s.Restart == "" && s.PostgresDisk == 0) {
+	if mk == nil || s == nil || (!s.AckBeforeCommit && s.Restart == "" && s.PostgresDisk == 0 && s.Replicas == 0) {
 		return
 	}
 	r.opts.Stack = func(name string) (Stack, error) {
@@ -56,6 +56,13 @@ func configureStack(st Stack, name string, s *config.Stack) error {
 		if err := rs.SetRestart(s.Restart); err != nil {
 			return err
 		}
+	}
+	if s.Replicas != 0 {
+		rs, ok := st.(ReplicaStack)
+		if !ok {
+			return fmt.Errorf("stack %q cannot run replicas (replicas)", name)
+		}
+		rs.SetReplicas(s.Replicas)
 	}
 	if s.PostgresDisk != 0 {
 		d, ok := st.(DiskStack)

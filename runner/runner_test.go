@@ -15,13 +15,15 @@ import (
 	"time"
 
 	"github.com/chaosload/chaosload/config"
+	"github.com/chaosload/chaosload/demo"
 	"github.com/chaosload/chaosload/host"
 	"github.com/chaosload/chaosload/runner"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
-	host.RunHogIfChild() // cpu-hog's and memory-hog's hogs re-execute this binary
+	host.RunHogIfChild()     // cpu-hog's and memory-hog's hogs re-execute this binary
+	demo.RunServiceIfChild() // the demo stack's service re-executes this binary
 	goleak.VerifyTestMain(m)
 }
 

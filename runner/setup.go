@@ -84,9 +84,10 @@ func randomSeed() int64 {
 
 // setup brings up the stack and the proxies and checks every upstream.
 //
-//	stack backends ──▶ proxies whose replicas are known listen ──▶ demo service (via
-//	proxies) ──▶ the other proxies listen ──▶ proxies whose upstream is known run ──▶
-//	the file's services, in order ──▶ resolve ──▶ the other proxies run ──▶ preflight
+//	stack backends ──▶ proxies whose replicas are known listen ──▶ demo service or its
+//	replicas (via proxies) ──▶ the other proxies listen ──▶ proxies whose upstream is
+//	known run ──▶ balancer in front of the replicas' proxies ──▶ the file's services,
+//	in order ──▶ resolve ──▶ the other proxies run ──▶ preflight
 //
 // The file's services start once the proxies in front of their
 // dependencies forward: a service that checks its database at start meets
@@ -105,6 +106,9 @@ func (r *run) setup(ctx context.Context) error {
 		return err
 	}
 	if err := r.startProxies(true); err != nil {
+		return err
+	}
+	if err := r.startBalancer(ctx); err != nil {
 		return err
 	}
 	if err := r.startServices(ctx); err != nil {
@@ -152,37 +156,63 @@ func (r *run) startBackends(ctx context.Context) error {
 	return nil
 }
 
-// startService starts the stack's service wired through the proxies whose
-// upstream is a stack backend.
+// startService starts the stack's service (or its replicas) wired through
+// the proxies whose upstream is a stack backend.
 func (r *run) startService(ctx context.Context) error {
 	if r.stack == nil {
 		return nil
 	}
 	pg := r.viaProxy(r.vars["stack.postgres"])
 	rd := r.viaProxy(r.vars["stack.redis"])
-	api, err := r.stack.StartService(ctx, r.exp.Stack.Mode, pg, rd)
+	var api string
+	var err error
+	if rs, ok := r.stack.(ReplicaStack); ok && r.exp.Stack.Replicas > 0 {
+		api, err = r.startReplicas(ctx, rs, pg, rd)
+	} else {
+		api, err = r.stack.StartService(ctx, r.exp.Stack.Mode, pg, rd)
+	}
 	if err != nil {
 		return infra("stack %q: start service: %w", r.exp.Stack.Name, err)
 	}
 	r.vars["stack.api"] = api
 	r.out.Stack.API = api
-	if lister, ok := r.stack.(ProcessLister); ok {
-		r.out.Stack.PIDs = lister.Processes()
+	r.addStackPIDs()
+	if r.exp.Stack.Replicas == 0 {
+		r.stackEvent() // with replicas, once the balancer is up
 	}
-	r.stackEvent()
 	return nil
 }
 
+// addStackPIDs records the stack's processes by role.
+func (r *run) addStackPIDs() {
+	if lister, ok := r.stack.(ProcessLister); ok {
+		r.out.Stack.PIDs = lister.Processes()
+	}
+}
+
 // stackEvent reports the stack's processes and addresses once it is up:
-// "service pid 123 at 127.0.0.1:8080, postgres pid 456 at ..., redis ...".
+// "service pid 123 at 127.0.0.1:8080, postgres pid 456 at ..., redis ...";
+// with replicas, each (service, service[1], ...) and haproxy first.
 func (r *run) stackEvent() {
 	if r.opts.OnEvent == nil {
 		return
 	}
 	s := r.out.Stack
 	addrs := map[string]string{"service": s.API, "postgres": s.Postgres, "redis": s.Redis}
+	roles := []string{"service"}
+	for i, a := range s.Replicas {
+		role := "service"
+		if i > 0 {
+			role = fmt.Sprintf("service[%d]", i)
+			roles = append(roles, role)
+		}
+		addrs[role] = a
+	}
+	if s.Balancer != nil {
+		roles, addrs["haproxy"] = append(roles, "haproxy"), s.Balancer.Addr
+	}
 	var parts []string
-	for _, role := range []string{"service", "postgres", "redis"} {
+	for _, role := range append(roles, "postgres", "redis") {
 		part := role
 		if pid, ok := s.PIDs[role]; ok {
 			part += fmt.Sprintf(" pid %d", pid)
@@ -298,6 +328,7 @@ func (r *run) close() {
 		r.fillTargetStats(&r.out.Targets[i])
 	}
 	r.stopServices()
+	r.recordBalancer()
 	if r.stack != nil {
 		if err := r.stack.Close(); err != nil {
 			r.opts.Logger.Error().Err(err).Msg("stop stack")

@@ -1,0 +1,82 @@
+package runner_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chaosload/chaosload/demo"
+	"github.com/chaosload/chaosload/runner"
+	"github.com/rs/zerolog"
+)
+
+const replicasExperiment = `
+version: 1
+name: replicas
+stack: {name: demo, replicas: 3}
+scenarios:
+  users:
+    executor: constant-arrival-rate
+    rate: 20
+    duration: 2s
+    preAllocatedVUs: 4
+    steps:
+      - http: {url: "http://${stack.lb}/healthz"}
+monitor: {every: 100ms, stack: true}
+`
+
+// TestDemoReplicasBehindHAProxy: stack: {replicas: 3} runs three demo
+// service processes behind haproxy at ${stack.lb}; the outcome names every
+// replica's PID and haproxy's, haproxy counted every request the load made
+// on one of its three servers, and nothing the stack started is left
+// running after the run.
+func TestDemoReplicasBehindHAProxy(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := runner.Run(ctx, experiment(t, "", replicasExperiment), runner.Options{
+		Logger: zerolog.Nop(), Stack: demoStack(t),
+	})
+	if errors.Is(err, demo.ErrPostgresNotInstalled) || errors.Is(err, demo.ErrHAProxyNotInstalled) {
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("Run: %v\n%v", err, out.Errors)
+	}
+	if out.Verdict != runner.Passed {
+		t.Fatalf("verdict %s, want passed: %v", out.Verdict, out.Errors)
+	}
+	s := out.Stack
+	if len(s.Replicas) != 3 || s.Balancer == nil || len(s.Balancer.Servers) != 3 {
+		t.Fatalf("stack %+v, want 3 replicas behind a balancer of 3 servers", s)
+	}
+	var requests int64
+	for i, srv := range s.Balancer.Servers {
+		if srv.Replica != s.Replicas[i] || srv.Addr != s.Replicas[i] || srv.Name != fmt.Sprintf("r%d", i) {
+			t.Errorf("server %d %+v, want r%d at replica %s", i, srv, i, s.Replicas[i])
+		}
+		requests += srv.Requests
+	}
+	if requests != out.Totals.Ops || out.Totals.Errors != 0 {
+		t.Errorf("haproxy counted %d requests, the load made %d (%d errors)", requests, out.Totals.Ops, out.Totals.Errors)
+	}
+	for _, role := range []string{"service", "service[1]", "service[2]", "haproxy", "postgres"} {
+		pid := s.PIDs[role]
+		if pid == 0 {
+			t.Errorf("no pid for %s in %v", role, s.PIDs)
+			continue
+		}
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("%s pid %d still there after the run (kill -0: %v)", role, pid, err)
+		}
+	}
+}
+
+// demoStack makes the demo stack, quiet.
+func demoStack(t *testing.T) runner.StackFactory {
+	mk := demo.StackFactory(zerolog.Nop())
+	return func(name string) (runner.Stack, error) { return mk(name) }
+}
