@@ -11,6 +11,12 @@ import "time"
 // and none (never taken out of rotation). The first is the default.
 var Checks = []string{"http", "tcp", "none"}
 
+// CheckUserAgent is the User-Agent of the balancer's http health checks.
+// They pass through the proxy in front of each replica (so a fault there
+// fails them), and a per-replica count of the load's work leaves them out
+// by this header.
+const CheckUserAgent = "chaosload-balancer-check"
+
 // Stats is the balancer's view at one moment.
 type Stats struct {
 	// Servers are the balancer's servers, in the order they were given.

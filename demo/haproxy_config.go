@@ -78,7 +78,8 @@ const haproxyBackend = "replicas"
 func serverName(i int) string { return fmt.Sprintf("r%d", i) }
 
 // render writes haproxy's configuration: an HTTP frontend on port, a
-// round-robin backend of c.Backends with c's health checks, the stats
+// round-robin backend of c.Backends with c's health checks (a request whose
+// connection was refused goes to another server), the stats
 // socket and the log socket (whose lines carry the servers' state changes;
 // the frontend logs nothing).
 func (c HAProxyConfig) render(port int, statsSock, logSock string) string {
@@ -86,6 +87,9 @@ func (c HAProxyConfig) render(port int, statsSock, logSock string) string {
 	fmt.Fprintf(&b, "global\n    stats socket %s mode 600 level admin\n", statsSock)
 	fmt.Fprintf(&b, "    log %s len 4096 format raw local0 info\n", logSock)
 	b.WriteString("    maxconn 4096\n\ndefaults\n    mode http\n    option http-keep-alive\n")
+	// a connection refused is tried again on another server (the request
+	// was not sent, so never twice)
+	b.WriteString("    retries 2\n    option redispatch 1\n")
 	fmt.Fprintf(&b, "    timeout connect 2s\n    timeout client 60s\n    timeout server 60s\n    timeout check %dms\n\n",
 		c.CheckTimeout.Milliseconds())
 	fmt.Fprintf(&b, "frontend api\n    bind 127.0.0.1:%d\n    default_backend %s\n\n", port, haproxyBackend)
@@ -93,7 +97,9 @@ func (c HAProxyConfig) render(port int, statsSock, logSock string) string {
 	check := ""
 	switch c.Check {
 	case "http":
-		fmt.Fprintf(&b, "    option httpchk GET %s\n    http-check expect rstatus ^2\n", c.CheckPath)
+		fmt.Fprintf(&b, "    option httpchk\n    http-check send meth GET uri %s ver HTTP/1.1 hdr Host localhost hdr User-Agent %s\n",
+			c.CheckPath, balancer.CheckUserAgent)
+		b.WriteString("    http-check expect rstatus ^2\n")
 		check = " check"
 	case "tcp":
 		check = " check"

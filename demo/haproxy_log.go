@@ -25,7 +25,7 @@ type haproxyLog struct {
 
 // stateLine matches haproxy's line for a server's state change:
 // "Server replicas/r1 is DOWN, reason: Layer4 connection problem, ...".
-var stateLine = regexp.MustCompile(`Server [^/\s]+/(\S+) is (UP|DOWN)\b,?\s*(.*)`)
+var stateLine = regexp.MustCompile(`Server [^/\s]+/(\S+) is (UP|DOWN)\b,?\s*(?:reason: )?(.*)`)
 
 // listenHAProxyLog binds the socket at path and starts reading it.
 func listenHAProxyLog(path string) (*haproxyLog, error) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -226,4 +228,30 @@ func (g *gate) open(t *testing.T) {
 		t.Fatalf("reopen the gate on %s: %v", g.addr, err)
 	}
 	g.serve(ln)
+}
+
+// TestHAProxyHTTPCheckSaysWhatItIs: haproxy's http health checks GET the
+// check path with balancer.CheckUserAgent, so a count of the load's work
+// at a replica can leave them out.
+func TestHAProxyHTTPCheckSaysWhatItIs(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	checks := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case checks <- r.URL.Path + " " + r.UserAgent():
+		default:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	startHAProxy(t, ctx, HAProxyConfig{Backends: []string{srv.Listener.Addr().String()}, Interval: 100 * time.Millisecond})
+	select {
+	case got := <-checks:
+		if want := "/healthz " + balancer.CheckUserAgent; got != want {
+			t.Fatalf("health check %q, want %q", got, want)
+		}
+	case <-ctx.Done():
+		t.Fatal("no health check in a minute: a hang")
+	}
 }
