@@ -74,9 +74,7 @@ func startHAProxy(t *testing.T, ctx context.Context, cfg HAProxyConfig) *HAProxy
 	t.Helper()
 	cfg.Logger = testLogger(t)
 	h, err := StartHAProxy(ctx, cfg)
-	if errors.Is(err, ErrHAProxyNotInstalled) {
-		t.Skipf("skipping: %v", err)
-	}
+	skipIfNoHAProxy(t, err)
 	if err != nil {
 		t.Fatalf("StartHAProxy: %v", err)
 	}
