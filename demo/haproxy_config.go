@@ -21,8 +21,9 @@ type HAProxyConfig struct {
 	Check string
 	// CheckPath is the http check's path. Default "/healthz".
 	CheckPath string
-	// Interval is the time between two checks of a server; CheckTimeout
-	// bounds one check. Default 500 ms each.
+	// Interval is the time between two checks of a server (default
+	// 500 ms); CheckTimeout bounds one check (default 800 ms: a stall of
+	// a loaded machine is not a failure, a replica 1 s late is).
 	Interval     time.Duration
 	CheckTimeout time.Duration
 	// Fall is how many failed checks in a row take a server out of
@@ -57,7 +58,7 @@ func (c HAProxyConfig) withDefaults() (HAProxyConfig, error) {
 		c.Interval = 500 * time.Millisecond
 	}
 	if c.CheckTimeout == 0 {
-		c.CheckTimeout = 500 * time.Millisecond
+		c.CheckTimeout = 800 * time.Millisecond
 	}
 	if c.Fall == 0 {
 		c.Fall = 2

@@ -105,6 +105,9 @@ func (st *Stack) StartBackends(ctx context.Context) (postgres, redis string, err
 	defer st.mu.Unlock()
 	pc, rc := st.cfg.Postgres, st.cfg.Redis
 	pc.Logger, rc.Logger = st.cfg.Logger, st.cfg.Logger
+	if pc.MaxConnections == 0 && st.replicas > 1 {
+		pc.MaxConnections = replicaMaxConnections(st.replicas)
+	}
 	if st.postgres, err = StartPostgres(ctx, pc); err != nil {
 		return "", "", err
 	}

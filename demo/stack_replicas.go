@@ -10,11 +10,21 @@ import (
 
 // SetReplicas makes the next StartService start n service processes
 // (`stack: {replicas: 3}`), each on a port of its own, all wired to the
-// same PostgreSQL and Redis.
+// same PostgreSQL and Redis; call it before StartBackends, which gives
+// PostgreSQL room for every replica's pool (unless
+// StackConfig.Postgres.MaxConnections is set).
 func (st *Stack) SetReplicas(n int) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.replicas = n
+}
+
+// replicaMaxConnections is PostgreSQL's max_connections for n replicas:
+// each replica's pool (gracefulPoolSize) with the room one service has
+// beside its pool by default (20 - 3 reserved - 8), so that the replicas
+// do not take each other's connections: 20 for one, 36 for three.
+func replicaMaxConnections(n int) int {
+	return 20 + (n-1)*gracefulPoolSize
 }
 
 // StartBalancer starts haproxy in front of backends (the replicas, or the
