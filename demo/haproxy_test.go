@@ -28,7 +28,9 @@ func TestHAProxyRoutesAroundADownReplica(t *testing.T) {
 	defer cancel()
 	replicas := startReplicas(t, ctx, 3)
 	g := newGate(t, replicas[1])
-	h := startHAProxy(t, ctx, HAProxyConfig{Backends: []string{replicas[0], g.addr, replicas[2]}, Interval: 100 * time.Millisecond})
+	// a check fails only when refused, never because the machine stalled
+	h := startHAProxy(t, ctx, HAProxyConfig{Backends: []string{replicas[0], g.addr, replicas[2]},
+		Interval: 100 * time.Millisecond, CheckTimeout: 30 * time.Second})
 	c := newClient(t, h.Addr(), 30*time.Second)
 
 	sendOK(t, c, 30)
