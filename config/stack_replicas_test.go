@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// replicas is base on the demo stack with three replicas behind the
+// demoReplicas is a file on the demo stack with three replicas behind the
 // balancer, the load through it.
-const replicas = `version: 1
+const demoReplicas = `version: 1
 name: t
 stack:
   name: demo
@@ -26,7 +26,7 @@ scenarios:
 // ${stack.lb} and ${stack.api[i]} are addresses of such a stack.
 func TestStackReplicas(t *testing.T) {
 	t.Parallel()
-	e := mustParse(t, replicas, Options{})
+	e := mustParse(t, demoReplicas, Options{})
 	if e.Stack.Replicas != 3 || e.Stack.Balancer.Check != "tcp" {
 		t.Fatalf("stack %+v, want 3 replicas, tcp checks", e.Stack)
 	}
@@ -45,7 +45,7 @@ func TestStackReplicaErrors(t *testing.T) {
 		{"  replicas: 3\n", "", "5:3: stack.balancer: balances the demo's replicas; add replicas: N (1 to 16)"},
 		{"  replicas: 3\n  balancer: {check: tcp}\n", "", `unknown stack address "lb"`},
 	} {
-		src := strings.Replace(replicas, c.old, c.new, 1)
+		src := strings.Replace(demoReplicas, c.old, c.new, 1)
 		got := strings.Join(problems(t, src, Options{}), "\n")
 		if !strings.Contains(got, c.want) {
 			t.Errorf("%q → %q: problems\n%s\nwant one containing %q", c.old, c.new, got, c.want)
