@@ -26,8 +26,8 @@ build: ## build bin/chaosload
 test: deps ## the whole test suite, with the race detector (what .ci/run runs)
 	$(GO) test -race -timeout 20m $(TESTFLAGS) $(PKGS)
 
-test-long: deps ## the long end-to-end tests make test leaves out (the demo with --workers 3 against one process; a few minutes)
-	$(GO) test -race -tags longtests -timeout 20m -run '^TestDistributedDemoSameChecks$$' -count=1 -v ./cmd/chaosload
+test-long: deps ## the long end-to-end tests make test leaves out (the demo with --workers 3 against one process; the replica experiments against haproxy's own counters; a few minutes)
+	$(GO) test -race -tags longtests -timeout 20m -run '^(TestDistributedDemoSameChecks|TestReplicaFailure.*)$$' -count=1 -v ./cmd/chaosload
 
 # Benchmarks that run for minutes (BENCH_HEAVY) are left to bench-load.
 BENCH_HEAVY := ^BenchmarkWSCapacity$$
