@@ -115,9 +115,12 @@ func (r *run) replicaCount(target string) int { return len(r.replicas[target]) }
 // addresses than it has replicas is an error.
 func (r *run) resolveLate(t *config.Target) error {
 	reps := r.replicas[t.Name]
-	var ups []string
-	for _, u := range t.UpstreamList() {
-		ups = append(ups, config.SplitAddrs(u)...)
+	ups, known := r.expandUpstreams(t) // "${stack.api}" is a list once the stack runs
+	if !known {
+		ups = nil
+		for _, u := range t.UpstreamList() {
+			ups = append(ups, config.SplitAddrs(u)...)
+		}
 	}
 	if len(ups) != len(reps) {
 		return infra("target %q: its upstreams resolved to %d addresses (%s) after its %d %s were bound; "+

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -83,5 +84,35 @@ func demoStack(t *testing.T) runner.StackFactory {
 	t.Helper()
 	return func(string) (runner.Stack, error) {
 		return demo.NewStack(demo.StackConfig{Postgres: demo.PostgresConfig{StartTimeout: 5 * time.Minute}, Logger: zerolog.Nop()}), nil
+	}
+}
+
+// TestStackAPIListIsTheReplicas: a target whose upstreams are
+// ["${stack.api}"] gets a proxy per replica of the stack (the list is
+// known only once the replicas run), and haproxy sends to those proxies.
+func TestStackAPIListIsTheReplicas(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	exp := strings.Replace(replicasExperiment, "scenarios:",
+		"targets:\n  api: {upstreams: [\"${stack.api}\"], protocol: http}\nscenarios:", 1)
+	out, err := runner.Run(ctx, experiment(t, "", exp), runner.Options{Logger: zerolog.Nop(), Stack: demoStack(t)})
+	if err != nil {
+		t.Fatalf("Run: %v\n%v", err, out.Errors)
+	}
+	s := out.Stack
+	if len(out.Targets) != 1 || len(out.Targets[0].Replicas) != 3 || s.Balancer == nil || len(s.Balancer.Servers) != 3 {
+		t.Fatalf("targets %+v, balancer %+v: want 3 replica proxies behind 3 servers", out.Targets, s.Balancer)
+	}
+	var requests int64
+	for i, rep := range out.Targets[0].Replicas {
+		if rep.Upstream != s.Replicas[i] || s.Balancer.Servers[i].Addr != rep.Listen {
+			t.Errorf("replica %d: proxy %s → %s, haproxy server %s; want the proxy in front of %s, haproxy at the proxy",
+				i, rep.Listen, rep.Upstream, s.Balancer.Servers[i].Addr, s.Replicas[i])
+		}
+		requests += rep.Requests
+	}
+	if sent := out.Totals.Ops - out.Totals.Dropped; requests != sent {
+		t.Errorf("the replicas' proxies counted %d requests, the load sent %d", requests, sent)
 	}
 }
