@@ -20,6 +20,10 @@ type Collector struct {
 	acks    map[string][]string // acknowledged ids by step
 }
 
+// NewRecorderCollector returns a collector into a new recorder of the
+// default interval: what a coordinator merges its workers' frames into.
+func NewRecorderCollector() *Collector { return NewCollector(metrics.NewRecorder(metrics.Config{})) }
+
 // NewCollector returns a collector into rec.
 func NewCollector(rec *metrics.Recorder) *Collector {
 	return &Collector{rec: rec, seen: map[Key]bool{}, attempt: map[int]int{}}

@@ -58,8 +58,8 @@ func TestSettings(t *testing.T) {
 		// 20% of a core: 20 ms of every 100 ms period
 		{"cpu v1", v1.CPUSettings(0.2), []Setting{{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", "20000"}}},
 		{"cpu v2", v2.CPUSettings(0.2), []Setting{{"cpu.max", "20000 100000"}}},
-		// below the kernel's smallest quota: 1 ms
-		{"cpu min", v1.CPUSettings(0.001), []Setting{{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", "1000"}}},
+		// below the kernel's smallest quota (1 ms) at 100 ms: a longer period
+		{"cpu min", v1.CPUSettings(0.001), []Setting{{"cpu.cfs_period_us", "1000000"}, {"cpu.cfs_quota_us", "1000"}}},
 		{"memory v1", v1.MemorySettings(64 << 20), []Setting{{"memory.limit_in_bytes", "67108864"}}},
 		{"memory v2", v2.MemorySettings(64 << 20), []Setting{{"memory.max", "67108864"}, {"memory.swap.max", "0"}}},
 		{"io v1", v1.IOSettings("8:0", 1<<20, 0), []Setting{{"blkio.throttle.read_bps_device", "8:0 1048576"}}},

@@ -16,7 +16,6 @@ import (
 
 	"github.com/chaosload/chaosload/cluster"
 	"github.com/chaosload/chaosload/config"
-	"github.com/chaosload/chaosload/metrics"
 	"github.com/chaosload/chaosload/runner"
 )
 
@@ -57,7 +56,7 @@ func (a *app) coordinate(exp *config.Experiment, sets []string, quick bool, n in
 		fmt.Fprintln(a.stdout, "coordinator: "+msg)
 	}
 	c := cluster.NewCoordinator(cluster.CoordinatorConfig{Workers: n, Hash: hash, Logger: a.log, OnEvent: say, Token: token},
-		cluster.NewCollector(metrics.NewRecorder(metrics.Config{})))
+		cluster.NewRecorderCollector())
 	srv := &http.Server{Handler: c.Handler()}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = srv.Serve(ln) })

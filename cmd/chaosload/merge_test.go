@@ -12,6 +12,7 @@ import (
 	"github.com/chaosload/chaosload/cluster"
 	"github.com/chaosload/chaosload/load"
 	"github.com/chaosload/chaosload/metrics"
+	"github.com/chaosload/chaosload/runner"
 )
 
 // writeFrames writes the frames of worker w holding n results of 5 ms,
@@ -65,7 +66,7 @@ func TestMergeFrameFiles(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1 (errors rate 10%%): %s%s", code, stdout, stderr)
 	}
-	var res mergeResult
+	var res runner.MergeResult
 	data, err := os.ReadFile(out)
 	if err != nil || json.Unmarshal(data, &res) != nil {
 		t.Fatalf("read %s: %v", out, err)

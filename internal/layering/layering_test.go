@@ -60,10 +60,13 @@ var allowed = map[string][]string{
 	"proxy": {"faults"},
 	// slo judges: thresholds, phases, windows, recovery, abort; no I/O.
 	"slo": {"config", "load", "metrics"},
+	// cluster: a distributed run's frames, collector, coordinator and worker
+	// protocol over the recorder.
+	"cluster": {"load", "metrics"},
 	// runner runs one experiment end to end and returns an Outcome; it
 	// renders nothing (no report) and never imports the demo stack.
 	"runner": {"config", "faults", "host", "load", "load/httpload", "load/pgload", "load/redisload", "load/wsload",
-		"metrics", "monitor", "proxy", "slo", "supervise", "balancer"},
+		"metrics", "monitor", "proxy", "slo", "supervise", "balancer", "cluster"},
 	// readiness judges a suite's Outcomes against criteria; it renders
 	// nothing and runs nothing.
 	"readiness": {"runner"},
@@ -79,7 +82,7 @@ var allowed = map[string][]string{
 	// tests.
 	"demo": {"balancer", "host", "supervise"},
 	// cmd/chaosload is the thin shell: flags, settings, signals, exit codes.
-	"cmd/chaosload": {"config", "demo", "faults", "gameday", "host", "load", "readiness", "report", "runner", "supervise"},
+	"cmd/chaosload": {"cluster", "config", "demo", "faults", "gameday", "host", "load", "readiness", "report", "runner", "supervise"},
 	// The benchmark programs drive the proxy against the demo's servers.
 	"bench/proxyclients": {"demo", "faults", "proxy"},
 	"bench/httpserver":   nil,
@@ -117,7 +120,10 @@ var testAllowed = map[string][]string{
 	"internal/doccheck": {"config", "faults"},
 	// Reports are read in headless Chromium.
 	"report":        {"internal/headless"},
-	"cmd/chaosload": {"internal/headless"},
+	"cmd/chaosload": {"internal/headless", "metrics"}, // merge's test writes a worker's frames
+	// N workers = one process: the merged and the one-process recorders
+	// are judged by the same thresholds.
+	"cluster": {"config", "slo"},
 }
 
 // homes lists the heavy dependencies and the only packages that may import
