@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -73,9 +74,9 @@ func (r *run) bindReplicas(t *config.Target, ups []string) error {
 	if len(ups) == 0 {
 		return infra("target %q: no upstream address", t.Name)
 	}
-	listen, err := config.Expand(t.Listen, r.lookup)
+	listen, err := r.listenAddr(t)
 	if err != nil {
-		return infra("target %q: listen address: %w", t.Name, err)
+		return err
 	}
 	if len(ups) > 1 && listen != "" && !strings.HasSuffix(listen, ":0") {
 		return infra("target %q: listen %s fixes one port, but the target has %d replicas; leave listen out", t.Name, listen, len(ups))
@@ -105,6 +106,19 @@ func (r *run) bindReplicas(t *config.Target, ups []string) error {
 	}
 	r.vars["targets."+t.Name] = strings.Join(addrs, ",")
 	return nil
+}
+
+// listenAddr is where t's proxies listen: its listen address, or
+// ProxyHost on a free port when t keeps the default.
+func (r *run) listenAddr(t *config.Target) (string, error) {
+	if r.opts.ProxyHost != "" && (t.Listen == "" || t.Listen == config.DefaultListen) {
+		return net.JoinHostPort(r.opts.ProxyHost, "0"), nil
+	}
+	listen, err := config.Expand(t.Listen, r.lookup)
+	if err != nil {
+		return "", infra("target %q: listen address: %w", t.Name, err)
+	}
+	return listen, nil
 }
 
 // replicaCount is how many replicas target has, 0 when it is not bound.

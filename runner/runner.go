@@ -53,6 +53,12 @@ type Options struct {
 	// (stack, proxies, faults, probes, judgement) runs here, once. nil:
 	// this process offers the load.
 	Workers *cluster.Coordinator
+	// ProxyHost is the host (an IP) the proxies of targets whose listen
+	// address is the default bind, each on a free port: a distributed
+	// run's workers in other pods or machines reach the proxies there
+	// (run --advertise). Empty: loopback (config.DefaultListen). A target
+	// with a listen address of its own keeps it.
+	ProxyHost string
 	// LogDir receives the logs of the file's services (stack.services),
 	// one NAME.log each; empty: a temporary directory removed at the end.
 	LogDir string

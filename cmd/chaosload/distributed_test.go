@@ -46,9 +46,9 @@ type distributedRun struct {
 }
 
 // startDistributed writes the experiment against a loopback server and
-// starts its coordinator for n workers; it returns once the coordinator
-// listens.
-func startDistributed(t *testing.T, n int) *distributedRun {
+// starts its coordinator for n workers, with extra arguments of run; it
+// returns once the coordinator listens.
+func startDistributed(t *testing.T, n int, extra ...string) *distributedRun {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	t.Cleanup(srv.Close)
@@ -58,8 +58,8 @@ func startDistributed(t *testing.T, n int) *distributedRun {
 	if err := os.WriteFile(d.file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d.coord = startChaosload(t, nil, "run", d.file, "--workers", fmt.Sprint(n), "--listen", "127.0.0.1:0",
-		"--quiet", "--json", d.result)
+	d.coord = startChaosload(t, nil, append([]string{"run", d.file, "--workers", fmt.Sprint(n), "--listen", "127.0.0.1:0",
+		"--quiet", "--json", d.result}, extra...)...)
 	line := d.coord.waitLine(t, "coordinator: waiting for")
 	d.url = line[strings.Index(line, "http://"):]
 	return d
@@ -122,16 +122,23 @@ func TestDistributedWorkerKilledBeforeStartIsRetried(t *testing.T) {
 	w0, w1 := d.worker(t, 0), d.worker(t, 1)
 	r := d.end(t)
 	r.expect(t, exitOK, runner.Passed)
-	for i, w := range []*liveRun{w0, w1} {
-		<-w.waited
-		if code := exitCodeOf(w.err); code != exitOK {
-			t.Fatalf("worker %d exited %d\n%s", i, code, tail(w.stderr.String(), 20))
-		}
-	}
+	expectWorkersOK(t, w0, w1)
 	if r.out.Workers != 2 || r.out.Totals.Ops != 300 {
 		t.Fatalf("workers %d, operations %d; want 2 workers and the schedule's 300", r.out.Workers, r.out.Totals.Ops)
 	}
 	if !strings.Contains(w0.stdout(), "started (attempt 2)") {
 		t.Fatalf("the second worker 0 did not start as attempt 2:\n%s", w0.stdout())
+	}
+}
+
+// expectWorkersOK waits for each worker (worker i is workers[i]) and fails
+// the test unless every one exited 0.
+func expectWorkersOK(t *testing.T, workers ...*liveRun) {
+	t.Helper()
+	for i, w := range workers {
+		<-w.waited
+		if code := exitCodeOf(w.err); code != exitOK {
+			t.Fatalf("worker %d exited %d\n%s", i, code, tail(w.stderr.String(), 20))
+		}
 	}
 }

@@ -55,7 +55,12 @@ offer), 5 incomplete (a distributed run lost a worker after the start),
 Distributed runs: --workers N --listen ADDR makes this process the coordinator
 (proxies, stack, faults, probes, judgement and reports, once) and N
 "chaosload worker FILE --coordinator http://ADDR" processes offer the load,
-each its segment of the one schedule; their measurements merge exactly.`,
+each its segment of the one schedule; their measurements merge exactly.
+The fault proxies listen on loopback, so the workers must run on this
+machine, unless --advertise HOST (an IP of this machine the workers reach)
+puts them on HOST: then the workers receive HOST:PORT for ${targets.NAME}.
+A target with a listen: of its own, or a step that names ${stack.NAME} (the
+stack's addresses stay on loopback), cannot run so: exit 2, naming it.`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, err := expandFiles(args)
@@ -64,6 +69,9 @@ each its segment of the one schedule; their measurements merge exactly.`,
 			}
 			outs, err := newOutputs(a.v, a.stdout, len(files))
 			if err != nil {
+				return usageError{err}
+			}
+			if err := checkAdvertise(a.v.GetString("advertise"), a.v.GetInt("workers"), a.v.GetString("token")); err != nil {
 				return usageError{err}
 			}
 			sel := &suite{tags: parseSuite(a.v.GetString("suite")), named: a.v.GetString("suite") != "", quick: a.v.GetBool("quick")}
@@ -97,7 +105,8 @@ each its segment of the one schedule; their measurements merge exactly.`,
 	f.Bool("quick", false, fmt.Sprintf("scale every duration of the timeline by %g (at least %s each) for a fast check", config.QuickFactor, config.QuickFloor))
 	f.Int("workers", 0, "coordinate a distributed run: N chaosload worker processes offer the load, this one runs everything else and judges")
 	f.String("listen", "127.0.0.1:0", "with --workers: the address the coordinator serves its workers on")
-	f.String("token", "", "with --workers: the token every worker must present (env CHAOSLOAD_TOKEN); required when --listen is not loopback")
+	f.String("token", "", "with --workers: the token every worker must present (env CHAOSLOAD_TOKEN); required when --listen or --advertise is not loopback")
+	f.String("advertise", "", "with --workers: the IP the fault proxies listen on for the workers (env CHAOSLOAD_ADVERTISE; default loopback; on Kubernetes the pod's IP)")
 	outputFlags(cmd)
 	return cmd
 }
@@ -116,6 +125,10 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 	} else if exp == nil {
 		return exitOK
 	}
+	if err := checkAdvertised(exp, a.v.GetString("advertise")); err != nil {
+		fmt.Fprintf(a.stderr, "chaosload: %v\n", err)
+		return exitInvalid
+	}
 	p := newProgress(a.stdout, a.v.GetBool("quiet"))
 	if p.tty && !p.quiet {
 		if l, ok := a.stderr.(*lockedWriter); ok {
@@ -132,6 +145,7 @@ func (a *app) runOne(ctx context.Context, file string, sets []string, outs *outp
 		OnProgress: p.status,
 		NoSockmap:  a.v.GetString("fast-path") == "copy",
 		LogDir:     serviceLogDir(a.v.GetString("out"), exp.Name),
+		ProxyHost:  a.v.GetString("advertise"), // with --workers only (checkAdvertise)
 	}
 	if a.runOptions != nil {
 		a.runOptions(&opts)
