@@ -19,7 +19,8 @@ type K8sSpec struct {
 	// Namespace of every object; empty leaves it to kubectl's context.
 	Namespace string
 	// Image is the chaosload image (default "chaosload:latest"; the
-	// repository's Dockerfile builds it).
+	// repository's Dockerfile builds it). A file with a stack needs the
+	// stack's servers in it too (the Dockerfile's demo target).
 	Image string
 	// Workers is how many workers offer the load (required, ≥ 1).
 	Workers int
@@ -29,7 +30,9 @@ type K8sSpec struct {
 	// Args are extra arguments of both `run` and `worker` (--set, --quick):
 	// the coordinator and the workers must agree on them.
 	Args []string
-	// Port is the coordinator's port (default 7070).
+	// Port is the coordinator's port (default 7070): it listens on its
+	// pod's IP and port (the downward API's status.podIP), and the
+	// Service routes there.
 	Port int
 	// RetriesPerIndex bounds the retries of one worker index
 	// (backoffLimitPerIndex, default 2): a worker that dies before the start
@@ -37,6 +40,24 @@ type K8sSpec struct {
 	// or 2 (refused: a retry registering after the start) fails its index
 	// at once.
 	RetriesPerIndex int
+}
+
+// WithDefaults is spec with the default of every field left zero: what
+// RenderK8s renders.
+func (spec K8sSpec) WithDefaults() K8sSpec {
+	if spec.Name == "" {
+		spec.Name = "chaosload"
+	}
+	if spec.Image == "" {
+		spec.Image = "chaosload:latest"
+	}
+	if spec.Port == 0 {
+		spec.Port = 7070
+	}
+	if spec.RetriesPerIndex == 0 {
+		spec.RetriesPerIndex = 2
+	}
+	return spec
 }
 
 //go:embed k8s.yaml.tmpl
@@ -58,26 +79,21 @@ var dnsName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 // front of it, and the workers as an Indexed Job (completionMode Indexed,
 // one completion per worker, all in parallel, backoffLimitPerIndex and a
 // podFailurePolicy that fails an index on exit codes 2 and 5 instead of
-// retrying it). Each worker's index comes from JOB_COMPLETION_INDEX.
+// retrying it). Each worker's index comes from JOB_COMPLETION_INDEX. The
+// coordinator learns its pod's IP from the downward API (env POD_IP) and
+// listens there (--listen) and puts its fault proxies there (--advertise),
+// so the workers reach both.
 func RenderK8s(w io.Writer, spec K8sSpec) error {
-	if spec.Name == "" {
-		spec.Name = "chaosload"
-	}
-	if spec.Image == "" {
-		spec.Image = "chaosload:latest"
-	}
-	if spec.Port == 0 {
-		spec.Port = 7070
-	}
-	if spec.RetriesPerIndex == 0 {
-		spec.RetriesPerIndex = 2
-	}
+	spec = spec.WithDefaults()
 	var errs []error
 	if spec.Workers < 1 {
 		errs = append(errs, fmt.Errorf("workers %d: want at least 1", spec.Workers))
 	}
 	if !dnsName.MatchString(spec.Name) || len(spec.Name) > 40 {
 		errs = append(errs, fmt.Errorf("name %q: want lower-case letters, digits and dashes, at most 40", spec.Name))
+	}
+	if spec.Port < 1 || spec.Port > 65535 {
+		errs = append(errs, fmt.Errorf("port %d: want 1 to 65535", spec.Port))
 	}
 	if len(spec.Experiment) == 0 {
 		errs = append(errs, errors.New("the experiment is empty"))
