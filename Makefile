@@ -23,8 +23,14 @@ help: ## list the targets
 build: ## build bin/chaosload
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/chaosload
 
-test: deps ## the whole test suite, with the race detector (what .ci/run runs)
+# Nested modules, each with its own go.mod (./... of the main module leaves
+# them out): k8s/manifests decodes the Kubernetes manifests strictly into
+# the k8s.io/api types, which stay out of the main go.mod.
+MODULES     := k8s/manifests
+
+test: deps ## the whole test suite, with the race detector (what .ci/run runs), and the nested modules' tests
 	$(GO) test -race -timeout 20m $(TESTFLAGS) $(PKGS)
+	for m in $(MODULES); do (cd $$m && $(GO) test -race -timeout 5m $(TESTFLAGS) ./...) || exit 1; done
 
 test-long: deps ## the long end-to-end tests make test leaves out (the demo with --workers 3 against one process; the replica experiments against haproxy's own counters; a few minutes)
 	$(GO) test -race -tags longtests -timeout 20m -run '^(TestDistributedDemoSameChecks|TestReplicaFailure.*)$$' -count=1 -v ./cmd/chaosload
@@ -47,6 +53,7 @@ lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
+	for m in $(MODULES); do (cd $$m && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...) || exit 1; done
 
 demo: build ## run experiments/db-exhaustion.yaml on the bundled demo stack (installs PostgreSQL and Redis only)
 	@./scripts/deps.sh demo
