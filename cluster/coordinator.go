@@ -55,6 +55,7 @@ type Coordinator struct {
 	health   map[int]load.Health // each worker's own, from its last post
 	reply    startReply
 	epoch    time.Time
+	edges    func() []metrics.Edge // the fault timeline's, told in every frames reply
 	stop     bool
 	changed  chan struct{} // a registration or a worker's end: room for one
 	begun    chan struct{} // closed at the start
@@ -213,7 +214,7 @@ func (c *Coordinator) frames(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.lastSeen[req.Worker] = time.Now()
-	stop := c.stop
+	stop, edges := c.stop, c.edges
 	c.mu.Unlock()
 	for _, f := range req.Frames {
 		if f.Worker != req.Worker || f.Attempt != req.Attempt {
@@ -234,7 +235,21 @@ func (c *Coordinator) frames(w http.ResponseWriter, r *http.Request) {
 		c.mu.Unlock()
 		c.signal()
 	}
-	writeJSON(w, framesReply{Stop: stop})
+	rep := framesReply{Stop: stop}
+	if edges != nil {
+		rep.Edges = edges()
+	}
+	writeJSON(w, rep)
+}
+
+// EdgesFrom makes edges what every reply to a worker's frames tells it of
+// the fault timeline (metrics.Edges.Edges of the run's): the worker files
+// the operations a fault met in flight by them, as this process would
+// have filed its own.
+func (c *Coordinator) EdgesFrom(edges func() []metrics.Edge) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.edges = edges
 }
 
 // Stop tells every worker, at its next post, to stop its load.

@@ -15,5 +15,8 @@
 // HTTP protocol (registration with the experiment's hash, a relative start
 // delay, frame streaming and death detection) lives in coordinator.go and
 // worker.go. It never runs the stack, the proxies or the fault timeline:
-// that is the coordinator process's runner, exactly once.
+// that is the coordinator process's runner, exactly once. The coordinator
+// tells its workers the timeline's edges (metrics.Edge) in its replies to
+// their frames, so that a worker files an operation a fault met in flight
+// under the fault, as one process does (metrics.Edges).
 package cluster

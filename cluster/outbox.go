@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"sync"
+	"time"
 
 	"github.com/chaosload/chaosload/load"
 	"github.com/chaosload/chaosload/metrics"
@@ -14,6 +15,7 @@ import (
 type Outbox struct {
 	worker, attempt int
 	cfg             metrics.Config
+	interval        time.Duration
 
 	mu   sync.RWMutex // Record holds it for reading, Cut for writing
 	cur  *metrics.Recorder
@@ -25,7 +27,8 @@ type Outbox struct {
 // NewOutbox returns the outbox of worker/attempt, its recorders made with
 // cfg.
 func NewOutbox(worker, attempt int, cfg metrics.Config) *Outbox {
-	return &Outbox{worker: worker, attempt: attempt, cfg: cfg, cur: metrics.NewRecorder(cfg)}
+	rec := metrics.NewRecorder(cfg)
+	return &Outbox{worker: worker, attempt: attempt, cfg: cfg, interval: rec.Interval(), cur: rec}
 }
 
 // Record implements load.Sink.
@@ -33,14 +36,28 @@ func (o *Outbox) Record(res *load.Result) {
 	o.mu.RLock()
 	o.cur.Record(res)
 	if res.Ack != "" {
-		o.ack(res)
+		o.ack(res, res.Intended)
 	}
 	o.mu.RUnlock()
 }
 
-// ack keeps the id res acknowledged, in the interval of its intended start.
-func (o *Outbox) ack(res *load.Result) {
-	k := int(max(res.Intended, 0) / o.cur.Interval())
+// RecordAt records res in the interval of at instead of its intended start
+// (metrics.Edges files a fault's casualties so), in the current cut.
+func (o *Outbox) RecordAt(res *load.Result, at time.Duration) {
+	o.mu.RLock()
+	o.cur.RecordAt(res, at)
+	if res.Ack != "" {
+		o.ack(res, at)
+	}
+	o.mu.RUnlock()
+}
+
+// Interval returns the recorders' interval.
+func (o *Outbox) Interval() time.Duration { return o.interval }
+
+// ack keeps the id res acknowledged, in the interval of at, where res is.
+func (o *Outbox) ack(res *load.Result, at time.Duration) {
+	k := int(max(at, 0) / o.interval)
 	o.ackM.Lock()
 	defer o.ackM.Unlock()
 	if o.acks == nil {

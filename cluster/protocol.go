@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/chaosload/chaosload/load"
+	"github.com/chaosload/chaosload/metrics"
 )
 
 // The coordinator's HTTP API, plain JSON over HTTP:
@@ -17,7 +18,9 @@ import (
 // the run's seed and resolved addresses, and a start delay relative to the
 // moment of the reply (clocks need not agree). It then posts its frames
 // every FrameEvery, an empty post being its heartbeat, and a last post
-// marked done.
+// marked done. Each reply carries the fault timeline's edges so far, by
+// which the worker files the operations a fault met in flight (see
+// metrics.Edges) as the coordinator's process would.
 const (
 	pathRegister = "/v1/register"
 	pathFrames   = "/v1/frames"
@@ -52,9 +55,12 @@ type framesRequest struct {
 }
 
 // framesReply tells a worker whether to stop its load early (the run was
-// interrupted or aborted).
+// interrupted or aborted), and the fault timeline's edges so far: the
+// instants that began, when, and when their first fault was applied, on
+// the load's clock (the worker's epoch is the start it was given).
 type framesReply struct {
-	Stop bool `json:"stop,omitempty"`
+	Stop  bool           `json:"stop,omitempty"`
+	Edges []metrics.Edge `json:"edges,omitempty"`
 }
 
 // apiError is the body of a refusal.

@@ -32,6 +32,13 @@ type WorkerConfig struct {
 	// resolved with vars, run with seed as segment seg, results to sink,
 	// on clock.
 	Load func(seed int64, vars map[string]string, seg load.Segment, sink load.Sink, clock load.Clock) (*load.Load, error)
+	// Instants are the planned times of the experiment's fault timeline
+	// (faults.Instants, as the coordinator's timeline has them): a result
+	// that ended after one waits until the coordinator has told when that
+	// instant's faults began to act, and the operations they met in flight
+	// wait for their first apply, to be filed under the fault as one
+	// process files them (metrics.Edges).
+	Instants []time.Duration
 	// Interval is the recorder's interval (default metrics.MaxInterval);
 	// the coordinator's must be the same.
 	Interval time.Duration
@@ -82,11 +89,12 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	}
 	clock := load.Clock{Epoch: time.Now().Add(rep.Delay)}
 	box := NewOutbox(cfg.Index, rep.Attempt, metrics.Config{Interval: cfg.Interval})
-	ld, err := cfg.Load(rep.Seed, rep.Vars, load.Segment{Index: cfg.Index, Count: rep.Workers}, box, clock)
+	edges := metrics.NewEdges(box, cfg.Instants)
+	ld, err := cfg.Load(rep.Seed, rep.Vars, load.Segment{Index: cfg.Index, Count: rep.Workers}, edges, clock)
 	if err != nil {
 		return fmt.Errorf("worker %d: make the load: %w", cfg.Index, err)
 	}
-	s := &streamer{cfg: cfg, attempt: rep.Attempt, box: box}
+	s := &streamer{cfg: cfg, attempt: rep.Attempt, box: box, edges: edges}
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	streamCtx, stopStream := context.WithCancel(ctx)
@@ -98,6 +106,7 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
+	edges.Flush() // what still waits on an edge never told: by its start, as one process does
 	health := ld.Health()
 	if err := s.finish(ctx, &health); err != nil {
 		return err
@@ -187,8 +196,9 @@ type streamer struct {
 	cfg     WorkerConfig
 	attempt int
 	box     *Outbox
-	pending []Frame // cut but not yet delivered
-	stop    bool    // the coordinator asked the load to stop
+	edges   *metrics.Edges // in front of box: told the edges of every reply
+	pending []Frame        // cut but not yet delivered
+	stop    bool           // the coordinator asked the load to stop
 	mu      sync.Mutex
 }
 
@@ -253,6 +263,7 @@ func (s *streamer) cutAndPost(ctx context.Context, health *load.Health) error {
 		return err
 	}
 	s.pending = nil
+	s.edges.Tell(rep.Edges) // what this settles goes into a later cut
 	s.mu.Lock()
 	s.stop = s.stop || rep.Stop
 	s.mu.Unlock()

@@ -29,10 +29,11 @@ type Timeline struct {
 	// OnEvent, when set, is called after each apply and revert, one call at
 	// a time.
 	OnEvent func(Event)
-	// OnActing, when set, is called with the time an instant's faults begin
-	// to act, before the first of them touches anything (Prepare, Apply):
-	// work in flight then meets the faults.
-	OnActing func(at time.Duration)
+	// OnActing, when set, is called with an instant's due time (its
+	// faults' startTime, one of Instants) and the time its faults begin to
+	// act (at or after due), before the first of them touches anything
+	// (Prepare, Apply): work in flight then meets the faults.
+	OnActing func(due, at time.Duration)
 
 	mu      sync.Mutex
 	records []Record
@@ -118,7 +119,7 @@ func (t *Timeline) Run(ctx context.Context) ([]Record, error) {
 				return
 			}
 			if t.OnActing != nil {
-				t.OnActing(t.Now())
+				t.OnActing(in.at, t.Now())
 			}
 			for _, i := range in.entries {
 				if p, ok := t.Entries[i].Action.(Preparer); ok {
@@ -143,18 +144,43 @@ type instant struct {
 	entries []int
 }
 
-// instants groups the entries by startTime.
-func (t *Timeline) instants() []instant {
-	var ins []instant
-	at := map[time.Duration]int{}
-	for i, e := range t.Entries {
-		k, ok := at[e.Fault.StartTime]
-		if !ok {
-			k = len(ins)
-			at[e.Fault.StartTime] = k
-			ins = append(ins, instant{at: e.Fault.StartTime})
+// Instants returns the instants of a timeline of fs: their distinct
+// startTimes, in the order they first appear. The faults due at one
+// instant begin to act together, at or after it.
+func Instants(fs []*Fault) []time.Duration {
+	var out []time.Duration
+	seen := map[time.Duration]bool{}
+	for _, f := range fs {
+		if !seen[f.StartTime] {
+			seen[f.StartTime] = true
+			out = append(out, f.StartTime)
 		}
-		ins[k].entries = append(ins[k].entries, i)
+	}
+	return out
+}
+
+// Instants returns the timeline's instants (see the function Instants).
+func (t *Timeline) Instants() []time.Duration { return Instants(t.faults()) }
+
+// faults returns the entries' faults, in file order.
+func (t *Timeline) faults() []*Fault {
+	fs := make([]*Fault, len(t.Entries))
+	for i, e := range t.Entries {
+		fs[i] = e.Fault
+	}
+	return fs
+}
+
+// instants groups the entries by startTime, in the order of Instants.
+func (t *Timeline) instants() []instant {
+	ats := t.Instants()
+	ins := make([]instant, len(ats))
+	k := make(map[time.Duration]int, len(ats))
+	for i, at := range ats {
+		ins[i].at, k[at] = at, i
+	}
+	for i, e := range t.Entries {
+		ins[k[e.Fault.StartTime]].entries = append(ins[k[e.Fault.StartTime]].entries, i)
 	}
 	return ins
 }

@@ -80,8 +80,8 @@ func (r *Recorder) Record(res *load.Result) {
 }
 
 // RecordAt adds one result in the interval of offset at instead of its
-// intended start (the runner's attribution of work a fault met in flight;
-// see runner's faultEdges). Its times, and so its latency, are unchanged.
+// intended start (the attribution of work a fault met in flight; see
+// Edges). Its times, and so its latency, are unchanged.
 func (r *Recorder) RecordAt(res *load.Result, at time.Duration) {
 	id := r.series.id(keyOf(res))
 	r.into(r.index(at), func(b *bucket) bool { return b.add(id, res) })

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chaosload/chaosload/cluster"
 	"github.com/chaosload/chaosload/config"
+	"github.com/chaosload/chaosload/faults"
 	"github.com/chaosload/chaosload/load"
 )
 
@@ -148,4 +149,15 @@ func WorkerLoad(exp *config.Experiment, log zerolog.Logger) (build func(int64, m
 			c()
 		}
 	}
+}
+
+// FaultInstants returns the planned instants of exp's fault timeline
+// (faults.Instants, as the coordinator's timeline has them): the
+// cluster.WorkerConfig.Instants of a worker of exp.
+func FaultInstants(exp *config.Experiment) []time.Duration {
+	fs := make([]*faults.Fault, len(exp.Faults))
+	for i := range exp.Faults {
+		fs[i] = &exp.Faults[i].Fault
+	}
+	return faults.Instants(fs)
 }

@@ -24,8 +24,9 @@ type measurement struct {
 	loadEnd time.Duration
 	acks    *ackSink
 	// edges files the operations a fault met in flight under the fault
-	// (nil for a stress run, which has no faults).
-	edges *faultEdges
+	// (nil for a stress run, which has no faults); a distributed run's
+	// workers are told its edges and file by the same rule.
+	edges *metrics.Edges
 	// progressAgg is reused by every progress report.
 	progressAgg metrics.Aggregate
 	// samples are the load's state at each watch tick, for charts.
@@ -91,13 +92,16 @@ func (r *run) execute(ctx context.Context) error {
 		rec = r.opts.Workers.Recorder()
 	}
 	m := &measurement{rec: rec, acks: newAckSink(r.exp)}
-	m.edges = &faultEdges{rec: m.rec}
 	r.m = m
 	tl, err := r.timeline()
 	if err != nil {
 		return err
 	}
-	tl.OnActing = m.edges.acting
+	m.edges = metrics.NewEdges(m.rec, tl.Instants())
+	tl.OnActing = m.edges.Begin
+	if r.opts.Workers != nil {
+		r.opts.Workers.EdgesFrom(m.edges.Edges) // they file their results by the same edges
+	}
 	poolBefore, poolOK := r.readPool(ctx) // before the load's clock starts: it takes a request
 	m.clock = load.Clock{Epoch: time.Now()}
 	if r.opts.Workers != nil {
@@ -134,7 +138,7 @@ func (r *run) execute(ctx context.Context) error {
 	stopTimeline()
 	stopWatch()
 	wg.Wait()
-	m.edges.flush()
+	m.edges.Flush()
 	m.side.halt()
 	poolAfter, poolAfterOK := r.readPool(ctx)
 	r.out.Pool = poolWait(poolBefore, poolAfter, poolOK, poolAfterOK)
@@ -192,7 +196,7 @@ func (r *run) timeline() (*faults.Timeline, error) {
 
 func (r *run) faultEvent(ev faults.Event) {
 	if !ev.Reverting && ev.ApplyErr == nil && r.m != nil && r.m.edges != nil {
-		r.m.edges.applied(ev.Applied)
+		r.m.edges.Apply(ev.Due, ev.Applied)
 		if t := r.exp.Target(ev.Target); t != nil {
 			r.m.traffic.mark(ev.Name, r.selections[ev.Name], r.replicas[t.Name], t.Protocol, ev.Applied)
 		}

@@ -124,7 +124,7 @@ func (a *app) runWorker(ctx context.Context, file string, sets []string) int {
 	build, closeDrivers := runner.WorkerLoad(exp, a.log)
 	defer closeDrivers()
 	err = cluster.RunWorker(ctx, cluster.WorkerConfig{Coordinator: strings.TrimSuffix(a.v.GetString("coordinator"), "/"),
-		Index: index, Hash: hash, Token: a.v.GetString("token"), Load: build, FramesDir: a.v.GetString("frames"), Logger: a.log,
+		Index: index, Hash: hash, Token: a.v.GetString("token"), Load: build, Instants: runner.FaultInstants(exp), FramesDir: a.v.GetString("frames"), Logger: a.log,
 		OnStart: func(attempt int, delay time.Duration) {
 			fmt.Fprintf(a.stdout, "worker %d: started (attempt %d); the load starts in %v\n", index, attempt, delay.Round(time.Millisecond))
 		}})
