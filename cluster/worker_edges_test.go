@@ -23,11 +23,12 @@ func TestWorkerHearsTheEdges(t *testing.T) {
 	c, url := startCoordinator(t, 1)
 	timeline := metrics.NewEdges(c.Recorder(), []time.Duration{0})
 	c.EdgesFrom(timeline.Edges)
-	inFlight, release, recorded, heard := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
+	inFlight := make(chan time.Duration, 1)
+	release, recorded, heard := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	block := driverFunc(func(_ context.Context, vu *load.VU, _ *load.Step, res *load.Result) {
 		res.Start = vu.Clock.Now()
 		if vu.Iteration == 0 {
-			close(inFlight)
+			inFlight <- vu.Clock.Now()
 			<-release
 		} else {
 			<-heard
@@ -43,18 +44,25 @@ func TestWorkerHearsTheEdges(t *testing.T) {
 			Sink: notifySink{sink, &sync.Once{}, recorded}, Seed: seed, Clock: clock, Logger: zerolog.Nop(), Segment: seg})
 	}
 	wait := runWorkers(context.Background(), cfg)
-	epoch, err := c.Start(context.Background(), 5, map[string]string{"targets.api": "127.0.0.1:1"})
+	_, err := c.Start(context.Background(), 5, map[string]string{"targets.api": "127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := load.Clock{Epoch: epoch}
-	receive(t, inFlight, "arrival 0 in flight")
-	timeline.Begin(0, clock.Now())
+	// the fault begins while arrival 0 runs, on the worker's clock (its
+	// epoch is the coordinator's plus the reply's way: the test tells a
+	// time in the operation's span whatever that is)
+	var began time.Duration
+	select {
+	case began = <-inFlight:
+	case <-time.After(time.Minute):
+		t.Fatal("arrival 0 not in flight in a minute")
+	}
+	timeline.Begin(0, began)
 	close(release)
 	receive(t, recorded, "arrival 0 recorded") // it ended and went to the worker's edges
-	applied := clock.Now()
-	timeline.Apply(0, applied)
 	iv := c.Recorder().Interval()
+	applied := began + iv // the apply took a while
+	timeline.Apply(0, applied)
 	first := (applied + iv - 1) / iv * iv
 	waitFor(t, func() bool { return c.Recorder().Window(first, first+iv, metrics.Selector{}).Ops == 1 })
 	close(heard)

@@ -13,9 +13,10 @@ import (
 	"github.com/chaosload/chaosload/runner"
 )
 
-// casualtyExperiment offers 100 arrivals/s for 8 s (0.5 s of warm-up) to a
-// service that answers each request 150 ms after it came, and resets the
-// api proxy's connections 2 s in: the ~15 requests then in flight are cut.
+// casualtyExperiment offers 100 POSTs/s for 8 s (0.5 s of warm-up) to a
+// service that answers each 150 ms after it came, and resets the api
+// proxy's connections 2 s in: the ~15 requests then in flight are cut (a
+// POST already sent is not retried on a new connection, as a GET is).
 // Filed by their intended start they would be 10% of the baseline's 150
 // operations and fail its `errors: rate < 5%`.
 const casualtyExperiment = `version: 1
@@ -32,7 +33,7 @@ scenarios:
     maxVUs: 400
     steps:
       - name: get
-        http: {url: "http://${targets.api}/"}
+        http: {method: POST, url: "http://${targets.api}/", json: {n: 1}}
 warmup: 500ms
 thresholds:
   errors: ["rate < 5%%"]
