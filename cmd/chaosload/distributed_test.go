@@ -52,15 +52,9 @@ func startDistributed(t *testing.T, n int, extra ...string) *distributedRun {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	t.Cleanup(srv.Close)
-	return startDistributedFile(t, n, fmt.Sprintf(distributedExperiment, strings.TrimPrefix(srv.URL, "http://")))
-}
-
-// startDistributedFile writes the experiment yaml and starts its
-// coordinator for n workers; it returns once the coordinator listens.
-func startDistributedFile(t *testing.T, n int, yaml string) *distributedRun {
-	t.Helper()
 	dir := t.TempDir()
 	d := &distributedRun{file: filepath.Join(dir, "distributed.yaml"), result: filepath.Join(dir, "result.json")}
+	yaml := fmt.Sprintf(distributedExperiment, strings.TrimPrefix(srv.URL, "http://"))
 	if err := os.WriteFile(d.file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
