@@ -193,10 +193,14 @@ func (c *crashPlan) match(pod *corev1.Pod) bool {
 }
 
 // waitSchedulable waits until n Nodes are Ready without taints (the node
-// lifecycle controller lifts the not-ready taint a new Node starts with).
+// lifecycle controller lifts the not-ready taint a new Node starts with)
+// and the namespace has its default ServiceAccount, which pods need.
 func waitSchedulable(t *testing.T, cp *controlPlane, n int) {
 	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		nodes, err := cp.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err == nil {
+			_, err = cp.client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
+		}
 		if err != nil {
 			return false, nil
 		}
