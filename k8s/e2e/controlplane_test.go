@@ -81,7 +81,7 @@ func startControlPlane(tb testing.TB, bins binaries) *controlPlane {
 // process of the control plane exit.
 func (cp *controlPlane) waitReady(tb testing.TB) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
@@ -95,7 +95,7 @@ func (cp *controlPlane) waitReady(tb testing.TB) {
 		}
 		select {
 		case <-ctx.Done():
-			tb.Fatalf("the API server was not ready within 2 minutes: %v\n%s", err, cp.logs())
+			tb.Fatalf("the API server was not ready within 5 minutes: %v\n%s", err, cp.logs())
 		case <-tick.C:
 		}
 	}

@@ -24,19 +24,13 @@ import (
 // and returns its objects.
 func render(tb testing.TB, bin string, port int, file string, args ...string) []*unstructured.Unstructured {
 	tb.Helper()
-	cmd := exec.Command(bin, append([]string{"k8s", "render", file}, args...)...)
+	cmd := exec.Command(bin, append([]string{"k8s", "render", file, "--port=" + strconv.Itoa(port)}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
 		tb.Fatalf("chaosload k8s render %s: %v\n%s", file, err, stderr.String())
 	}
-	// TODO(#18): render has no --port yet, and its coordinator listens on
-	// 0.0.0.0:7070: where pods share the host's network, that is a fixed
-	// port reachable beyond loopback. Until render takes --port and listens
-	// on $(POD_IP):PORT, move both here.
-	out = bytes.ReplaceAll(out, []byte("0.0.0.0:7070"), []byte("127.0.0.1:7070"))
-	out = bytes.ReplaceAll(out, []byte("7070"), []byte(strconv.Itoa(port)))
 	var objs []*unstructured.Unstructured
 	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
 	for {
