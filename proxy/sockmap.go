@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	ebpflink "github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,8 +21,10 @@ import (
 // in a BPF sockmap with an sk_skb stream verdict program attached, and the
 // kernel forwards each segment received on one socket to the other one's
 // send queue (bpf_sk_redirect_map, egress). The proxy's goroutines sleep in
-// the poller; the kernel does not wake them for forwarded bytes, only for
-// the end of the stream or an error.
+// the poller, and the runtime's epoll does not watch the sockets' reads
+// meanwhile (sockmap_poller.go): the kernel wakes nobody for forwarded
+// bytes, only for the end of the stream, an error, or the switch to FULL
+// below (a ring buffer record).
 //
 //	client ──▶ C ──(verdict: redirect)──▶ U's psock backlog ──▶ U ──▶ server
 //	client ◀── C ◀──(psock backlog)◀──(verdict: redirect)── U ◀── server
@@ -35,6 +39,8 @@ import (
 //	cookies  HASH     socket cookie → slot
 //	state    ARRAY    slot → one 64-bit word, mmapped into the proxy
 //	                  (BPF_F_MMAPABLE) and shared with the program
+//	ring     RINGBUF  the slots the program switched to FULL, read by
+//	                  wakeFull, which wakes their links
 //
 // A slot's word is the state of the link that reads that socket: its top two
 // bits are the mode, the other 62 a byte count.
@@ -161,9 +167,12 @@ const (
 // sockmap is one proxy's set of maps and its verdict program, and the
 // allocator of their slots.
 type sockmap struct {
-	socks, cookies, state *ebpf.Map
-	prog                  *ebpf.Program
-	mem                   []byte // state, mmapped
+	socks, cookies, state, ring *ebpf.Map
+	prog                        *ebpf.Program
+	mem                         []byte // state, mmapped
+	ringRd                      *ringbuf.Reader
+	ringDone                    chan struct{}          // closed when wakeFull returned
+	owners                      []atomic.Pointer[link] // by slot: the link reading that socket
 
 	mu      sync.Mutex // guards the slots and the settling of word counts
 	free    []uint32   // free pair numbers
@@ -188,7 +197,8 @@ func newSockmap(pairs int) (*sockmap, error) {
 	defer coll.Close()
 	s := &sockmap{
 		socks: coll.DetachMap("socks"), cookies: coll.DetachMap("cookies"), state: coll.DetachMap("state"),
-		prog: coll.DetachProgram("verdict"), inUse: make([]bool, pairs),
+		ring: coll.DetachMap("ring"), prog: coll.DetachProgram("verdict"), inUse: make([]bool, pairs),
+		owners: make([]atomic.Pointer[link], 2*pairs),
 	}
 	if err := ebpflink.RawAttachProgram(ebpflink.RawAttachProgramOptions{
 		Target: s.socks.FD(), Program: s.prog, Attach: ebpf.AttachSkSKBStreamVerdict,
@@ -202,7 +212,38 @@ func newSockmap(pairs int) (*sockmap, error) {
 		s.close()
 		return nil, fmt.Errorf("mmap the state map: %w", err)
 	}
+	if s.ringRd, err = ringbuf.NewReader(s.ring); err != nil {
+		s.close()
+		return nil, fmt.Errorf("read the ring buffer: %w", err)
+	}
+	s.ringDone = make(chan struct{})
+	go s.wakeFull()
 	return s, nil
+}
+
+// wakeFull wakes the link of each slot the program switched to FULL (its
+// source socket's reads are quiet: nothing else would tell it), until the
+// ring's reader is closed.
+func (s *sockmap) wakeFull() {
+	defer close(s.ringDone)
+	var rec ringbuf.Record
+	for {
+		if err := s.ringRd.ReadInto(&rec); err != nil {
+			if errors.Is(err, ringbuf.ErrClosed) {
+				return
+			}
+			continue // a lost record is counted by the reader; the next read goes on
+		}
+		if len(rec.RawSample) < 4 {
+			continue
+		}
+		slot := binary.NativeEndian.Uint32(rec.RawSample)
+		if int(slot) < len(s.owners) {
+			if l := s.owners[slot].Load(); l != nil {
+				l.wakeUp()
+			}
+		}
+	}
 }
 
 // explainBPF adds what is missing to a permission error.
@@ -216,10 +257,16 @@ func explainBPF(err error) error {
 // close releases the maps and the program. It is idempotent.
 func (s *sockmap) close() {
 	s.closeMu.Do(func() {
+		if s.ringRd != nil {
+			_ = s.ringRd.Close()
+			if s.ringDone != nil {
+				<-s.ringDone
+			}
+		}
 		if s.mem != nil {
 			_ = unix.Munmap(s.mem)
 		}
-		for _, c := range []interface{ Close() error }{s.prog, s.socks, s.cookies, s.state} {
+		for _, c := range []interface{ Close() error }{s.prog, s.socks, s.cookies, s.state, s.ring} {
 			if c != nil && !isNilCloser(c) {
 				_ = c.Close()
 			}
@@ -328,6 +375,7 @@ func (s *sockmap) remove(pr pair) {
 			_ = s.cookies.Delete(pr.cookies[i])
 		}
 		atomic.StoreUint64(s.word(pr.slot(i)), modeUser)
+		s.owners[pr.slot(i)].Store(nil)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -58,6 +58,7 @@ func (c *conn) useSockmap() {
 	defer c.mu.Unlock()
 	for dir, l := range c.links {
 		l.k = &kernLink{sm: sm, pair: pr, slot: pr.slot(dir), offset: offs[dir]}
+		sm.owners[l.k.slot].Store(l)
 	}
 }
 

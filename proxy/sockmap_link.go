@@ -35,7 +35,9 @@ func (l *link) kernel() outcome {
 	if o, joined := l.join(); !joined {
 		return o
 	}
+	q := quiet(l.src) // see sockmap_poller.go
 	o := l.park()
+	q.restore(l.src)
 	if o == failed {
 		return failed // the connection's release settles the count
 	}
@@ -135,6 +137,10 @@ func (l *link) park() outcome {
 			l.rearm()
 			if l.changed(nil) {
 				l.k.faultExits++
+				return reconsider
+			}
+			if atomic.LoadUint64(l.k.sm.word(l.k.slot))&modeMask == modeFull { // woken by wakeFull
+				l.k.refills++
 				return reconsider
 			}
 		case err == io.EOF:

@@ -8,7 +8,7 @@ import (
 )
 
 // The verdict program is written with cilium/ebpf's asm package rather than
-// compiled from C with bpf2go: it is about 40 instructions, it needs no clang, no
+// compiled from C with bpf2go: it is about 50 instructions, it needs no clang, no
 // generated object in the repository and no BTF, and it is assembled and
 // loaded at run time on any kernel the proxy meets. The same program in C:
 //
@@ -31,7 +31,8 @@ import (
 //		__u64 r = old + skb->len;
 //		if (r > BUDGET) {                       /* this period's budget is spent: */
 //			st->flip_at = r;                    /* later segments go to the proxy */
-//			__sync_val_compare_and_swap(&st->word, r, FULL);
+//			if (__sync_val_compare_and_swap(&st->word, r, FULL) == r)
+//				bpf_ringbuf_output(&ring, &i, 4, BPF_RB_FORCE_WAKEUP); /* wake its link */
 //		}
 //		return bpf_sk_redirect_map(skb, &socks, i ^ 1, 0); /* to the peer's send queue */
 //	}
@@ -43,6 +44,7 @@ func sockmapSpec(slots uint32) *ebpf.CollectionSpec {
 			"socks":   {Name: "chaosload_socks", Type: ebpf.SockMap, KeySize: 4, ValueSize: 8, MaxEntries: slots},
 			"cookies": {Name: "chaosload_cooki", Type: ebpf.Hash, KeySize: 8, ValueSize: 4, MaxEntries: slots, Flags: bpfNoPrealloc},
 			"state":   {Name: "chaosload_state", Type: ebpf.Array, KeySize: 4, ValueSize: stateSize, MaxEntries: slots, Flags: bpfMmapable},
+			"ring":    {Name: "chaosload_ring", Type: ebpf.RingBuf, MaxEntries: ringSize(slots)},
 		},
 		Programs: map[string]*ebpf.ProgramSpec{
 			"verdict": {
@@ -52,6 +54,22 @@ func sockmapSpec(slots uint32) *ebpf.CollectionSpec {
 		},
 	}
 }
+
+// ringSize is the ring buffer's size for slots sockets: a power of two
+// with room for two 16-byte records (header and slot) per socket. A slot
+// writes one record per kernel period, and a period starts only after its
+// link read the record that ended the last one (or left for a fault), so
+// the ring never fills.
+func ringSize(slots uint32) uint32 {
+	n := uint32(4096)
+	for n < 2*16*slots {
+		n *= 2
+	}
+	return n
+}
+
+// bpfRBForceWakeup is BPF_RB_FORCE_WAKEUP: wake the reader for this record.
+const bpfRBForceWakeup = 2
 
 // Map flags (uapi/linux/bpf.h).
 const (
@@ -96,7 +114,15 @@ func verdictInstructions() asm.Instructions {
 		asm.StoreMem(asm.R8, 8, asm.R1, asm.DWord), // st->flip_at = r
 		asm.Mov.Reg(asm.R0, asm.R1),
 		asm.LoadImm(asm.R2, math.MinInt64, asm.DWord), // modeFull, 1<<63
-		atomic64(asm.R8, asm.R2, bpfCmpXchg),          // if st->word == r: st->word = FULL
+		atomic64(asm.R8, asm.R2, bpfCmpXchg),          // if st->word == r: st->word = FULL; r0 = old word
+		asm.JNE.Reg(asm.R0, asm.R1, "redirect"),       // another segment made the switch
+		asm.StoreMem(asm.RFP, -16, asm.R7, asm.Word),
+		asm.LoadMapPtr(asm.R1, 0).WithReference("ring"),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, -16),
+		asm.Mov.Imm(asm.R3, 4),
+		asm.Mov.Imm(asm.R4, bpfRBForceWakeup),
+		asm.FnRingbufOutput.Call(), // the slot, to wake its link
 		asm.Mov.Reg(asm.R1, asm.R6).WithSymbol("redirect"),
 		asm.LoadMapPtr(asm.R2, 0).WithReference("socks"),
 		asm.Mov.Reg(asm.R3, asm.R7),
