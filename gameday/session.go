@@ -22,6 +22,8 @@ import (
 type Config struct {
 	// Logger receives the session's logs; the zero value discards them.
 	Logger zerolog.Logger
+	// NoSockmap keeps the proxies on the copy path (runner.Options.NoSockmap).
+	NoSockmap bool
 	// Stack makes the bundled stack for a file with `stack:`; nil refuses
 	// such a file.
 	Stack runner.StackFactory
@@ -98,7 +100,7 @@ func Start(ctx context.Context, exp *config.Experiment, cfg Config) (*Session, e
 	if cfg.PushEvery <= 0 {
 		cfg.PushEvery = time.Second
 	}
-	env, err := runner.StartEnv(ctx, exp, runner.Options{Logger: cfg.Logger, Stack: cfg.Stack})
+	env, err := runner.StartEnv(ctx, exp, runner.Options{Logger: cfg.Logger, Stack: cfg.Stack, NoSockmap: cfg.NoSockmap})
 	if err != nil {
 		return nil, fmt.Errorf("game day %q: bring up targets: %w", exp.Name, err)
 	}

@@ -180,6 +180,7 @@ type sockmap struct {
 	inUse   []bool     // by pair
 	full    sync.Once
 	inKern  atomic.Int64 // links on the kernel path now
+	quiet   atomic.Int64 // of them, links whose source's reads are quiet (sockmap_poller.go)
 	closeMu sync.Once
 }
 

@@ -23,8 +23,9 @@ type kernLink struct {
 	offset     uint64        // dst's sent count (sentBytes) when it joined the map
 	redirected atomic.Uint64 // bytes the kernel forwarded in the periods that ended
 	inKernel   bool
-	faultExits int // times a fault took the link off the kernel path
-	refills    int // times the budget or stray data did
+	faultExits int    // times a fault took the link off the kernel path
+	refills    int    // times the budget or stray data did
+	leftover   []byte // what src held when it joined the map, not yet handed on
 }
 
 // kernel runs the link on the kernel path until the fault set changes, the
@@ -36,8 +37,14 @@ func (l *link) kernel() outcome {
 		return o
 	}
 	q := quiet(l.src) // see sockmap_poller.go
+	if q != nil {
+		l.k.sm.quiet.Add(1)
+	}
 	o := l.park()
-	q.restore(l.src)
+	if q != nil {
+		q.restore(l.src)
+		l.k.sm.quiet.Add(-1)
+	}
 	if o == failed {
 		return failed // the connection's release settles the count
 	}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -59,6 +60,12 @@ var goEpoll struct {
 	once sync.Once
 	fd   int
 	err  error // why reads are not quieted
+}
+
+// goEpollErr says why reads are not quieted, once a link tried.
+func goEpollErr() error {
+	goEpoll.once.Do(func() { goEpoll.err = errors.New("no link has tried to quiet its reads yet") })
+	return goEpoll.err
 }
 
 // quietReads is one socket's registration while its reads are quiet.

@@ -127,7 +127,8 @@ func (a *app) gameday(ctx context.Context, file string, sets []string) int {
 	if auditFile != nil {
 		defer auditFile.Close()
 	}
-	cfg := gameday.Config{Logger: a.log, Stack: demoStack(a.log), Tokens: st.tokens, Version: version, LoadDuration: st.loadDuration}
+	cfg := gameday.Config{Logger: a.log, Stack: demoStack(a.log), Tokens: st.tokens, Version: version, LoadDuration: st.loadDuration,
+		NoSockmap: a.v.GetString("fast-path") == "copy"}
 	if auditFile != nil {
 		cfg.Audit = auditFile
 	}
