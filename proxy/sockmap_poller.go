@@ -77,16 +77,18 @@ type quietReads struct {
 // quiet drops EPOLLIN from the runtime's registration of tc. It returns
 // nil when that is not possible here; restore undoes it.
 func quiet(tc *net.TCPConn) *quietReads {
-	data, ok := runtimeEventData(tc)
-	if !ok {
-		return nil
-	}
 	raw, err := tc.SyscallConn()
 	if err != nil {
 		return nil
 	}
 	var q *quietReads
 	_ = raw.Control(func(fd uintptr) {
+		// Inside Control the descriptor is referenced: a concurrent Close
+		// cannot release the runtime's pollDesc while it is read.
+		data, ok := runtimeEventData(tc)
+		if !ok {
+			return
+		}
 		goEpoll.once.Do(func() { goEpoll.fd, goEpoll.err = findGoEpoll(int(fd), data) })
 		if goEpoll.err != nil {
 			return
