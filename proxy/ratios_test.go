@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"text/tabwriter"
 )
@@ -173,4 +174,66 @@ func residentBytes() int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// plainRoute is the simplest Go proxy there is, a Read/Write loop per
+// direction through a 32 KiB buffer, with no fault machinery: the floor a
+// user-space proxy in Go sits on. The ratio printer compares chaosload's
+// proxy CPU with it.
+var plainRoute = route{"plain Go copy", startPlainProxy}
+
+func startPlainProxy(tb testing.TB, upstream string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	tb.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", upstream)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, u)
+			mu.Unlock()
+			wg.Go(func() { plainCopy(u, c) })
+			wg.Go(func() { plainCopy(c, u) })
+		}
+	})
+	return ln.Addr().String()
+}
+
+// plainCopy copies src to dst with Read and Write (io.Copy would splice),
+// and closes dst when src ends.
+func plainCopy(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }

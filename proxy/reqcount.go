@@ -84,7 +84,6 @@ type httpCounter struct {
 	n       int64    // body bytes (or chunk bytes + CRLF) left to skip
 	chunked bool
 	hex     int64 // the chunk size being read
-	bad     bool  // the chunk size went wrong
 }
 
 func (h *httpCounter) feed(b []byte) (requests, checks int) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net"
 
@@ -38,7 +37,7 @@ func checkAdvertised(exp *config.Experiment, host string) error {
 		return nil
 	}
 	if err := exp.CheckAdvertised(); err != nil {
-		return errors.Join(fmt.Errorf("--advertise %s: %s cannot run with its proxies there:", host, exp.File), err)
+		return fmt.Errorf("--advertise %s: %s cannot run with its proxies there:\n%w", host, exp.File, err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -69,7 +68,7 @@ func (a *app) renderK8s(file string, sets []string) error {
 		return usageError{err}
 	}
 	if err := exp.CheckAdvertised(); err != nil {
-		return usageError{errors.Join(fmt.Errorf("%s cannot run on Kubernetes, where the workers are in other pods:", file), err)}
+		return usageError{fmt.Errorf("%s cannot run on Kubernetes, where the workers are in other pods:\n%w", file, err)}
 	}
 	if exp.Stack != nil && a.v.GetString("image") == defaultImage {
 		fmt.Fprintf(a.stderr, "chaosload k8s render: %s has a stack, which runs in the coordinator's pod: "+

@@ -2,7 +2,6 @@ package wsload
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"syscall"
 	"testing"
@@ -204,8 +203,8 @@ func raiseFileLimit(tb testing.TB, need uint64) {
 	}
 	want := syscall.Rlimit{Cur: max(lim.Max, need), Max: max(lim.Max, need)}
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
-		tb.Skip(fmt.Sprintf("RLIMIT_NOFILE is %d/%d, %d needed, and raising it failed (%v): raise it (ulimit -n)",
-			lim.Cur, lim.Max, need, err))
+		tb.Skipf("RLIMIT_NOFILE is %d/%d, %d needed, and raising it failed (%v): raise it (ulimit -n)",
+			lim.Cur, lim.Max, need, err)
 	}
 	tb.Logf("RLIMIT_NOFILE %d/%d raised to %d/%d", lim.Cur, lim.Max, want.Cur, want.Max)
 }
