@@ -43,7 +43,7 @@ func TestPrintPassthroughRatios(t *testing.T) {
 	fmt.Fprintf(w, "load average before: %s\t\t\t\t\t\t\t\t\n", loadAvg())
 	fmt.Fprintln(w, "measure\tdirect\tsockmap\tcopy\ttoxiproxy\tsockmap/direct\tcopy/direct\ttoxiproxy/direct\t")
 	for _, n := range pingPongConns {
-		res := measure(func(b *testing.B, r route) { benchPingPong(b, r, n) }, append(routes[:4:4], plainRoute))
+		res := measure(t, func(b *testing.B, r route) { benchPingPong(b, r, n) }, append(routes[:4:4], plainRoute))
 		row(w, fmt.Sprintf("64 B echo, %d conns: req/s", n), metric(res, "req/s"), "%.0f")
 		cpu := metric(res, "cpu-µs/req")
 		row(w, fmt.Sprintf("%d conns: process CPU µs/req", n), cpu, "%.1f")
@@ -54,7 +54,7 @@ func TestPrintPassthroughRatios(t *testing.T) {
 		fmt.Fprintf(w, "%d conns: simplest Go proxy's CPU µs/req (copy/it %.2f)\t-\t-\t%.1f\t-\t\t\t\t\n", n,
 			(cpu[2]-cpu[0])/plain, plain)
 	}
-	bulk := measure(benchBulk, routes)
+	bulk := measure(t, benchBulk, routes)
 	row(w, "bulk 1 MiB writes: MB/s", metric(bulk, "MB/s"), "%.0f")
 	row(w, "bulk: process CPU µs/MiB", metric(bulk, "cpu-µs/MiB"), "%.0f")
 	const idle = 2000
@@ -86,7 +86,12 @@ func benchRounds() int {
 // order (so the machine's load changes hit every route alike), and returns
 // per route the median of each reported metric, MB/s included when the
 // benchmark set bytes.
-func measure(bench func(b *testing.B, r route), rs []route) []map[string]float64 {
+//
+// A round that failed (testing.Benchmark returns an empty result when the
+// benchmark calls b.Fatal, and drops the message) fails the test and is
+// left out of the medians, rather than counting as a zero that a median
+// can hide: that is how a route delivering bytes twice went unseen.
+func measure(t *testing.T, bench func(b *testing.B, r route), rs []route) []map[string]float64 {
 	runs := make([]map[string][]float64, len(rs))
 	for i := range runs {
 		runs[i] = map[string][]float64{}
@@ -95,6 +100,10 @@ func measure(bench func(b *testing.B, r route), rs []route) []map[string]float64
 		for k := range rs {
 			i := (k + round) % len(rs)
 			r := testing.Benchmark(func(b *testing.B) { bench(b, rs[i]) })
+			if r.N == 0 {
+				t.Errorf("%s: round %d failed (run its benchmark alone with go test -bench to see why)", rs[i].name, round+1)
+				continue
+			}
 			for unit, v := range r.Extra {
 				runs[i][unit] = append(runs[i][unit], v)
 			}
