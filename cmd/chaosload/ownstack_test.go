@@ -103,11 +103,15 @@ func TestServiceCrashNaiveFails(t *testing.T) {
 	}
 }
 
-// TestCPUStarvationGracefulPasses: PostgreSQL confined to 1% of a core is
+// TestCPUStarvationGracefulPasses: PostgreSQL confined to 0.1% of a core is
 // throttled (the kernel's count), the graceful demo sheds orders with 503s
-// and serves reads, and recovers.
+// and serves reads, and recovers. 0.1% (1 ms per second), not the file's 1%,
+// for the reason TestCPUStarvationNaiveFails gives: on a quiet machine 1 ms
+// per 100 ms was once enough for the shortened load, and the graceful demo
+// then shed nothing (a clean-clone make test run alone: 12 of 29 periods
+// throttled, no 503).
 func TestCPUStarvationGracefulPasses(t *testing.T) {
-	r := runBundled(t, "cpu-starvation", "graceful")
+	r := runBundled(t, "cpu-starvation", "graceful", "--set", "faults.postgres-starved.cpus=0.001")
 	r.expect(t, exitOK, runner.Passed)
 	out, stdout := r.out, r.stdout
 	e := onlyFault(t, out, stdout).Effect.Host
@@ -117,7 +121,7 @@ func TestCPUStarvationGracefulPasses(t *testing.T) {
 	if out.Totals.ByClass["http_503"] == 0 {
 		t.Fatalf("no 503: the starved database never made the service shed\n%s", stdout)
 	}
-	t.Logf("cpu-limit 0.01 on %d processes: %d of %d periods throttled, %.1fs throttled; %d orders shed with 503",
+	t.Logf("cpu-limit 0.001 on %d processes: %d of %d periods throttled, %.1fs throttled; %d orders shed with 503",
 		len(e.PIDs), e.Throttled, e.Periods, e.ThrottledTimeS, out.Totals.ByClass["http_503"])
 }
 
