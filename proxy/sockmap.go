@@ -136,8 +136,9 @@ import (
 // it out of the map; a connection's slots are emptied and its cookies
 // deleted when it ends, before the pair is reused.
 
-// A slot's state: the word, then flip_at (see FULL above).
-const stateSize = 16
+// A slot's state: the word, then flip_at (see FULL above), then what the
+// program keeps against overlapping segments (sockmap_overlap.go).
+const stateSize = 40
 
 // Layout of a state word.
 const (
@@ -190,7 +191,11 @@ var errSockmapPrivilege = errors.New("needs root, or CAP_BPF and CAP_NET_ADMIN")
 // newSockmap creates the maps, loads the verdict program and attaches it.
 // It fails on a kernel without sockmap support or without the privilege.
 func newSockmap(pairs int) (*sockmap, error) {
-	spec := sockmapSpec(uint32(2 * pairs))
+	k, err := loadKernelLayout()
+	if err != nil {
+		return nil, err
+	}
+	spec := sockmapSpec(uint32(2*pairs), k)
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
 		return nil, explainBPF(err)
@@ -334,6 +339,7 @@ func (s *sockmap) add(client, upstream int) (pr pair, ok bool, err error) {
 		}
 		slot := pr.slot(i)
 		atomic.StoreUint64(s.word(slot), modeUser)
+		s.resetNxt(slot)
 		if err := s.cookies.Put(pr.cookies[i], slot); err != nil {
 			s.remove(pr)
 			return pair{}, true, fmt.Errorf("add to the cookie map: %w", err)

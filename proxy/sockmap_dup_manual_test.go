@@ -17,6 +17,8 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestSockmapBulkDuplicates streams DUP_MIB MiB (default 1000) the way the
@@ -111,6 +113,16 @@ func TestSockmapBulkDuplicates(t *testing.T) {
 	}
 	var total [8]byte
 	io.ReadFull(c, total[:])
+	// The client socket's own count of what it sent and what was
+	// acknowledged tells a sender that wrote bytes twice from a proxy that
+	// read them twice.
+	if raw, err := c.SyscallConn(); err == nil {
+		raw.Control(func(fd uintptr) {
+			if ti, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
+				t.Logf("client socket: bytes_acked %d bytes_sent %d (wrote %d)", ti.Bytes_acked, ti.Bytes_sent, uint64(mib)<<20+8)
+			}
+		})
+	}
 	p.mu.Lock()
 	for cn := range p.conns {
 		l := cn.links[0]
@@ -119,6 +131,10 @@ func TestSockmapBulkDuplicates(t *testing.T) {
 		}
 	}
 	p.mu.Unlock()
+	if p.sm != nil {
+		tr, tf := p.sm.overlaps()
+		t.Logf("overlapping segments: %d bytes trimmed, %d not trimmed", tr, tf)
+	}
 	r := <-res
 	s := p.Stats()
 	t.Logf("%s; stats up %d", r, s.BytesUp)

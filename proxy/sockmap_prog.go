@@ -37,8 +37,9 @@ import (
 //		return bpf_sk_redirect_map(skb, &socks, i ^ 1, 0); /* to the peer's send queue */
 //	}
 
-// sockmapSpec describes the maps and the program, slots sockets in all.
-func sockmapSpec(slots uint32) *ebpf.CollectionSpec {
+// sockmapSpec describes the maps and the program, slots sockets in all, for
+// a kernel of layout k.
+func sockmapSpec(slots uint32, k kernelLayout) *ebpf.CollectionSpec {
 	return &ebpf.CollectionSpec{
 		Maps: map[string]*ebpf.MapSpec{
 			"socks":   {Name: "chaosload_socks", Type: ebpf.SockMap, KeySize: 4, ValueSize: 8, MaxEntries: slots},
@@ -49,7 +50,7 @@ func sockmapSpec(slots uint32) *ebpf.CollectionSpec {
 		Programs: map[string]*ebpf.ProgramSpec{
 			"verdict": {
 				Name: "chaosload_verd", Type: ebpf.SkSKB, AttachType: ebpf.AttachSkSKBStreamVerdict,
-				License: "Dual MIT/GPL", Instructions: verdictInstructions(),
+				License: "Dual MIT/GPL", Instructions: verdictInstructions(k),
 			},
 		},
 	}
@@ -83,9 +84,9 @@ const (
 	skPass = 1
 )
 
-// verdictInstructions is the program above.
-func verdictInstructions() asm.Instructions {
-	return asm.Instructions{
+// verdictInstructions is the program above, k the kernel's layout it reads.
+func verdictInstructions(k kernelLayout) asm.Instructions {
+	ins := asm.Instructions{
 		asm.Mov.Reg(asm.R6, asm.R1),              // r6 = skb
 		asm.LoadMem(asm.R9, asm.R6, 0, asm.Word), // r9 = skb->len
 		asm.JEq.Imm(asm.R9, 0, "drop"),
@@ -104,7 +105,10 @@ func verdictInstructions() asm.Instructions {
 		asm.FnMapLookupElem.Call(),
 		asm.JEq.Imm(asm.R0, 0, "pass"),
 		asm.Mov.Reg(asm.R8, asm.R0), // r8 = st
-		asm.Mov.Reg(asm.R1, asm.R9),
+	}
+	ins = append(ins, overlapInstructions(k)...)
+	return append(ins,
+		asm.Mov.Reg(asm.R1, asm.R9).WithSymbol("counted"),
 		atomic64(asm.R8, asm.R1, bpfFetchAdd), // r1 = old word; word += len
 		asm.Mov.Reg(asm.R2, asm.R1),
 		asm.RSh.Imm(asm.R2, 62),
@@ -134,7 +138,7 @@ func verdictInstructions() asm.Instructions {
 		asm.Return(),
 		asm.Mov.Imm(asm.R0, skDrop).WithSymbol("drop"),
 		asm.Return(),
-	}
+	)
 }
 
 // Immediates of the atomic instructions (uapi/linux/bpf.h).
