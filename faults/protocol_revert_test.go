@@ -53,7 +53,7 @@ func onEachPath(t *testing.T, upstream string, proof func(t *testing.T, p *proxy
 			p := startProxyWith(t, proxy.Config{Name: path.name, Upstream: upstream, Seed: 1, Logger: zerolog.Nop(),
 				NoSockmap: path.noSockmap})
 			if got := p.Stats().FastPath; got != path.name {
-				t.Skipf("the %s fast path is not available here (it is %s: sockmap needs Linux, root or CAP_BPF and CAP_NET_ADMIN)",
+				t.Skipf("the %s fast path is not available here (it is %s: sockmap needs Linux with BTF, root or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)",
 					path.name, got)
 			}
 			proof(t, p)

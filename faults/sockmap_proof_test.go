@@ -27,7 +27,7 @@ func TestProofPGErrorOnTheSockmapFastPath(t *testing.T) {
 	pg, _ := servers(t)
 	p := startProxy(t, "pg", pg.Addr())
 	if fp := p.Stats().FastPath; fp != proxy.FastPathSockmap {
-		t.Skipf("the sockmap fast path is not available here (fast path: %s; it needs Linux, root or CAP_BPF and CAP_NET_ADMIN)", fp)
+		t.Skipf("the sockmap fast path is not available here (fast path: %s; it needs Linux with BTF, root or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)", fp)
 	}
 	const cycles, busy = 100, 3
 	conns := make([]*pgx.Conn, busy+1)

@@ -55,14 +55,15 @@
 //
 // # The sockmap fast path
 //
-// Where the kernel allows it (Linux with BPF sockmap, root or CAP_BPF and
-// CAP_NET_ADMIN; Config.NoSockmap turns it off), the copying above is left
+// Where the kernel allows it (Linux with BPF sockmap and BTF, root or CAP_BPF,
+// CAP_PERFMON and CAP_NET_ADMIN; Config.NoSockmap turns it off), the copying above is left
 // to the kernel: a connection's two sockets join a BPF sockmap and a verdict
 // program forwards each direction that no fault touches, while its link
 // goroutine waits for the end of the stream or a fault. sockmap.go explains
 // how a direction leaves the kernel and comes back without losing,
 // duplicating or reordering a byte, how bytes are counted, and what the
-// kernel does not do (back-pressure) that the program does itself.
+// kernel does not do (back-pressure) that the program does itself;
+// sockmap_overlap.go, how a retransmitted segment's old bytes are cut off.
 // Stats.FastPath says which path the proxy uses.
 //
 // # How faults reach live connections

@@ -186,7 +186,7 @@ type sockmap struct {
 }
 
 // errSockmapPrivilege says what loading the program needs.
-var errSockmapPrivilege = errors.New("needs root, or CAP_BPF and CAP_NET_ADMIN")
+var errSockmapPrivilege = errors.New("needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN")
 
 // newSockmap creates the maps, loads the verdict program and attaches it.
 // It fails on a kernel without sockmap support or without the privilege.

@@ -116,7 +116,7 @@ interrupted.`,
 	pf.String("settings", "", "settings file (YAML; keys named like the flags)")
 	pf.String("log-level", "info", "log level: debug, info, warn, error")
 	pf.String("log-format", "console", "log format on stderr: console or json")
-	pf.String("fast-path", "copy", "how the proxies carry connections with no fault: copy (in user space) or sockmap (inside the kernel where it is available, else copy; experimental: see docs/internals.md)")
+	pf.String("fast-path", "sockmap", "how the proxies carry connections with no fault: sockmap (inside the kernel where it is available, else copy) or copy (always in user space)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.runCommand(), a.validateCommand(), a.demoCommand(), a.versionCommand())
 	root.AddCommand(a.reportCommand(), a.criteriaCommand())
