@@ -1,11 +1,15 @@
 //go:build manual
 
-// A reproduction of the sockmap path's known problem, not part of the suite
-// (`go test ./...` does not build it): run it with
+// A bulk reproduction of retransmitted segments that overlap what a sockmap
+// socket already received, not part of the suite (`go test ./...` does not
+// build it; TestSockmapOverlapOnce makes the overlap deterministically): run
+// it with
 //
 //	go test -tags manual -run TestSockmapBulkDuplicates -count 12 -v ./proxy
 //
-// On Linux 6.18 it fails in about 1 run in 4 to 8: bytes delivered twice.
+// Before the program cut overlapping segments (sockmap_overlap.go) it failed
+// in about 1 run in 4 to 8 on Linux 6.18: a segment delivered twice. It logs
+// how many bytes the program cut.
 
 package proxy
 

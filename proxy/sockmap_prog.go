@@ -8,9 +8,13 @@ import (
 )
 
 // The verdict program is written with cilium/ebpf's asm package rather than
-// compiled from C with bpf2go: it is about 50 instructions, it needs no clang, no
-// generated object in the repository and no BTF, and it is assembled and
-// loaded at run time on any kernel the proxy meets. The same program in C:
+// compiled from C with bpf2go: it is about 120 instructions, it needs no clang
+// and no generated object in the repository, and it is assembled and loaded
+// at run time on the kernel the proxy meets, with the few kernel offsets it
+// reads (sockmap_overlap.go) looked up in that kernel's BTF rather than
+// relocated from a compiled object. The same program in C (the trimming of
+// overlapping segments, between the state lookup and the count, is in
+// sockmap_overlap.go):
 //
 //	SEC("sk_skb/stream_verdict")
 //	int verdict(struct __sk_buff *skb)

@@ -16,7 +16,12 @@ import (
 // Some bounds are lifted, so that only a real defect fails them, not a
 // busy neighbour on a shared 2-core machine: the steady-state latency bound
 // from p(95) < 100ms to p(95) < 1s (a busy machine moves a p95 past 100 ms;
-// a hung or failing request costs far more than a second); the recovery
+// a hung or failing request costs far more than a second); the steady-state
+// error bound from rate < 1% to rate < 5% (the graceful demo answers 503
+// when a query outlives its 400 ms statement timeout, which a busy machine
+// causes with no fault at all: 8 of 554 baseline requests, 1.4%, beside a
+// second test suite; a defect answers 500, and the fault phase's
+// errors{class:http_5xx} count == 0 catches it); the recovery
 // bound to 10 s (the graceful demo recovers in under a second on a quiet
 // machine; on one at load 12 it took more than 5 s); and, where a fault
 // makes the graceful demo shed load (loss, resets), the share of errors
@@ -31,6 +36,7 @@ var shortCatalogue = []string{
 	"--set", "recovery.hold=1s",
 	"--set", "recovery.window=1s",
 	"--set", "thresholds.latency=p(95) < 1s",
+	"--set", "thresholds.errors=rate < 5%",
 }
 
 // shedding lifts the fault-phase error bound of an experiment whose faults
