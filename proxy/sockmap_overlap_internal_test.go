@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -45,7 +46,18 @@ func overlapOnce(t *testing.T, user bool) {
 		}
 	}
 	stream := counterStream(first + more)
-	cc, err := net.Dial("tcp", p.Addr())
+	// The client binds its own address and port, so that the socket that
+	// takes its place can bind them again: a port connect(2) picks may be
+	// shared with other connections, which an explicit bind refuses.
+	d := net.Dialer{
+		LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)},
+		Control: func(_, _ string, rc syscall.RawConn) error {
+			var err error
+			rc.Control(func(fd uintptr) { err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) })
+			return err
+		},
+	}
+	cc, err := d.Dial("tcp", p.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
