@@ -167,6 +167,12 @@ func (p *Proxy) Close() error {
 // uses them.
 func (p *Proxy) closeSockmap() {
 	if p.sm != nil {
+		if trimmed, failed := p.sm.overlaps(); failed > 0 {
+			p.log.Warn().Uint64("segments", failed).Uint64("bytes_cut", trimmed).
+				Msg("the kernel path could not cut the retransmitted head of some segments: their old bytes went on twice")
+		} else if trimmed > 0 {
+			p.log.Debug().Uint64("bytes_cut", trimmed).Msg("the kernel path cut retransmitted bytes off overlapping segments")
+		}
 		p.sm.close()
 	}
 }

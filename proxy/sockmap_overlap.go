@@ -38,9 +38,11 @@ const (
 	stTrimFail = 32 // u64: segments the program could not trim
 )
 
-// maxTrimCalls bounds the adjust_room calls for one segment: 64 × 4095
-// bytes, more than any segment TCP queues.
-const maxTrimCalls = 64
+// maxTrimCalls bounds the adjust_room calls for one segment: 256 × 4095
+// bytes, about 1 MiB. A queued segment can be several coalesced ones (the
+// bulk reproduction cut 261,932 bytes in one run); a longer overlap is
+// counted (stTrimFail), handed on whole, and the proxy warns when it closes.
+const maxTrimCalls = 256
 
 // kernelLayout is what the program needs from the running kernel's BTF.
 type kernelLayout struct {
