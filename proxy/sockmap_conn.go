@@ -75,10 +75,11 @@ func (c *conn) useSockmap() {
 // them on before it reads the socket (readSrc). Later segments all pass
 // through the program, which empties the receive queue each time.
 //
-// Said plainly: this closes one way a byte could be duplicated, but
-// bench/proxy.sh's bulk benchmark still saw duplicated bytes after it
-// (about 1 run in 12 of ~1.3 GB each); the cause is not found, which is
-// why the command line's default is the copy path.
+// The program now guards against the same thing itself: it starts a
+// socket's nxt at copied_seq and cuts whatever a segment carries before it
+// (sockmap_overlap.go), which is also how the duplicated bytes the bulk
+// benchmark saw were stopped (retransmitted segments, not leftovers). The
+// drain stays as a second guard; it costs one MSG_PEEK per connection.
 func drainLeftovers(tc *net.TCPConn) []byte {
 	raw, err := tc.SyscallConn()
 	if err != nil {
