@@ -144,12 +144,17 @@ func pingPong(tb testing.TB, c net.Conn, n int) {
 
 // echoLoop echoes with a plain read/write loop (io.Copy would splice), so
 // the upstream costs the same behind every route.
-func echoLoop(_ *server, c net.Conn) {
-	buf := make([]byte, 4096)
+func echoLoop(_ *server, c net.Conn) { plainCopy(c, c) }
+
+// plainCopy copies src to dst with Read and Write (io.Copy would splice),
+// and closes dst when src ends.
+func plainCopy(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
 	for {
-		n, err := c.Read(buf)
+		n, err := src.Read(buf)
 		if n > 0 {
-			if _, err := c.Write(buf[:n]); err != nil {
+			if _, err := dst.Write(buf[:n]); err != nil {
 				return
 			}
 		}

@@ -228,21 +228,3 @@ func startPlainProxy(tb testing.TB, upstream string) string {
 	})
 	return ln.Addr().String()
 }
-
-// plainCopy copies src to dst with Read and Write (io.Copy would splice),
-// and closes dst when src ends.
-func plainCopy(dst, src net.Conn) {
-	defer dst.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, err := dst.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
