@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -312,4 +313,75 @@ func (s *collector) all(t *testing.T) []byte {
 		t.Fatal("the upstream's stream never ended")
 		return nil
 	}
+}
+
+// TestSockmapPartlyReadSegmentOnce: a segment the proxy partly read before
+// its socket joined the map is handed on without the part already read.
+// The kernel's sockmap takes a queued segment whole when the next one
+// arrives, however much of it a read took; the program starts the socket's
+// nxt at copied_seq and cuts that part. Here the socket's word is USER, so
+// the program passes segments to the socket itself, where the test reads.
+func TestSockmapPartlyReadSegmentOnce(t *testing.T) {
+	if err := sockmapOK(); err != nil {
+		t.Skipf("the sockmap fast path is not available here: %v", err)
+	}
+	const first, read, more = 10000, 1000, 5000
+	sm, err := newSockmap(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.close()
+	src, rd := tcpPair(t) // src writes, rd is the socket that joins the map
+	peer, _ := tcpPair(t) // the connection's other socket (the map takes pairs)
+	stream := counterStream(first + more)
+	if _, err := src.Write(stream[:first]); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 0, first+more)
+	buf := make([]byte, read)
+	if _, err := io.ReadFull(rd, buf); err != nil { // part of the one queued segment
+		t.Fatal(err)
+	}
+	got = append(got, buf...)
+	pr, ok, err := addConn(sm, rd, peer)
+	if err != nil || !ok {
+		t.Fatalf("add to the sockmap: ok %v, %v", ok, err)
+	}
+	defer sm.remove(pr)
+	if _, err := src.Write(stream[first:]); err != nil { // the kernel takes the queue now
+		t.Fatal(err)
+	}
+	rd.SetReadDeadline(time.Now().Add(20 * time.Second)) // catches a hang only
+	rest := make([]byte, len(stream)-read)
+	if _, err := io.ReadFull(rd, rest); err != nil {
+		t.Fatalf("read the rest: %v", err)
+	}
+	got = append(got, rest...)
+	if at := firstDiff(got, stream); at >= 0 {
+		t.Errorf("the socket's stream differs from what was sent at byte %d (bytes %d..%d repeated?)", at, at-read, at)
+	}
+	if trimmed, failed := sm.overlaps(); trimmed != read || failed != 0 {
+		t.Errorf("the program cut %d bytes (%d segments not cut), want %d and 0", trimmed, failed, read)
+	}
+}
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ln.Accept()
+	if err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a.(*net.TCPConn), b.(*net.TCPConn)
 }
