@@ -213,7 +213,7 @@ func (l *link) copyChunk(fd uintptr) (n int, stop bool) {
 	}
 	b := bufPool.Get().(*[]byte)
 	defer bufPool.Put(b)
-	n, err := l.readSrc(fd, *b)
+	n, err := readFD(fd, *b)
 	switch {
 	case err == syscall.EAGAIN:
 		return 0, false
@@ -248,17 +248,6 @@ func (l *link) wrote(n int) {
 
 // errWoken is how a read callback reports that notify woke the link.
 var errWoken = errors.New("woken by a fault change")
-
-// readSrc reads from src: first what useSockmap took off its receive queue
-// (see drainLeftovers), then the socket.
-func (l *link) readSrc(fd uintptr, b []byte) (int, error) {
-	if l.k != nil && len(l.k.leftover) > 0 {
-		n := copy(b, l.k.leftover)
-		l.k.leftover = l.k.leftover[n:]
-		return n, nil
-	}
-	return readFD(fd, b)
-}
 
 // readFD reads from a non-blocking socket: EAGAIN when there is nothing to
 // read, io.EOF at end of stream, other errors as *os.SyscallError.
@@ -321,7 +310,7 @@ func (l *link) onReadable(fd uintptr) bool {
 		return true
 	}
 	b := bufPool.Get().(*[]byte)
-	n, err := l.readSrc(fd, *b)
+	n, err := readFD(fd, *b)
 	switch {
 	case err == syscall.EAGAIN:
 		bufPool.Put(b)

@@ -1,12 +1,10 @@
 package proxy
 
 import (
-	"bytes"
 	"net"
 	"sync"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sys/unix"
 )
 
 // sockmapOff says once per process why proxies copy in user space.
@@ -59,50 +57,9 @@ func (c *conn) useSockmap() {
 	c.mu.Lock() // conn.notify reads l.k under c.mu
 	defer c.mu.Unlock()
 	for dir, l := range c.links {
-		l.k = &kernLink{sm: sm, pair: pr, slot: pr.slot(dir), offset: offs[dir], leftover: drainLeftovers(l.src)}
+		l.k = &kernLink{sm: sm, pair: pr, slot: pr.slot(dir), offset: offs[dir]}
 		sm.owners[l.k.slot].Store(l)
 	}
-}
-
-// drainLeftovers takes off a socket that just joined the map what arrived
-// before: those bytes wait in its receive queue, where the verdict program
-// never saw them, and they must leave it whole. The kernel's sockmap takes
-// the receive queue's segments off whole when the next segment arrives
-// (tcp_read_skb ignores how much of the first one a read already took), so
-// a read that stopped inside a segment would have the program pass or
-// forward that segment's first part a second time. One read with a buffer
-// larger than the socket's receive buffer takes them all; the link hands
-// them on before it reads the socket (readSrc). Later segments all pass
-// through the program, which empties the receive queue each time.
-//
-// The program now guards against the same thing itself: it starts a
-// socket's nxt at copied_seq and cuts whatever a segment carries before it
-// (sockmap_overlap.go), which is also how the duplicated bytes the bulk
-// benchmark saw were stopped (retransmitted segments, not leftovers). The
-// drain stays as a second guard; it costs one MSG_PEEK per connection.
-func drainLeftovers(tc *net.TCPConn) []byte {
-	raw, err := tc.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	var out []byte
-	_ = raw.Control(func(fd uintptr) {
-		var one [1]byte
-		n, _, err := unix.Recvfrom(int(fd), one[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		if err != nil || n == 0 {
-			return // nothing yet, the end of the stream, or an error the link will meet
-		}
-		size, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF)
-		if err != nil {
-			size = 8 << 20
-		}
-		buf := make([]byte, size+64<<10)
-		n, err = readFD(fd, buf)
-		if err == nil && n > 0 {
-			out = bytes.Clone(buf[:n])
-		}
-	})
-	return out
 }
 
 // addConn adds the two sockets while their descriptors are held.

@@ -23,9 +23,8 @@ type kernLink struct {
 	offset     uint64        // dst's sent count (sentBytes) when it joined the map
 	redirected atomic.Uint64 // bytes the kernel forwarded in the periods that ended
 	inKernel   bool
-	faultExits int    // times a fault took the link off the kernel path
-	refills    int    // times the budget or stray data did
-	leftover   []byte // what src held when it joined the map, not yet handed on
+	faultExits int // times a fault took the link off the kernel path
+	refills    int // times the budget or stray data did
 }
 
 // kernel runs the link on the kernel path until the fault set changes, the
