@@ -331,8 +331,8 @@ func TestSockmapPartlyReadSegmentOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sm.close()
-	src, rd := tcpPair(t) // src writes, rd is the socket that joins the map
-	peer, _ := tcpPair(t) // the connection's other socket (the map takes pairs)
+	src, rd := loopbackPair(t) // src writes, rd is the socket that joins the map
+	peer, _ := loopbackPair(t) // the connection's other socket (the map takes pairs)
 	stream := counterStream(first + more)
 	if _, err := src.Write(stream[:first]); err != nil {
 		t.Fatal(err)
@@ -363,25 +363,4 @@ func TestSockmapPartlyReadSegmentOnce(t *testing.T) {
 	if trimmed, failed := sm.overlaps(); trimmed != read || failed != 0 {
 		t.Errorf("the program cut %d bytes (%d segments not cut), want %d and 0", trimmed, failed, read)
 	}
-}
-
-// tcpPair returns the two ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := ln.Accept()
-	if err != nil {
-		a.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a.(*net.TCPConn), b.(*net.TCPConn)
 }
